@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/gatehouse/gatehouse/internal/httpserver"
+	"github.com/gatehouse/gatehouse/internal/logging"
+	"github.com/gatehouse/gatehouse/migrations"
+	"github.com/gatehouse/gatehouse/web"
+)
+
+type serveCmd struct{}
+
+// shutdownGrace bounds how long in-flight requests may take after SIGTERM.
+const shutdownGrace = 20 * time.Second
+
+func (serveCmd) Run(e *env) error {
+	logger := logging.New(e.cfg.LogFormat, e.stderr, slog.LevelInfo)
+	started := time.Now()
+	a, err := newApp(e.ctx, e.cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	for _, task := range a.startup {
+		if err := task(e.ctx); err != nil {
+			return err
+		}
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(a.db.SQL(), "gatehouse"),
+	)
+	srv := httpserver.New(httpserver.Options{
+		Logger:        logger,
+		Version:       Version,
+		SecureCookies: e.cfg.IssuerIsHTTPS(),
+		Registerer:    reg,
+		Bearer:        a.bearer,
+		Session:       a.session,
+		ErrorPage:     a.web,
+	})
+	mountOps(srv.Routes.Public, a, reg)
+	for _, m := range a.modules {
+		m.Mount(srv.Routes)
+	}
+
+	ln, err := net.Listen("tcp", e.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	httpSrv := &http.Server{
+		Handler:           srv.Echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	logger.Info("gatehouse ready",
+		slog.String("version", Version),
+		slog.String("addr", ln.Addr().String()),
+		slog.String("issuer", e.cfg.Issuer),
+		slog.String("database", string(a.db.Dialect)),
+		slog.Duration("startup", time.Since(started)))
+
+	g, ctx := errgroup.WithContext(e.ctx)
+	g.Go(func() error {
+		if err := httpSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	for _, task := range a.background {
+		g.Go(func() error { return task(ctx) })
+	}
+	g.Go(func() error {
+		<-ctx.Done()
+		logger.Info("shutting down; finishing in-flight requests")
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		return httpSrv.Shutdown(sctx)
+	})
+	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// mountOps adds the health, readiness, metrics and static routes.
+func mountOps(g *echo.Group, a *app, reg *prometheus.Registry) {
+	g.GET("/healthz", func(c echo.Context) error {
+		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+	})
+	g.GET("/readyz", func(c echo.Context) error {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+		defer cancel()
+		if err := a.db.SQL().PingContext(ctx); err != nil {
+			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "database does not answer"})
+		}
+		if err := migrations.CheckCurrent(ctx, a.db); err != nil {
+			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+		}
+		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+	})
+	g.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	g.GET("/static/*", echo.WrapHandler(web.StaticHandler()))
+}

@@ -1,0 +1,158 @@
+// Package config holds Gatehouse's runtime configuration and its validation.
+//
+// Values come from GATEHOUSE_* environment variables; command-line flags of the
+// same name (--x-y for GATEHOUSE_X_Y) override them. The CLI layer resolves the
+// two into a Config; this package only validates and derives.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Config is the whole runtime configuration. Zero values are replaced by
+// Defaults before validation.
+type Config struct {
+	Addr                   string
+	Issuer                 string
+	DatabaseURL            string
+	MasterKey              string
+	BootstrapAdminEmail    string
+	BootstrapAdminPassword string
+	LogFormat              string
+	// RedisURL, when set, moves sign-in throttling counters to Redis.
+	RedisURL string
+}
+
+// Defaults are the contract's default values.
+var Defaults = Config{
+	Addr:        ":8080",
+	Issuer:      "http://localhost:8080",
+	DatabaseURL: "sqlite:data/gatehouse.db",
+	LogFormat:   "text",
+}
+
+// WithDefaults fills empty fields from Defaults.
+func (c Config) WithDefaults() Config {
+	if c.Addr == "" {
+		c.Addr = Defaults.Addr
+	}
+	if c.Issuer == "" {
+		c.Issuer = Defaults.Issuer
+	}
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = Defaults.DatabaseURL
+	}
+	if c.LogFormat == "" {
+		c.LogFormat = Defaults.LogFormat
+	}
+	c.Issuer = strings.TrimRight(c.Issuer, "/")
+	return c
+}
+
+// Validate checks every field and names the first bad one.
+func (c Config) Validate() error {
+	u, err := url.Parse(c.Issuer)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("GATEHOUSE_ISSUER %q: must be an absolute http(s) URL", c.Issuer)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("GATEHOUSE_ISSUER %q: must not have a query or fragment", c.Issuer)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("GATEHOUSE_LOG_FORMAT %q: must be text or json", c.LogFormat)
+	}
+	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		return fmt.Errorf("GATEHOUSE_DATABASE_URL: must start with sqlite: or postgres://")
+	}
+	if (c.BootstrapAdminEmail == "") != (c.BootstrapAdminPassword == "") {
+		return errors.New("GATEHOUSE_BOOTSTRAP_ADMIN_EMAIL and GATEHOUSE_BOOTSTRAP_ADMIN_PASSWORD must be set together")
+	}
+	return nil
+}
+
+// IssuerIsLocal reports whether the issuer's host is localhost or a loopback
+// address: only then may a master key be generated on the fly.
+func (c Config) IssuerIsLocal() bool {
+	u, err := url.Parse(c.Issuer)
+	if err != nil {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// IssuerIsHTTPS reports whether cookies must be marked Secure.
+func (c Config) IssuerIsHTTPS() bool { return strings.HasPrefix(c.Issuer, "https://") }
+
+// DataDir is where generated files (master key, SQLite database) live: the
+// directory of the SQLite file, or ./data for PostgreSQL.
+func (c Config) DataDir() string {
+	if path, ok := strings.CutPrefix(c.DatabaseURL, "sqlite:"); ok {
+		path, _, _ = strings.Cut(path, "?")
+		return filepath.Dir(path)
+	}
+	return "data"
+}
+
+// ErrNoMasterKey stops a start on a public issuer without a master key.
+var ErrNoMasterKey = errors.New("GATEHOUSE_MASTER_KEY is required when the issuer is not localhost (32 bytes, base64; e.g. openssl rand -base64 32)")
+
+// MasterKeyBytes returns the 32-byte master key. Without GATEHOUSE_MASTER_KEY
+// it reads or generates DataDir()/master.key, but only for a local issuer.
+func (c Config) MasterKeyBytes() ([]byte, error) {
+	if c.MasterKey != "" {
+		return decodeMasterKey(c.MasterKey, "GATEHOUSE_MASTER_KEY")
+	}
+	if !c.IssuerIsLocal() {
+		return nil, ErrNoMasterKey
+	}
+	path := filepath.Join(c.DataDir(), "master.key")
+	if raw, err := os.ReadFile(path); err == nil {
+		return decodeMasterKey(strings.TrimSpace(string(raw)), path)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create %s: %w", filepath.Dir(path), err)
+	}
+	// O_EXCL: two processes starting at once must not overwrite each other's key.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return c.MasterKeyBytes()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n"); err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	return key, nil
+}
+
+func decodeMasterKey(s, source string) ([]byte, error) {
+	key, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		key, err = base64.RawStdEncoding.DecodeString(s)
+	}
+	if err != nil || len(key) != 32 {
+		return nil, fmt.Errorf("%s: must be 32 bytes, base64-encoded", source)
+	}
+	return key, nil
+}
