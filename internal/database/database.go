@@ -151,5 +151,3 @@ func Redact(url string) string {
 	}
 	return url
 }
-
-
