@@ -1,5 +1,15 @@
 package main
 
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/gatehouse/gatehouse/internal/logging"
+	"github.com/gatehouse/gatehouse/internal/principal"
+	"github.com/gatehouse/gatehouse/modules/oidc"
+)
+
 type clientsCmd struct {
 	Create clientsCreateCmd `cmd:"" help:"Register an OAuth client; prints its id and secret as JSON."`
 }
@@ -12,4 +22,47 @@ type clientsCreateCmd struct {
 	GrantType             []string `name:"grant-type" help:"authorization_code, refresh_token, client_credentials (repeatable)."`
 	Scope                 []string `help:"Allowed scope (repeatable)."`
 	PostLogoutRedirectURI []string `name:"post-logout-redirect-uri" help:"Post-logout redirect URI (repeatable)."`
+}
+
+// clientCreated is the CLI's output: the secret only for confidential
+// clients, never shown again.
+type clientCreated struct {
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret,omitempty"`
+}
+
+// Run registers the client as the system principal (audited as actor
+// "gatehouse") and prints {"client_id", "client_secret"} on stdout.
+func (c *clientsCreateCmd) Run(e *env) error {
+	a, err := newApp(e.ctx, e.cfg, logging.Discard())
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	ctx := principal.With(e.ctx, principal.SystemPrincipal)
+	cl, secret, err := a.oidc.CreateClient(ctx, oidc.NewClient{
+		Name: c.Name, Public: c.Public, FirstParty: c.FirstParty,
+		RedirectURIs: c.RedirectURI, PostLogoutRedirectURIs: c.PostLogoutRedirectURI,
+		GrantTypes: c.GrantType, Scopes: c.Scope,
+	})
+	if err != nil {
+		return clientsCLIError(err)
+	}
+	return json.NewEncoder(e.stdout).Encode(clientCreated{ClientID: cl.ID, ClientSecret: secret})
+}
+
+// clientsCLIError names the flag a validation error is about.
+func clientsCLIError(err error) error {
+	var ve *oidc.ClientValidationError
+	if !errors.As(err, &ve) {
+		return err
+	}
+	flag := map[string]string{
+		"name": "--name", "redirect_uris": "--redirect-uri", "post_logout_redirect_uris": "--post-logout-redirect-uri",
+		"grant_types": "--grant-type", "scopes": "--scope",
+	}[ve.Field]
+	if flag == "" {
+		flag = ve.Field
+	}
+	return fmt.Errorf("%s: %s", flag, ve.Message)
 }

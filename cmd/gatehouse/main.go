@@ -50,6 +50,8 @@ type cli struct {
 	Apikeys apikeysCmd `cmd:"" name:"apikeys" help:"Manage API keys."`
 	Clients clientsCmd `cmd:"" help:"Manage OAuth clients."`
 	Version versionCmd `cmd:"" help:"Print the version."`
+
+	Healthcheck healthcheckCmd `cmd:"" help:"Exit 0 when the local server answers /readyz (for container health checks)."`
 }
 
 func (c *cli) config() config.Config {

@@ -10,7 +10,11 @@ import (
 	"github.com/gatehouse/gatehouse/internal/httpserver"
 	"github.com/gatehouse/gatehouse/internal/module"
 	"github.com/gatehouse/gatehouse/migrations"
+	"github.com/gatehouse/gatehouse/modules/apikeys"
 	"github.com/gatehouse/gatehouse/modules/audit"
+	"github.com/gatehouse/gatehouse/modules/authz"
+	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/oidc"
 	"github.com/gatehouse/gatehouse/web"
 )
 
@@ -24,6 +28,11 @@ type app struct {
 	web       *web.Renderer
 
 	audit *audit.Service
+
+	identity *identity.Service
+	apikeys  *apikeys.Service
+	oidc     *oidc.Provider
+	authz    *authz.Service
 
 	// modules are mounted on the HTTP server by serve.
 	modules []module.Module

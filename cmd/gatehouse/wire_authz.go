@@ -1,9 +1,40 @@
 package main
 
-import "context"
+import (
+	"context"
+	"errors"
+	"fmt"
 
-// wireAuthz builds the authorization module (Casbin enforcer, policies,
-// AuthZEN decision API).
+	"github.com/gatehouse/gatehouse/internal/httpserver"
+	"github.com/gatehouse/gatehouse/internal/principal"
+	"github.com/gatehouse/gatehouse/modules/authz"
+	"github.com/gatehouse/gatehouse/modules/identity"
+)
+
+// wireAuthz builds the authorization module: the Casbin enforcer over the
+// authz_ tables (roles come from identity at decision time), its policy API,
+// the AuthZEN decision endpoints, identity's listener (role changes drop the
+// role cache; a deleted user's rules are removed) and the background poll
+// that reloads policies changed by other replicas.
 func (a *app) wireAuthz(ctx context.Context) error {
+	svc, err := authz.NewService(ctx, a.db, authz.Options{
+		Logger:        a.logger,
+		IsUnknownUser: func(err error) bool { return errors.Is(err, identity.ErrNotFound) },
+	}, a.identity, a.audit)
+	if err != nil {
+		return err
+	}
+	a.authz = svc
+	a.identity.AddListener(svc)
+	// The bearer authenticator is composed after every module is wired, so
+	// the AuthZEN endpoints look it up per request.
+	bearer := httpserver.BearerFunc(func(ctx context.Context, token string) (principal.Principal, error) {
+		if a.bearer == nil {
+			return principal.Principal{}, fmt.Errorf("no bearer authenticator: %w", httpserver.ErrUnauthenticated)
+		}
+		return a.bearer.AuthenticateBearer(ctx, token)
+	})
+	a.modules = append(a.modules, authz.NewModule(svc, bearer, a.cfg.Issuer))
+	a.background = append(a.background, svc.Run)
 	return nil
 }

@@ -1,8 +1,38 @@
 package main
 
-import "context"
+import (
+	"context"
 
-// wireOIDC builds the OpenID Connect provider, sessions and sign-in pages.
+	"github.com/gatehouse/gatehouse/modules/oidc"
+)
+
+// wireOIDC builds the OpenID Connect provider (op endpoints, clients API,
+// signing keys) and its sign-in pages, joined in one module. Start-up
+// creates the signing keys on first start; the background task polls
+// revocations, refreshes and rotates keys, and cleans up.
 func (a *app) wireOIDC(ctx context.Context) error {
+	p, err := oidc.NewProvider(a.db, a.identity, a.audit, lateAuthorizer{a: a}, oidc.Options{
+		Issuer:    a.cfg.Issuer,
+		MasterKey: a.masterKey,
+		Logger:    a.logger,
+	})
+	if err != nil {
+		return err
+	}
+	a.oidc = p
+	m, err := oidc.NewModule(p, oidc.PagesOptions{
+		Renderer: a.web,
+		Users:    a.identity,
+		RedisURL: a.cfg.RedisURL,
+		Logger:   a.logger,
+	})
+	if err != nil {
+		return err
+	}
+	a.identity.AddListener(m.Listener())
+	a.modules = append(a.modules, m)
+	a.session = m
+	a.startup = append(a.startup, p.Init)
+	a.background = append(a.background, p.Run, m.Run)
 	return nil
 }

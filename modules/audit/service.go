@@ -40,6 +40,9 @@ func (s *Service) Record(ctx context.Context, e Event) error {
 	if e.Time.IsZero() {
 		e.Time = s.now()
 	}
+	// Microseconds are what PostgreSQL keeps; truncating here makes both
+	// dialects store and page through the same values.
+	e.Time = e.Time.UTC().Truncate(time.Microsecond)
 	if e.Actor.Type == "" {
 		if p, ok := principal.From(ctx); ok {
 			e.Actor = Ref{Type: string(p.Kind), ID: p.ID}

@@ -1,0 +1,28 @@
+package apikeys
+
+import (
+	"context"
+
+	"github.com/gatehouse/gatehouse/internal/principal"
+	"github.com/gatehouse/gatehouse/modules/audit"
+	"github.com/gatehouse/gatehouse/modules/identity"
+)
+
+// Users is what this module needs of the identity module (implemented by
+// *identity.Service). UserByID must return an error wrapping
+// identity.ErrNotFound for an unknown id.
+type Users interface {
+	UserByID(ctx context.Context, id string) (identity.User, error)
+	UserByEmail(ctx context.Context, email string) (identity.User, error)
+	CreateUser(ctx context.Context, u identity.NewUser) (identity.User, error)
+}
+
+// AuditLog records security events; Record joins the transaction in ctx.
+type AuditLog interface {
+	Record(ctx context.Context, e audit.Event) error
+}
+
+// Authorizer decides whether p may perform action on res (the authz module).
+type Authorizer interface {
+	Can(ctx context.Context, p principal.Principal, res principal.Resource, action string) (bool, error)
+}

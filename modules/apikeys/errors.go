@@ -1,0 +1,25 @@
+package apikeys
+
+import "errors"
+
+// Sentinel errors; service methods wrap them, callers use errors.Is.
+var (
+	// ErrNotFound: no key with that id.
+	ErrNotFound = errors.New("apikeys: not found")
+	// ErrOwnerNotFound: the owner user does not exist.
+	ErrOwnerNotFound = errors.New("apikeys: owner not found")
+	// ErrOwnerDisabled: keys cannot be created for a disabled user.
+	ErrOwnerDisabled = errors.New("apikeys: owner is disabled")
+	// ErrScopeEscalation: a scoped credential asked for a key with more
+	// rights than its own scopes.
+	ErrScopeEscalation = errors.New("apikeys: requested scopes exceed the creator's scopes")
+)
+
+// ValidationError names the input field that is wrong (JSON names: "name",
+// "scopes", "expires_at", "expires_in", "user_id", "email").
+type ValidationError struct {
+	Field   string
+	Message string
+}
+
+func (e *ValidationError) Error() string { return "apikeys: " + e.Field + ": " + e.Message }

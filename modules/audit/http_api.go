@@ -1,0 +1,129 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/gatehouse/gatehouse/internal/principal"
+)
+
+// listInput is GET /audit-events' query. Times are parsed by hand so that a
+// malformed value answers 422 naming the parameter.
+type listInput struct {
+	Actor     string `query:"actor" maxLength:"256" doc:"Actor id (a user id, client id or \"gatehouse\" for the CLI)."`
+	Action    string `query:"action" maxLength:"128" doc:"Exact action, e.g. user.create."`
+	Target    string `query:"target" maxLength:"300" doc:"Target as type:id, or an id alone."`
+	Since     string `query:"since" maxLength:"64" doc:"RFC 3339 time; events at or after it."`
+	Until     string `query:"until" maxLength:"64" doc:"RFC 3339 time; events at or before it."`
+	PageSize  int    `query:"page_size" minimum:"1" maximum:"200" default:"50" doc:"Items per page (at most 200)."`
+	PageToken string `query:"page_token" maxLength:"200" doc:"next_page_token of the previous page."`
+}
+
+// EventBody is the contract's JSON form of an event (details are internal).
+type EventBody struct {
+	ID        string    `json:"id"`
+	Time      time.Time `json:"time"`
+	Actor     Ref       `json:"actor"`
+	Action    string    `json:"action"`
+	Target    Ref       `json:"target"`
+	Outcome   string    `json:"outcome"`
+	IP        string    `json:"ip"`
+	UserAgent string    `json:"user_agent"`
+}
+
+type listOutput struct {
+	Body struct {
+		Items         []EventBody `json:"items"`
+		NextPageToken string      `json:"next_page_token"`
+	}
+}
+
+func registerAPI(api huma.API, svc *Service, authz Authorizer) {
+	huma.Register(api, huma.Operation{
+		OperationID: "list-audit-events",
+		Method:      http.MethodGet,
+		Path:        "/audit-events",
+		Summary:     "List audit events, newest first",
+		Tags:        []string{"Audit"},
+	}, func(ctx context.Context, in *listInput) (*listOutput, error) {
+		p, _ := principal.From(ctx)
+		ok, err := authz.Can(ctx, p, principal.Resource{Type: "audit-events", ID: "*"}, "read")
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, huma.Error403Forbidden("reading the audit log requires the audit-events read permission")
+		}
+		f, err := in.filter()
+		if err != nil {
+			return nil, err
+		}
+		page, err := svc.List(ctx, f)
+		if errors.Is(err, ErrInvalidFilter) {
+			field := "query"
+			switch {
+			case strings.Contains(err.Error(), "page_token"):
+				field = "query.page_token"
+			case strings.Contains(err.Error(), "since"):
+				field = "query.since"
+			}
+			return nil, huma.Error422UnprocessableEntity(strings.TrimPrefix(err.Error(), "audit: invalid filter: "),
+				&huma.ErrorDetail{Location: field, Message: err.Error()})
+		}
+		if err != nil {
+			return nil, err
+		}
+		out := &listOutput{}
+		out.Body.Items = make([]EventBody, 0, len(page.Items))
+		for _, e := range page.Items {
+			out.Body.Items = append(out.Body.Items, EventBody{
+				ID: e.ID, Time: e.Time, Actor: e.Actor, Action: e.Action, Target: e.Target,
+				Outcome: e.Outcome, IP: e.IP, UserAgent: e.UserAgent,
+			})
+		}
+		out.Body.NextPageToken = page.NextPageToken
+		return out, nil
+	})
+}
+
+func (in *listInput) filter() (Filter, error) {
+	f := Filter{ActorID: in.Actor, Action: in.Action, PageSize: in.PageSize, PageToken: in.PageToken}
+	if in.Target != "" {
+		if typ, id, ok := strings.Cut(in.Target, ":"); ok {
+			if typ == "" || id == "" {
+				return Filter{}, invalidQuery("target", in.Target, "target must be type:id or an id")
+			}
+			f.TargetType, f.TargetID = typ, id
+		} else {
+			f.TargetID = in.Target
+		}
+	}
+	var err error
+	if f.Since, err = parseTime("since", in.Since); err != nil {
+		return Filter{}, err
+	}
+	if f.Until, err = parseTime("until", in.Until); err != nil {
+		return Filter{}, err
+	}
+	return f, nil
+}
+
+func parseTime(name, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, invalidQuery(name, v, name+" must be an RFC 3339 time such as 2025-01-02T15:04:05Z")
+	}
+	return t.UTC(), nil
+}
+
+func invalidQuery(name, value, msg string) error {
+	return huma.Error422UnprocessableEntity(msg, &huma.ErrorDetail{Location: "query." + name, Message: msg, Value: value})
+}

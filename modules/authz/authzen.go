@@ -1,0 +1,397 @@
+package authz
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse/gatehouse/internal/httpserver"
+	"github.com/gatehouse/gatehouse/internal/principal"
+)
+
+// OpenID AuthZEN Authorization API 1.0: the Policy Decision Point side.
+//
+// Requests are JSON; the decision is always HTTP 200 with {"decision":
+// bool} (a denial is not an HTTP error). HTTP errors are for the request
+// itself: 400 malformed, 401 (with WWW-Authenticate) without a valid bearer
+// credential, 403 when the caller may not ask, 413 too large. The
+// X-Request-ID a PEP sends is echoed in the response.
+
+const (
+	// MaxEvaluations bounds one /access/v1/evaluations batch.
+	MaxEvaluations = 200
+	maxEvalBody    = 256 << 10
+	maxBatchBody   = 1 << 20
+	maxFieldLen    = 512
+)
+
+// Evaluations semantics (AuthZEN §7.1.2).
+const (
+	ExecuteAll          = "execute_all"
+	DenyOnFirstDeny     = "deny_on_first_deny"
+	PermitOnFirstPermit = "permit_on_first_permit"
+)
+
+type azEntity struct {
+	Type       *string        `json:"type"`
+	ID         *string        `json:"id"`
+	Properties map[string]any `json:"properties,omitempty"`
+}
+
+type azAction struct {
+	Name       *string        `json:"name"`
+	Properties map[string]any `json:"properties,omitempty"`
+}
+
+// azEvaluation is one evaluation; in a batch every member is optional and
+// falls back to the request's top-level value.
+type azEvaluation struct {
+	Subject  *azEntity      `json:"subject"`
+	Action   *azAction      `json:"action"`
+	Resource *azEntity      `json:"resource"`
+	Context  map[string]any `json:"context"`
+}
+
+type azBatch struct {
+	azEvaluation
+	Evaluations []azEvaluation `json:"evaluations"`
+	Options     map[string]any `json:"options"`
+}
+
+type azDecision struct {
+	Decision bool           `json:"decision"`
+	Context  map[string]any `json:"context,omitempty"`
+}
+
+// badRequest is a malformed AuthZEN request (HTTP 400).
+type badRequest struct{ msg string }
+
+func (e *badRequest) Error() string { return e.msg }
+
+func badf(format string, args ...any) error { return &badRequest{msg: fmt.Sprintf(format, args...)} }
+
+// decodeJSON reads exactly one JSON object from body.
+func decodeJSON(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return badf("the body is not a valid JSON request: %v", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return badf("the body must hold exactly one JSON object")
+	}
+	return nil
+}
+
+// DecodeEvaluation parses an /access/v1/evaluation body.
+func DecodeEvaluation(body []byte) (EvalRequest, error) {
+	var ev azEvaluation
+	if err := decodeJSON(body, &ev); err != nil {
+		return EvalRequest{}, err
+	}
+	return ev.toRequest("")
+}
+
+// EvaluationsRequest is a decoded /access/v1/evaluations body: each item
+// already has the top-level defaults applied (items[i].err is set when
+// that item alone is malformed). Single is true when the body had no
+// evaluations array, which makes it a single evaluation (§7.1).
+type EvaluationsRequest struct {
+	Items    []EvalItem
+	Semantic string
+	Single   bool
+}
+
+// EvalItem is one member of a batch.
+type EvalItem struct {
+	Request EvalRequest
+	Err     error
+}
+
+// DecodeEvaluations parses an /access/v1/evaluations body.
+func DecodeEvaluations(body []byte) (EvaluationsRequest, error) {
+	var b azBatch
+	if err := decodeJSON(body, &b); err != nil {
+		return EvaluationsRequest{}, err
+	}
+	out := EvaluationsRequest{Semantic: ExecuteAll}
+	if v, ok := b.Options["evaluations_semantic"]; ok {
+		s, _ := v.(string)
+		switch s {
+		case ExecuteAll, DenyOnFirstDeny, PermitOnFirstPermit:
+			out.Semantic = s
+		default:
+			return out, badf("options.evaluations_semantic must be %s, %s or %s", ExecuteAll, DenyOnFirstDeny, PermitOnFirstPermit)
+		}
+	}
+	if len(b.Evaluations) == 0 {
+		r, err := b.azEvaluation.toRequest("")
+		if err != nil {
+			return out, err
+		}
+		out.Single = true
+		out.Items = []EvalItem{{Request: r}}
+		return out, nil
+	}
+	if len(b.Evaluations) > MaxEvaluations {
+		return out, &tooMany{n: len(b.Evaluations)}
+	}
+	out.Items = make([]EvalItem, len(b.Evaluations))
+	for i, it := range b.Evaluations {
+		if it.Subject == nil {
+			it.Subject = b.Subject
+		}
+		if it.Action == nil {
+			it.Action = b.Action
+		}
+		if it.Resource == nil {
+			it.Resource = b.Resource
+		}
+		if it.Context == nil {
+			it.Context = b.Context
+		}
+		r, err := it.toRequest(fmt.Sprintf("evaluations[%d].", i))
+		out.Items[i] = EvalItem{Request: r, Err: err}
+	}
+	return out, nil
+}
+
+type tooMany struct{ n int }
+
+func (e *tooMany) Error() string {
+	return fmt.Sprintf("at most %d evaluations per request, got %d", MaxEvaluations, e.n)
+}
+
+func (ev azEvaluation) toRequest(prefix string) (EvalRequest, error) {
+	var r EvalRequest
+	str := func(field string, v *string) (string, error) {
+		if v == nil || *v == "" {
+			return "", badf("%s%s is required", prefix, field)
+		}
+		if len(*v) > maxFieldLen {
+			return "", badf("%s%s is longer than %d bytes", prefix, field, maxFieldLen)
+		}
+		return *v, nil
+	}
+	if ev.Subject == nil {
+		return r, badf("%ssubject is required", prefix)
+	}
+	if ev.Resource == nil {
+		return r, badf("%sresource is required", prefix)
+	}
+	if ev.Action == nil {
+		return r, badf("%saction is required", prefix)
+	}
+	var err error
+	if r.Subject.Type, err = str("subject.type", ev.Subject.Type); err != nil {
+		return r, err
+	}
+	if r.Subject.ID, err = str("subject.id", ev.Subject.ID); err != nil {
+		return r, err
+	}
+	if r.Resource.Type, err = str("resource.type", ev.Resource.Type); err != nil {
+		return r, err
+	}
+	if r.Resource.ID, err = str("resource.id", ev.Resource.ID); err != nil {
+		return r, err
+	}
+	if r.Action, err = str("action.name", ev.Action.Name); err != nil {
+		return r, err
+	}
+	r.Subject.Properties = normalizeJSON(ev.Subject.Properties)
+	r.Resource.Properties = normalizeJSON(ev.Resource.Properties)
+	r.Context = normalizeJSON(ev.Context)
+	return r, nil
+}
+
+// normalizeJSON turns json.Number into float64 (govaluate's number type).
+func normalizeJSON(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = normalizeValue(v)
+	}
+	return out
+}
+
+func normalizeValue(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		f, err := x.Float64()
+		if err != nil {
+			return x.String()
+		}
+		return f
+	case map[string]any:
+		return normalizeJSON(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = normalizeValue(e)
+		}
+		return out
+	}
+	return v
+}
+
+func (m *Module) mountAuthZEN(g *echo.Group) {
+	g.GET("/.well-known/authzen-configuration", m.authzenMetadata)
+	g.POST("/access/v1/evaluation", m.authzenEvaluation)
+	g.POST("/access/v1/evaluations", m.authzenEvaluations)
+}
+
+// authzenMetadata serves the PDP metadata (AuthZEN §9).
+func (m *Module) authzenMetadata(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
+	return c.JSON(http.StatusOK, map[string]any{
+		"policy_decision_point":       m.issuer,
+		"access_evaluation_endpoint":  m.issuer + "/access/v1/evaluation",
+		"access_evaluations_endpoint": m.issuer + "/access/v1/evaluations",
+	})
+}
+
+// authenticate returns the caller, or writes 401/403 and returns false.
+func (m *Module) authenticate(c echo.Context) (principal.Principal, bool, error) {
+	token, ok := httpserver.BearerToken(c.Request())
+	if !ok || m.bearer == nil {
+		return principal.Principal{}, false, unauthorized(c, "a bearer credential (API key or access token) is required")
+	}
+	ctx := c.Request().Context()
+	p, err := m.bearer.AuthenticateBearer(ctx, token)
+	if errors.Is(err, httpserver.ErrUnauthenticated) {
+		return p, false, unauthorized(c, "the bearer credential is invalid, expired or revoked")
+	}
+	if err != nil {
+		return p, false, err
+	}
+	allowed, err := m.svc.Can(ctx, p, principal.Resource{Type: "authzen", ID: "decisions"}, "evaluate")
+	if err != nil {
+		return p, false, err
+	}
+	if !allowed {
+		return p, false, httpserver.WriteProblem(c, http.StatusForbidden, "this credential may not ask for authorization decisions (needs action evaluate on authzen:decisions)")
+	}
+	c.SetRequest(c.Request().WithContext(principal.With(ctx, p)))
+	return p, true, nil
+}
+
+func unauthorized(c echo.Context, detail string) error {
+	c.Response().Header().Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
+	return httpserver.WriteProblem(c, http.StatusUnauthorized, detail)
+}
+
+func readBody(c echo.Context, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(c.Request().Body, limit+1))
+	if err != nil {
+		return nil, echo.NewHTTPError(http.StatusBadRequest, "could not read the request body")
+	}
+	if int64(len(b)) > limit {
+		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+	}
+	return b, nil
+}
+
+func echoRequestID(c echo.Context) {
+	if id := c.Request().Header.Get(echo.HeaderXRequestID); id != "" {
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+	}
+}
+
+// authzenEvaluation answers one access evaluation (AuthZEN §6).
+func (m *Module) authzenEvaluation(c echo.Context) error {
+	echoRequestID(c)
+	if _, ok, err := m.authenticate(c); !ok {
+		return err
+	}
+	body, err := readBody(c, maxEvalBody)
+	if err != nil {
+		return err
+	}
+	req, err := DecodeEvaluation(body)
+	if err != nil {
+		return httpserver.WriteProblem(c, http.StatusBadRequest, err.Error())
+	}
+	d, err := m.svc.Evaluate(c.Request().Context(), req)
+	if errors.Is(err, ErrCondition) {
+		return httpserver.WriteProblem(c, http.StatusBadRequest, err.Error())
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, decisionJSON(d))
+}
+
+func decisionJSON(d Decision) azDecision {
+	ctx := map[string]any{"reason_admin": map[string]string{"en": d.Reason}}
+	if d.RuleID != "" {
+		ctx["rule_id"] = d.RuleID
+	}
+	return azDecision{Decision: d.Allowed, Context: ctx}
+}
+
+func errorDecision(status int, msg string) azDecision {
+	return azDecision{Decision: false, Context: map[string]any{"error": map[string]any{"status": status, "message": msg}}}
+}
+
+// authzenEvaluations answers a batch (AuthZEN §7): top-level subject,
+// action, resource and context are defaults for every item; an item that
+// is malformed or whose condition fails gets decision false with an
+// "error" in its context, the others are still decided.
+func (m *Module) authzenEvaluations(c echo.Context) error {
+	echoRequestID(c)
+	if _, ok, err := m.authenticate(c); !ok {
+		return err
+	}
+	body, err := readBody(c, maxBatchBody)
+	if err != nil {
+		return err
+	}
+	batch, err := DecodeEvaluations(body)
+	var tm *tooMany
+	if errors.As(err, &tm) {
+		return httpserver.WriteProblem(c, http.StatusRequestEntityTooLarge, tm.Error())
+	}
+	if err != nil {
+		return httpserver.WriteProblem(c, http.StatusBadRequest, err.Error())
+	}
+	ctx := c.Request().Context()
+	if batch.Single {
+		d, err := m.svc.Evaluate(ctx, batch.Items[0].Request)
+		if errors.Is(err, ErrCondition) {
+			return httpserver.WriteProblem(c, http.StatusBadRequest, err.Error())
+		}
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, decisionJSON(d))
+	}
+	out := make([]azDecision, 0, len(batch.Items))
+	for _, it := range batch.Items {
+		var res azDecision
+		if it.Err != nil {
+			res = errorDecision(http.StatusBadRequest, it.Err.Error())
+		} else {
+			d, err := m.svc.Evaluate(ctx, it.Request)
+			switch {
+			case errors.Is(err, ErrCondition):
+				res = errorDecision(http.StatusBadRequest, err.Error())
+			case err != nil:
+				return err
+			default:
+				res = decisionJSON(d)
+			}
+		}
+		out = append(out, res)
+		if (batch.Semantic == DenyOnFirstDeny && !res.Decision) || (batch.Semantic == PermitOnFirstPermit && res.Decision) {
+			break
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"evaluations": out})
+}

@@ -1,0 +1,330 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/gatehouse/gatehouse/internal/principal"
+)
+
+// policyJSON is a rule on the wire (the contract's policies object).
+type policyJSON struct {
+	ID        string    `json:"id"`
+	Subject   string    `json:"subject" doc:"role:<name> or user:<id>"`
+	Resource  string    `json:"resource" doc:"<type>:<id>; * matches any value, abc* any value starting with abc"`
+	Action    string    `json:"action" doc:"an action name or *"`
+	Effect    string    `json:"effect" enum:"allow,deny"`
+	Condition string    `json:"condition,omitempty" doc:"optional govaluate expression over r.sub, r.obj, r.act, r.ctx"`
+	BuiltIn   bool      `json:"built_in"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func toJSON(p Policy) policyJSON {
+	return policyJSON{ID: p.ID, Subject: p.Subject, Resource: p.Resource, Action: p.Action,
+		Effect: p.Effect, Condition: p.Condition, BuiltIn: p.BuiltIn, CreatedAt: p.CreatedAt}
+}
+
+// ruleJSON is a rule as clients send it.
+type ruleJSON struct {
+	Subject   string `json:"subject" maxLength:"200" doc:"role:<name> or user:<id>"`
+	Resource  string `json:"resource" maxLength:"300" doc:"<type>:<id>"`
+	Action    string `json:"action" maxLength:"80"`
+	Effect    string `json:"effect" doc:"allow or deny"`
+	Condition string `json:"condition,omitempty" maxLength:"1024"`
+}
+
+func (r ruleJSON) rule() Rule {
+	return Rule{Subject: r.Subject, Resource: r.Resource, Action: r.Action, Effect: r.Effect, Condition: r.Condition}
+}
+
+type listPoliciesInput struct {
+	Subject   string `query:"subject" doc:"only rules of this subject, e.g. role:editor"`
+	Resource  string `query:"resource" doc:"only rules with exactly this resource pattern"`
+	PageSize  int    `query:"page_size" minimum:"0" maximum:"200"`
+	PageToken string `query:"page_token"`
+}
+
+type listPoliciesOutput struct {
+	Body struct {
+		Items         []policyJSON `json:"items"`
+		NextPageToken string       `json:"next_page_token"`
+	}
+}
+
+type policyOutput struct {
+	Body policyJSON
+}
+
+type idInput struct {
+	ID string `path:"id" maxLength:"64"`
+}
+
+type createInput struct {
+	Body ruleJSON
+}
+
+type replaceInput struct {
+	Body struct {
+		Policies []ruleJSON `json:"policies" doc:"the complete set of rules that are not built in"`
+	}
+}
+
+type replaceOutput struct {
+	Body struct {
+		Items []policyJSON `json:"items"`
+	}
+}
+
+type exportOutput struct {
+	ContentType        string `header:"Content-Type"`
+	ContentDisposition string `header:"Content-Disposition"`
+	Body               []byte
+}
+
+type importInput struct {
+	RawBody []byte `contentType:"text/csv"`
+}
+
+type importOutput struct {
+	Body struct {
+		Policies    int `json:"policies" doc:"rules stored (built-in rules and duplicates are skipped)"`
+		RoleParents int `json:"role_parents"`
+	}
+}
+
+type validateOutput struct {
+	Body struct {
+		Valid bool     `json:"valid"`
+		Rule  ruleJSON `json:"rule" doc:"the rule as it would be stored (normalized)"`
+	}
+}
+
+type roleInput struct {
+	Name string `path:"name" maxLength:"128"`
+}
+
+type roleParentInput struct {
+	Name   string `path:"name" maxLength:"128"`
+	Parent string `path:"parent" maxLength:"128"`
+}
+
+type parentsOutput struct {
+	Body struct {
+		Items []parentJSON `json:"items"`
+	}
+}
+
+type parentJSON struct {
+	Role    string `json:"role"`
+	Parent  string `json:"parent"`
+	BuiltIn bool   `json:"built_in"`
+}
+
+// registerAPI mounts the policy API on /api/v1.
+func (m *Module) registerAPI(api huma.API) {
+	s := m.svc
+	tags := []string{"policies"}
+	huma.Register(api, huma.Operation{OperationID: "list-policies", Method: http.MethodGet, Path: "/policies",
+		Summary: "List policy rules", Tags: tags}, func(ctx context.Context, in *listPoliciesInput) (*listPoliciesOutput, error) {
+		if err := m.require(ctx, "policies", "", "read"); err != nil {
+			return nil, err
+		}
+		page, err := s.ListPolicies(ctx, PolicyFilter{Subject: in.Subject, Resource: in.Resource, PageSize: in.PageSize, PageToken: in.PageToken})
+		if err != nil {
+			return nil, apiError(err)
+		}
+		out := &listPoliciesOutput{}
+		out.Body.Items = make([]policyJSON, len(page.Items))
+		for i, p := range page.Items {
+			out.Body.Items[i] = toJSON(p)
+		}
+		out.Body.NextPageToken = page.NextPageToken
+		return out, nil
+	})
+	huma.Register(api, huma.Operation{OperationID: "create-policy", Method: http.MethodPost, Path: "/policies",
+		Summary: "Create a policy rule", Tags: tags, DefaultStatus: http.StatusCreated, MaxBodyBytes: 16 << 10},
+		func(ctx context.Context, in *createInput) (*policyOutput, error) {
+			if err := m.require(ctx, "policies", "", "create"); err != nil {
+				return nil, err
+			}
+			p, err := s.CreatePolicy(ctx, in.Body.rule())
+			if err != nil {
+				return nil, apiError(err)
+			}
+			return &policyOutput{Body: toJSON(p)}, nil
+		})
+	huma.Register(api, huma.Operation{OperationID: "replace-policies", Method: http.MethodPut, Path: "/policies",
+		Summary: "Replace every rule that is not built in", Tags: tags, MaxBodyBytes: 1 << 20},
+		func(ctx context.Context, in *replaceInput) (*replaceOutput, error) {
+			if err := m.require(ctx, "policies", "", "update"); err != nil {
+				return nil, err
+			}
+			rules := make([]Rule, len(in.Body.Policies))
+			for i, r := range in.Body.Policies {
+				rules[i] = r.rule()
+			}
+			ps, err := s.ReplacePolicies(ctx, rules)
+			if err != nil {
+				return nil, apiError(err)
+			}
+			out := &replaceOutput{}
+			out.Body.Items = make([]policyJSON, len(ps))
+			for i, p := range ps {
+				out.Body.Items[i] = toJSON(p)
+			}
+			return out, nil
+		})
+	huma.Register(api, huma.Operation{OperationID: "export-policies", Method: http.MethodGet, Path: "/policies/export",
+		Summary: "Export every rule and inheritance edge as Casbin CSV", Tags: tags,
+		Responses: map[string]*huma.Response{"200": {Description: "Casbin policy CSV", Content: map[string]*huma.MediaType{"text/csv": {}}}}},
+		func(ctx context.Context, _ *struct{}) (*exportOutput, error) {
+			if err := m.require(ctx, "policies", "", "read"); err != nil {
+				return nil, err
+			}
+			b, err := s.ExportCSV(ctx)
+			if err != nil {
+				return nil, apiError(err)
+			}
+			return &exportOutput{ContentType: "text/csv; charset=utf-8", ContentDisposition: `attachment; filename="policies.csv"`, Body: b}, nil
+		})
+	huma.Register(api, huma.Operation{OperationID: "import-policies", Method: http.MethodPost, Path: "/policies/import",
+		Summary: "Replace every rule and inheritance edge that is not built in with a Casbin CSV (all or nothing)", Tags: tags,
+		MaxBodyBytes: MaxImportBytes},
+		func(ctx context.Context, in *importInput) (*importOutput, error) {
+			if err := m.require(ctx, "policies", "", "update"); err != nil {
+				return nil, err
+			}
+			res, err := s.ImportCSV(ctx, in.RawBody)
+			if err != nil {
+				return nil, apiError(err)
+			}
+			out := &importOutput{}
+			out.Body.Policies, out.Body.RoleParents = res.Policies, res.Parents
+			return out, nil
+		})
+	huma.Register(api, huma.Operation{OperationID: "validate-policy", Method: http.MethodPost, Path: "/policies/validate",
+		Summary: "Validate a rule without saving it", Tags: tags, MaxBodyBytes: 16 << 10},
+		func(ctx context.Context, in *createInput) (*validateOutput, error) {
+			if err := m.require(ctx, "policies", "", "read"); err != nil {
+				return nil, err
+			}
+			r, err := s.ValidateRule(ctx, in.Body.rule())
+			if err != nil {
+				return nil, apiError(err)
+			}
+			out := &validateOutput{}
+			out.Body.Valid = true
+			out.Body.Rule = ruleJSON{Subject: r.Subject, Resource: r.Resource, Action: r.Action, Effect: r.Effect, Condition: r.Condition}
+			return out, nil
+		})
+	huma.Register(api, huma.Operation{OperationID: "get-policy", Method: http.MethodGet, Path: "/policies/{id}",
+		Summary: "Get a policy rule", Tags: tags}, func(ctx context.Context, in *idInput) (*policyOutput, error) {
+		if err := m.require(ctx, "policies", in.ID, "read"); err != nil {
+			return nil, err
+		}
+		p, err := s.GetPolicy(ctx, in.ID)
+		if err != nil {
+			return nil, apiError(err)
+		}
+		return &policyOutput{Body: toJSON(p)}, nil
+	})
+	huma.Register(api, huma.Operation{OperationID: "delete-policy", Method: http.MethodDelete, Path: "/policies/{id}",
+		Summary: "Delete a policy rule (built-in rules cannot be deleted)", Tags: tags, DefaultStatus: http.StatusNoContent},
+		func(ctx context.Context, in *idInput) (*struct{}, error) {
+			if err := m.require(ctx, "policies", in.ID, "delete"); err != nil {
+				return nil, err
+			}
+			if err := s.DeletePolicy(ctx, in.ID); err != nil {
+				return nil, apiError(err)
+			}
+			return nil, nil
+		})
+
+	rtags := []string{"roles"}
+	huma.Register(api, huma.Operation{OperationID: "list-role-parents", Method: http.MethodGet, Path: "/roles/{name}/parents",
+		Summary: "List the roles a role inherits from", Tags: rtags}, func(ctx context.Context, in *roleInput) (*parentsOutput, error) {
+		if err := m.require(ctx, "roles", in.Name, "read"); err != nil {
+			return nil, err
+		}
+		ps, err := s.RoleParents(ctx, in.Name)
+		if err != nil {
+			return nil, apiError(err)
+		}
+		out := &parentsOutput{}
+		out.Body.Items = make([]parentJSON, len(ps))
+		for i, p := range ps {
+			out.Body.Items[i] = parentJSON{Role: p.Role, Parent: p.Parent, BuiltIn: p.BuiltIn}
+		}
+		return out, nil
+	})
+	huma.Register(api, huma.Operation{OperationID: "add-role-parent", Method: http.MethodPut, Path: "/roles/{name}/parents/{parent}",
+		Summary: "Make a role inherit every rule of another role", Tags: rtags, DefaultStatus: http.StatusNoContent},
+		func(ctx context.Context, in *roleParentInput) (*struct{}, error) {
+			if err := m.require(ctx, "roles", in.Name, "update"); err != nil {
+				return nil, err
+			}
+			if err := s.AddRoleParent(ctx, in.Name, in.Parent); err != nil {
+				return nil, apiError(err)
+			}
+			return nil, nil
+		})
+	huma.Register(api, huma.Operation{OperationID: "remove-role-parent", Method: http.MethodDelete, Path: "/roles/{name}/parents/{parent}",
+		Summary: "Stop a role inheriting from another", Tags: rtags, DefaultStatus: http.StatusNoContent},
+		func(ctx context.Context, in *roleParentInput) (*struct{}, error) {
+			if err := m.require(ctx, "roles", in.Name, "update"); err != nil {
+				return nil, err
+			}
+			if err := s.RemoveRoleParent(ctx, in.Name, in.Parent); err != nil {
+				return nil, apiError(err)
+			}
+			return nil, nil
+		})
+}
+
+// require answers 403 unless the caller may perform action.
+func (m *Module) require(ctx context.Context, typ, id, action string) error {
+	p, ok := principal.From(ctx)
+	if !ok {
+		return huma.Error401Unauthorized("authentication required")
+	}
+	allowed, err := m.svc.Can(ctx, p, principal.Resource{Type: typ, ID: id}, action)
+	if err != nil {
+		return apiError(err)
+	}
+	if !allowed {
+		return huma.Error403Forbidden("you may not " + action + " " + typ)
+	}
+	return nil
+}
+
+// apiError maps the module's errors to problem responses.
+func apiError(err error) error {
+	var ve *ValidationError
+	switch {
+	case errors.As(err, &ve):
+		loc := "body." + strings.ReplaceAll(ve.Field, " ", "_")
+		detail := &huma.ErrorDetail{Location: loc, Message: ve.Reason, Value: nil}
+		if ve.Parse {
+			return huma.Error400BadRequest(ve.Field+": "+ve.Reason, detail)
+		}
+		return huma.Error422UnprocessableEntity(ve.Field+": "+ve.Reason, detail)
+	case errors.Is(err, ErrNotFound):
+		return huma.Error404NotFound("no such policy or inheritance edge")
+	case errors.Is(err, ErrBuiltIn):
+		return huma.Error409Conflict("built-in rules cannot be changed")
+	case errors.Is(err, ErrConflict):
+		return huma.Error409Conflict(strings.TrimPrefix(err.Error(), "authz: "))
+	case errors.Is(err, ErrTooLarge):
+		return huma.NewError(http.StatusRequestEntityTooLarge, strings.TrimPrefix(err.Error(), "authz: "))
+	case errors.Is(err, ErrBadPageToken):
+		return huma.Error400BadRequest("page_token is not valid", &huma.ErrorDetail{Location: "query.page_token", Message: "not issued by this API"})
+	case errors.Is(err, ErrCondition):
+		return huma.Error400BadRequest("a policy condition could not be evaluated for this request: " + err.Error())
+	}
+	return err
+}

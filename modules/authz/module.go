@@ -1,0 +1,40 @@
+package authz
+
+import (
+	"strings"
+
+	"github.com/gatehouse/gatehouse/internal/httpserver"
+	"github.com/gatehouse/gatehouse/internal/module"
+)
+
+// Module mounts the policy API (/api/v1/policies, /api/v1/roles/{name}/parents)
+// and the AuthZEN decision API (/.well-known/authzen-configuration,
+// /access/v1/evaluation, /access/v1/evaluations).
+type Module struct {
+	svc    *Service
+	bearer httpserver.BearerAuthenticator
+	issuer string
+}
+
+// NewModule returns the HTTP side of svc. bearer authenticates the AuthZEN
+// endpoints, which live outside /api/v1 (main passes the composed API-key
+// and access-token authenticator); issuer is the public base URL the
+// AuthZEN metadata advertises.
+func NewModule(svc *Service, bearer httpserver.BearerAuthenticator, issuer string) *Module {
+	return &Module{svc: svc, bearer: bearer, issuer: strings.TrimSuffix(issuer, "/")}
+}
+
+var _ module.Module = (*Module)(nil)
+
+// Name is the table prefix and migration folder.
+func (m *Module) Name() string { return "authz" }
+
+// Mount registers the routes.
+func (m *Module) Mount(r module.Routes) {
+	if r.API != nil {
+		m.registerAPI(r.API)
+	}
+	if r.Public != nil {
+		m.mountAuthZEN(r.Public)
+	}
+}

@@ -1,0 +1,495 @@
+package authz
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/gatehouse/gatehouse/internal/database"
+	"github.com/gatehouse/gatehouse/modules/audit"
+)
+
+// PolicyFilter selects policies for ListPolicies.
+type PolicyFilter struct {
+	Subject   string // exact subject, e.g. "role:editor"
+	Resource  string // exact resource pattern, e.g. "docs:*"
+	PageSize  int    // default 50, at most 200
+	PageToken string
+}
+
+// PolicyPage is one page of policies ordered by id.
+type PolicyPage struct {
+	Items         []Policy
+	NextPageToken string
+}
+
+// ErrBadPageToken: the page token was not issued by ListPolicies.
+var ErrBadPageToken = errors.New("authz: invalid page token")
+
+// ListPolicies returns the stored rules (built-in ones included).
+func (s *Service) ListPolicies(ctx context.Context, f PolicyFilter) (PolicyPage, error) {
+	size := f.PageSize
+	if size <= 0 {
+		size = 50
+	}
+	if size > 200 {
+		size = 200
+	}
+	after := ""
+	if f.PageToken != "" {
+		b, err := base64.RawURLEncoding.DecodeString(f.PageToken)
+		if err != nil || len(b) == 0 || len(b) > 64 {
+			return PolicyPage{}, ErrBadPageToken
+		}
+		after = string(b)
+	}
+	rows, err := s.st.listPolicies(ctx, policyFilter{Subject: f.Subject, Resource: f.Resource, After: after, Limit: size + 1})
+	if err != nil {
+		return PolicyPage{}, err
+	}
+	var page PolicyPage
+	if len(rows) > size {
+		rows = rows[:size]
+		page.NextPageToken = base64.RawURLEncoding.EncodeToString([]byte(rows[len(rows)-1].ID))
+	}
+	page.Items = make([]Policy, len(rows))
+	for i, r := range rows {
+		page.Items[i] = r.toPolicy()
+	}
+	return page, nil
+}
+
+// GetPolicy returns one rule.
+func (s *Service) GetPolicy(ctx context.Context, id string) (Policy, error) {
+	r, err := s.st.getPolicy(ctx, id)
+	if err != nil {
+		return Policy{}, err
+	}
+	return r.toPolicy(), nil
+}
+
+// ValidateRule normalizes and checks a rule as CreatePolicy would, without
+// saving it: syntax, condition compilation, and that a role subject exists.
+func (s *Service) ValidateRule(ctx context.Context, r Rule) (Rule, error) {
+	r = r.Normalize()
+	if err := r.Validate(); err != nil {
+		return r, err
+	}
+	return r, s.checkSubjects(ctx, []Rule{r}, nil)
+}
+
+// checkSubjects verifies that every role subject names an existing role.
+func (s *Service) checkSubjects(ctx context.Context, rules []Rule, fieldPrefix func(int) string) error {
+	known := map[string]bool{}
+	for i, r := range rules {
+		name, ok := strings.CutPrefix(r.Subject, "role:")
+		if !ok {
+			continue
+		}
+		exists, seen := known[name]
+		if !seen {
+			var err error
+			if exists, err = s.roles.RoleExists(ctx, name); err != nil {
+				return fmt.Errorf("authz: role exists: %w", err)
+			}
+			known[name] = exists
+		}
+		if !exists {
+			field := "subject"
+			if fieldPrefix != nil {
+				field = fieldPrefix(i) + "subject"
+			}
+			return invalid(field, "role %q does not exist", name)
+		}
+	}
+	return nil
+}
+
+func newID() (string, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return "", fmt.Errorf("authz: new id: %w", err)
+	}
+	return id.String(), nil
+}
+
+// CreatePolicy validates and stores one rule, records policy.create in the
+// same transaction, and applies it at once in this instance.
+func (s *Service) CreatePolicy(ctx context.Context, r Rule) (Policy, error) {
+	r, err := s.ValidateRule(ctx, r)
+	if err != nil {
+		return Policy{}, err
+	}
+	id, err := newID()
+	if err != nil {
+		return Policy{}, err
+	}
+	row := policyRow{ID: id, Subject: r.Subject, Resource: r.Resource, Action: r.Action,
+		Effect: r.Effect, Condition: r.Condition, CreatedAt: s.opts.Now().UTC()}
+	err = database.Transact(ctx, s.db.Gorm, func(ctx context.Context) error {
+		if err := s.st.insertPolicies(ctx, []policyRow{row}); err != nil {
+			return err
+		}
+		if err := s.st.bump(ctx); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, audit.Event{Action: "policy.create", Target: audit.Ref{Type: "policy", ID: id},
+			Details: map[string]string{"subject": r.Subject, "resource": r.Resource, "action": r.Action, "effect": r.Effect, "condition": r.Condition}})
+	})
+	if err != nil {
+		return Policy{}, err
+	}
+	s.changed(ctx)
+	return row.toPolicy(), nil
+}
+
+// DeletePolicy deletes a rule that is not built in.
+func (s *Service) DeletePolicy(ctx context.Context, id string) error {
+	err := database.Transact(ctx, s.db.Gorm, func(ctx context.Context) error {
+		row, err := s.st.getPolicy(ctx, id)
+		if err != nil {
+			return err
+		}
+		if row.BuiltIn {
+			return fmt.Errorf("policy %s: %w", id, ErrBuiltIn)
+		}
+		if err := s.st.deletePolicy(ctx, id); err != nil {
+			return err
+		}
+		if err := s.st.bump(ctx); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, audit.Event{Action: "policy.delete", Target: audit.Ref{Type: "policy", ID: id},
+			Details: map[string]string{"subject": row.Subject, "resource": row.Resource, "action": row.Action, "effect": row.Effect}})
+	})
+	if err != nil {
+		return err
+	}
+	s.changed(ctx)
+	return nil
+}
+
+// prepareSet validates a whole set of rules, drops duplicates and rules
+// equal to a built-in one, and builds the rows.
+func (s *Service) prepareSet(ctx context.Context, rules []Rule, field func(int) string) ([]policyRow, error) {
+	if len(rules) > MaxRules {
+		return nil, fmt.Errorf("%w: at most %d rules", ErrTooLarge, MaxRules)
+	}
+	norm := make([]Rule, len(rules))
+	for i, r := range rules {
+		r = r.Normalize()
+		if err := r.Validate(); err != nil {
+			var ve *ValidationError
+			if errors.As(err, &ve) {
+				return nil, &ValidationError{Field: field(i) + ve.Field, Reason: ve.Reason, Parse: ve.Parse}
+			}
+			return nil, err
+		}
+		norm[i] = r
+	}
+	if err := s.checkSubjects(ctx, norm, field); err != nil {
+		return nil, err
+	}
+	builtIn, err := s.builtInKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[string]bool, len(norm))
+	now := s.opts.Now().UTC()
+	rows := make([]policyRow, 0, len(norm))
+	for _, r := range norm {
+		k := r.key()
+		if seen[k] || builtIn[k] {
+			continue
+		}
+		seen[k] = true
+		id, err := newID()
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, policyRow{ID: id, Subject: r.Subject, Resource: r.Resource, Action: r.Action,
+			Effect: r.Effect, Condition: r.Condition, CreatedAt: now})
+	}
+	return rows, nil
+}
+
+func (s *Service) builtInKeys(ctx context.Context) (map[string]bool, error) {
+	var rows []policyRow
+	if err := s.st.conn(ctx).Where("built_in = ?", true).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("authz: built-in rules: %w", err)
+	}
+	m := make(map[string]bool, len(rows))
+	for _, r := range rows {
+		m[r.toPolicy().Rule().key()] = true
+	}
+	return m, nil
+}
+
+// ReplacePolicies replaces every rule that is not built in with rules, in
+// one transaction (policy.replace). Duplicates and copies of built-in
+// rules are skipped. Role inheritance is left as it is.
+func (s *Service) ReplacePolicies(ctx context.Context, rules []Rule) ([]Policy, error) {
+	rows, err := s.prepareSet(ctx, rules, func(i int) string { return "policies[" + strconv.Itoa(i) + "]." })
+	if err != nil {
+		return nil, err
+	}
+	err = database.Transact(ctx, s.db.Gorm, func(ctx context.Context) error {
+		if err := s.st.deleteCustomPolicies(ctx); err != nil {
+			return err
+		}
+		if err := s.st.insertPolicies(ctx, rows); err != nil {
+			return err
+		}
+		if err := s.st.bump(ctx); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, audit.Event{Action: "policy.replace", Target: audit.Ref{Type: "policy", ID: "*"},
+			Details: map[string]string{"rules": strconv.Itoa(len(rows))}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.changed(ctx)
+	out := make([]Policy, len(rows))
+	for i, r := range rows {
+		out[i] = r.toPolicy()
+	}
+	return out, nil
+}
+
+// ImportResult counts what an import stored.
+type ImportResult struct {
+	Policies int
+	Parents  int
+}
+
+// ImportCSV replaces every rule and inheritance edge that is not built in
+// with the content of a Casbin CSV file (see ParseCSV), all or nothing, in
+// one transaction (policy.import). Lines equal to built-in rules (as
+// ExportCSV writes them) are skipped, so an export imports unchanged.
+func (s *Service) ImportCSV(ctx context.Context, data []byte) (ImportResult, error) {
+	rules, parents, err := ParseCSV(data)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	rows, err := s.prepareSet(ctx, rules, func(i int) string { return "rule " + strconv.Itoa(i+1) + ": " })
+	if err != nil {
+		return ImportResult{}, err
+	}
+	prows, err := s.prepareParents(ctx, parents)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	err = database.Transact(ctx, s.db.Gorm, func(ctx context.Context) error {
+		if err := s.st.deleteCustomPolicies(ctx); err != nil {
+			return err
+		}
+		if err := s.st.deleteCustomParents(ctx); err != nil {
+			return err
+		}
+		if err := s.st.insertPolicies(ctx, rows); err != nil {
+			return err
+		}
+		if err := s.st.insertParents(ctx, prows); err != nil {
+			return err
+		}
+		all, err := s.st.allParents(ctx)
+		if err != nil {
+			return err
+		}
+		if err := checkGraph(all); err != nil {
+			return err
+		}
+		if err := s.st.bump(ctx); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, audit.Event{Action: "policy.import", Target: audit.Ref{Type: "policy", ID: "*"},
+			Details: map[string]string{"rules": strconv.Itoa(len(rows)), "role_parents": strconv.Itoa(len(prows))}})
+	})
+	if err != nil {
+		return ImportResult{}, err
+	}
+	s.changed(ctx)
+	return ImportResult{Policies: len(rows), Parents: len(prows)}, nil
+}
+
+func (s *Service) prepareParents(ctx context.Context, parents []RoleParent) ([]parentRow, error) {
+	now := s.opts.Now().UTC()
+	seen := map[string]bool{}
+	known := map[string]bool{}
+	var rows []parentRow
+	for _, p := range parents {
+		if err := p.Validate(); err != nil {
+			return nil, err
+		}
+		for _, n := range []string{p.Role, p.Parent} {
+			if _, ok := known[n]; ok {
+				continue
+			}
+			ok, err := s.roles.RoleExists(ctx, n)
+			if err != nil {
+				return nil, fmt.Errorf("authz: role exists: %w", err)
+			}
+			if !ok {
+				return nil, invalid("role", "role %q does not exist", n)
+			}
+			known[n] = true
+		}
+		k := p.Role + "\x00" + p.Parent
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		rows = append(rows, parentRow{Role: p.Role, Parent: p.Parent, CreatedAt: now})
+	}
+	return rows, nil
+}
+
+// ExportCSV returns every rule (built-in ones included) and inheritance
+// edge in Casbin's CSV policy format.
+func (s *Service) ExportCSV(ctx context.Context) ([]byte, error) {
+	rows, err := s.st.allPolicies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	prows, err := s.st.allParents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ps := make([]Policy, len(rows))
+	for i, r := range rows {
+		ps[i] = r.toPolicy()
+	}
+	gs := make([]RoleParent, len(prows))
+	for i, r := range prows {
+		gs[i] = RoleParent{Role: r.Role, Parent: r.Parent, BuiltIn: r.BuiltIn}
+	}
+	return writeCSV(ps, gs)
+}
+
+// maxInheritanceDepth keeps chains within Casbin's role manager limit (10).
+const maxInheritanceDepth = 8
+
+// checkGraph rejects cycles and chains deeper than maxInheritanceDepth.
+func checkGraph(rows []parentRow) error {
+	adj := map[string][]string{}
+	for _, r := range rows {
+		adj[r.Role] = append(adj[r.Role], r.Parent)
+	}
+	const (
+		visiting = 1
+		done     = 2
+	)
+	state := map[string]int{}
+	depth := map[string]int{}
+	var visit func(n string) error
+	visit = func(n string) error {
+		switch state[n] {
+		case visiting:
+			return fmt.Errorf("role inheritance cycle through %q: %w", n, ErrConflict)
+		case done:
+			return nil
+		}
+		state[n] = visiting
+		d := 0
+		for _, p := range adj[n] {
+			if err := visit(p); err != nil {
+				return err
+			}
+			if depth[p]+1 > d {
+				d = depth[p] + 1
+			}
+		}
+		state[n] = done
+		depth[n] = d
+		if d > maxInheritanceDepth {
+			return fmt.Errorf("role inheritance deeper than %d levels at %q: %w", maxInheritanceDepth, n, ErrConflict)
+		}
+		return nil
+	}
+	keys := make([]string, 0, len(adj))
+	for k := range adj {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := visit(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RoleParents returns the roles that role inherits from directly.
+func (s *Service) RoleParents(ctx context.Context, role string) ([]RoleParent, error) {
+	var rows []parentRow
+	if err := s.st.conn(ctx).Where("role = ?", role).Order("parent").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("authz: role parents: %w", err)
+	}
+	out := make([]RoleParent, len(rows))
+	for i, r := range rows {
+		out[i] = RoleParent{Role: r.Role, Parent: r.Parent, BuiltIn: r.BuiltIn}
+	}
+	return out, nil
+}
+
+// AddRoleParent makes role inherit every rule granted to parent. Both
+// roles must exist; cycles and chains deeper than 8 are refused
+// (ErrConflict). Adding an existing edge is a no-op.
+func (s *Service) AddRoleParent(ctx context.Context, role, parent string) error {
+	e := RoleParent{Role: role, Parent: parent}
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	rows, err := s.prepareParents(ctx, []RoleParent{e})
+	if err != nil {
+		return err
+	}
+	err = database.Transact(ctx, s.db.Gorm, func(ctx context.Context) error {
+		if err := s.st.bump(ctx); err != nil { // first: serializes concurrent graph changes (PostgreSQL row lock)
+			return err
+		}
+		if err := s.st.insertParents(ctx, rows); err != nil {
+			return err
+		}
+		all, err := s.st.allParents(ctx)
+		if err != nil {
+			return err
+		}
+		if err := checkGraph(all); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, audit.Event{Action: "role_parent.create", Target: audit.Ref{Type: "role", ID: role},
+			Details: map[string]string{"parent": parent}})
+	})
+	if err != nil {
+		return err
+	}
+	s.changed(ctx)
+	return nil
+}
+
+// RemoveRoleParent deletes an inheritance edge.
+func (s *Service) RemoveRoleParent(ctx context.Context, role, parent string) error {
+	err := database.Transact(ctx, s.db.Gorm, func(ctx context.Context) error {
+		if err := s.st.deleteParent(ctx, role, parent); err != nil {
+			return err
+		}
+		if err := s.st.bump(ctx); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, audit.Event{Action: "role_parent.delete", Target: audit.Ref{Type: "role", ID: role},
+			Details: map[string]string{"parent": parent}})
+	})
+	if err != nil {
+		return err
+	}
+	s.changed(ctx)
+	return nil
+}

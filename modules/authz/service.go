@@ -1,0 +1,311 @@
+// Package authz decides who may do what. It owns the process's one Casbin
+// enforcer (RBAC with role inheritance, resource patterns, allow/deny with
+// deny winning, and attribute conditions), the policy tables it loads from,
+// Gatehouse's own permissions (built-in rules, self-service, scopes), the
+// policy API and the OpenID AuthZEN decision API.
+//
+// Decisions never touch the database: rules live in memory and are reloaded
+// when the version row in authz_state changes (at once in the instance that
+// made the change, within a poll interval in the others); users' roles come
+// from identity through a cache with a short TTL.
+package authz
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/database"
+	"github.com/gatehouse/gatehouse/internal/principal"
+)
+
+// Options tune the Service; zero values take the defaults.
+type Options struct {
+	// RoleTTL is how long a user's roles are cached (default 5s). Identity's
+	// UserChanged drops an entry at once.
+	RoleTTL time.Duration
+	// PollInterval is how often Run checks the version row (default 500ms).
+	PollInterval time.Duration
+	// Now is the clock (conditions see r.ctx.time/hour/weekday).
+	Now    func() time.Time
+	Logger *slog.Logger
+	// IsUnknownUser reports whether an error from RoleSource.RolesOf means
+	// the user does not exist (main passes errors.Is(err,
+	// identity.ErrNotFound)); such a subject is denied instead of failing
+	// the request.
+	IsUnknownUser func(error) bool
+}
+
+// Service is the authorization module's public API.
+type Service struct {
+	db       database.DB
+	st       store
+	eng      *engine
+	roles    RoleSource
+	audit    AuditLog
+	opts     Options
+	reloadMu sync.Mutex
+	wake     chan struct{}
+
+	rcMu sync.Mutex
+	rc   map[string]roleEntry
+}
+
+type roleEntry struct {
+	roles   []string
+	expires time.Time
+}
+
+const maxRoleCacheEntries = 50_000
+
+// NewService loads the policies (the database must be migrated) and
+// returns the service. Run must be started for changes made by other
+// instances to be picked up.
+func NewService(ctx context.Context, db database.DB, opts Options, roles RoleSource, audit AuditLog) (*Service, error) {
+	if roles == nil || audit == nil {
+		return nil, errors.New("authz: RoleSource and AuditLog are required")
+	}
+	if opts.RoleTTL <= 0 {
+		opts.RoleTTL = 5 * time.Second
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = 500 * time.Millisecond
+	}
+	if opts.Now == nil {
+		opts.Now = func() time.Time { return time.Now().UTC() }
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.IsUnknownUser == nil {
+		opts.IsUnknownUser = func(error) bool { return false }
+	}
+	st := store{db: db.Gorm}
+	eng, err := newEngine(st)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{db: db, st: st, eng: eng, roles: roles, audit: audit, opts: opts,
+		wake: make(chan struct{}, 1), rc: make(map[string]roleEntry)}
+	if err := s.Reload(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Reload reads the policies now.
+func (s *Service) Reload(ctx context.Context) error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	_, err := s.eng.reload(ctx, s.st)
+	return err
+}
+
+// Run polls the version row every PollInterval and reloads the policies
+// when another instance (or a transaction that has since committed)
+// changed them. It returns nil when ctx ends; database errors are logged
+// and retried, never fatal.
+func (s *Service) Run(ctx context.Context) error {
+	t := time.NewTicker(s.opts.PollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		case <-s.wake:
+		}
+		if err := s.poll(ctx); err != nil && ctx.Err() == nil {
+			s.opts.Logger.WarnContext(ctx, "authz: policy reload failed", slog.String("error", err.Error()))
+		}
+	}
+}
+
+func (s *Service) poll(ctx context.Context) error {
+	v, err := s.st.version(ctx)
+	if err != nil {
+		return err
+	}
+	if v == s.eng.loadedVersion() {
+		return nil
+	}
+	return s.Reload(ctx)
+}
+
+// changed makes a committed change visible: at once when ctx carries no
+// transaction (we made and committed it), else at the next poll after the
+// caller's transaction commits.
+func (s *Service) changed(ctx context.Context) {
+	if database.InTx(ctx) {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+		return
+	}
+	if err := s.Reload(context.WithoutCancel(ctx)); err != nil {
+		s.opts.Logger.WarnContext(ctx, "authz: reload after change failed; the poller retries", slog.String("error", err.Error()))
+	}
+}
+
+// Can reports whether p may perform action on res. It implements the
+// Authorizer interface other modules declare. In order:
+//   - System principals may do anything.
+//   - Clients (client_credentials) have exactly their scopes, no roles.
+//   - A user with non-nil Scopes is limited to them (intersection with the
+//     rules below).
+//   - Self-service: users may read and update their own user, and read,
+//     create, update and delete their own api-keys, sessions and passkeys
+//     (res.OwnerID == p.ID). Deny rules do not override this.
+//   - Otherwise the policies decide for the user's roles (cached RoleTTL).
+//
+// An error is returned when the roles cannot be read or a condition fails
+// to evaluate (ErrCondition); callers must not treat it as a denial
+// silently.
+func (s *Service) Can(ctx context.Context, p principal.Principal, res principal.Resource, action string) (bool, error) {
+	d, err := s.decidePrincipal(ctx, p, res, action)
+	return d.Allowed, err
+}
+
+func (s *Service) decidePrincipal(ctx context.Context, p principal.Principal, res principal.Resource, action string) (Decision, error) {
+	switch p.Kind {
+	case principal.System:
+		return Decision{Allowed: true, Reason: "system principal"}, nil
+	case principal.Client:
+		if ScopesAllow(p.Scopes, res.Type, action) {
+			return Decision{Allowed: true, Reason: "client scope"}, nil
+		}
+		return Decision{Reason: "no client scope allows this action"}, nil
+	case principal.User, principal.Service:
+	default:
+		return Decision{Reason: "unknown principal kind"}, nil
+	}
+	if p.ID == "" {
+		return Decision{Reason: "principal without id"}, nil
+	}
+	if p.Scopes != nil && !ScopesAllow(p.Scopes, res.Type, action) {
+		return Decision{Reason: "outside the credential's scopes"}, nil
+	}
+	if SelfService(p, res, action) {
+		return Decision{Allowed: true, Reason: "self-service"}, nil
+	}
+	roles, err := s.rolesOf(ctx, p.ID)
+	if err != nil {
+		return Decision{}, err
+	}
+	id := res.ID
+	if id == "" {
+		id = "*"
+	}
+	return s.eng.decide(request{
+		Sub:     subject{Type: "user", ID: p.ID, Roles: roles},
+		ResType: res.Type, ResID: id, Owner: res.OwnerID, Action: action,
+	}, s.opts.Now())
+}
+
+// ScopesAllow reports whether one of scopes ("<type>:<action>", "*"
+// allowed in either part, e.g. "users:read", "api-keys:*", "*:read")
+// covers action on resources of resType. Scopes of another form ("openid",
+// "profile") grant nothing here.
+func ScopesAllow(scopes []string, resType, action string) bool {
+	for _, sc := range scopes {
+		t, a, ok := strings.Cut(sc, ":")
+		if !ok {
+			continue
+		}
+		if (t == "*" || t == resType) && (a == "*" || a == action) {
+			return true
+		}
+	}
+	return false
+}
+
+// SelfService reports whether p acts on its own personal resource in a
+// way every user may: read/update their user (status and roles are
+// guarded by identity), and read/create/update/delete their api-keys,
+// sessions and passkeys.
+func SelfService(p principal.Principal, res principal.Resource, action string) bool {
+	if !p.IsUser() || p.ID == "" || res.OwnerID != p.ID {
+		return false
+	}
+	switch res.Type {
+	case "users":
+		return action == "read" || action == "update"
+	case "api-keys", "sessions", "passkeys":
+		switch action {
+		case "read", "create", "update", "delete":
+			return true
+		}
+	}
+	return false
+}
+
+// rolesOf returns the user's roles through the cache.
+func (s *Service) rolesOf(ctx context.Context, userID string) ([]string, error) {
+	now := s.opts.Now()
+	s.rcMu.Lock()
+	e, ok := s.rc[userID]
+	s.rcMu.Unlock()
+	if ok && now.Before(e.expires) {
+		return e.roles, nil
+	}
+	roles, err := s.roles.RolesOf(ctx, userID)
+	if err != nil {
+		if s.opts.IsUnknownUser(err) {
+			return nil, fmt.Errorf("user %s: %w", userID, ErrUnknownSubject)
+		}
+		return nil, fmt.Errorf("authz: roles of %s: %w", userID, err)
+	}
+	roles = append([]string(nil), roles...)
+	s.rcMu.Lock()
+	if len(s.rc) >= maxRoleCacheEntries {
+		for k, v := range s.rc {
+			if !now.Before(v.expires) {
+				delete(s.rc, k)
+			}
+		}
+		if len(s.rc) >= maxRoleCacheEntries {
+			s.rc = make(map[string]roleEntry)
+		}
+	}
+	s.rc[userID] = roleEntry{roles: roles, expires: now.Add(s.opts.RoleTTL)}
+	s.rcMu.Unlock()
+	return roles, nil
+}
+
+// InvalidateUser drops the cached roles of a user, so the next decision
+// reads them from identity.
+func (s *Service) InvalidateUser(userID string) {
+	s.rcMu.Lock()
+	delete(s.rc, userID)
+	s.rcMu.Unlock()
+}
+
+// UserChanged implements identity's Listener: a user's roles or status
+// changed, so their cached roles are dropped.
+func (s *Service) UserChanged(ctx context.Context, userID string) error {
+	s.InvalidateUser(userID)
+	return nil
+}
+
+// UserDeleted implements identity's Listener: drops the cache entry and
+// deletes the rules whose subject is "user:<id>" in the caller's
+// transaction (they are unloaded once it commits).
+func (s *Service) UserDeleted(ctx context.Context, userID string) error {
+	s.InvalidateUser(userID)
+	n, err := s.st.deleteSubjectPolicies(ctx, "user:"+userID)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		if err := s.st.bump(ctx); err != nil {
+			return err
+		}
+		s.changed(ctx)
+	}
+	return nil
+}

@@ -1,0 +1,36 @@
+package identity
+
+import (
+	"context"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse/gatehouse/internal/principal"
+	"github.com/gatehouse/gatehouse/modules/audit"
+)
+
+// AuditLog records security events; Record joins the transaction in ctx.
+// Implemented by audit.Service.
+type AuditLog interface {
+	Record(ctx context.Context, e audit.Event) error
+}
+
+// Authorizer decides whether p may perform action on res. Implemented by the
+// authz module; the HTTP handlers call it explicitly before every operation.
+type Authorizer interface {
+	Can(ctx context.Context, p principal.Principal, res principal.Resource, action string) (bool, error)
+}
+
+// Listener is told, inside the transaction of the change, when a user's
+// status, roles or password changed, or the user was deleted, so other
+// modules can revoke sessions, tokens and keys atomically with it. An error
+// rolls the change back.
+type Listener interface {
+	UserChanged(ctx context.Context, userID string) error
+	UserDeleted(ctx context.Context, userID string) error
+}
+
+// PageRenderer renders an HTML page (web.Renderer).
+type PageRenderer interface {
+	HTML(c echo.Context, status int, name string, data any) error
+}

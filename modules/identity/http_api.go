@@ -1,0 +1,410 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/gatehouse/gatehouse/internal/principal"
+)
+
+// userJSON is the contract's user shape.
+type userJSON struct {
+	ID            string    `json:"id"`
+	Email         string    `json:"email"`
+	Username      string    `json:"username"`
+	Name          string    `json:"name"`
+	Status        string    `json:"status" enum:"active,disabled"`
+	EmailVerified bool      `json:"email_verified"`
+	Roles         []string  `json:"roles"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+func toUserJSON(u User) userJSON {
+	roles := u.Roles
+	if roles == nil {
+		roles = []string{}
+	}
+	return userJSON{
+		ID: u.ID, Email: u.Email, Username: u.Username, Name: u.Name, Status: u.Status,
+		EmailVerified: u.EmailVerified, Roles: roles, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
+	}
+}
+
+type roleJSON struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+func toRoleJSON(r Role) roleJSON { return roleJSON{Name: r.Name, Description: r.Description} }
+
+type userOutput struct{ Body userJSON }
+type roleOutput struct{ Body roleJSON }
+
+// createUserBody is decoded and schema-checked by huma (unknown fields are
+// rejected); the service checks the rest and names the field it rejects.
+type createUserBody struct {
+	Email         string   `json:"email" maxLength:"254" doc:"Email address; unique, compared case-insensitively."`
+	Name          string   `json:"name,omitempty" maxLength:"200" doc:"Display name."`
+	Username      string   `json:"username,omitempty" maxLength:"64" doc:"Optional unique username."`
+	Password      string   `json:"password,omitempty" maxLength:"1024" doc:"Optional password (8-256 characters, not a common one)."`
+	Roles         []string `json:"roles,omitempty" maxItems:"50" doc:"Role names to assign."`
+	Machine       bool     `json:"machine,omitempty" doc:"A service account: no password, API keys only."`
+	EmailVerified bool     `json:"email_verified,omitempty"`
+}
+
+type createUserInput struct{ Body createUserBody }
+
+type patchUserBody struct {
+	Name          *string `json:"name,omitempty" maxLength:"200"`
+	Username      *string `json:"username,omitempty" maxLength:"64" doc:"Empty removes the username."`
+	Email         *string `json:"email,omitempty" maxLength:"254" doc:"Changing it clears email_verified unless given too."`
+	Status        *string `json:"status,omitempty" enum:"active,disabled"`
+	EmailVerified *bool   `json:"email_verified,omitempty"`
+}
+
+type userIDInput struct {
+	ID string `path:"id" maxLength:"64"`
+}
+
+type patchUserInput struct {
+	ID   string `path:"id" maxLength:"64"`
+	Body patchUserBody
+}
+
+type setPasswordInput struct {
+	ID   string `path:"id" maxLength:"64"`
+	Body struct {
+		Password string `json:"password" maxLength:"1024"`
+	}
+}
+
+type userRoleInput struct {
+	ID   string `path:"id" maxLength:"64"`
+	Role string `path:"role" maxLength:"64"`
+}
+
+type listUsersInput struct {
+	Q         string `query:"q" maxLength:"254" doc:"Prefix of the email or the name."`
+	Role      string `query:"role" maxLength:"64"`
+	Status    string `query:"status" enum:"active,disabled,"`
+	PageSize  int    `query:"page_size" minimum:"1" maximum:"200" default:"50"`
+	PageToken string `query:"page_token" maxLength:"200"`
+}
+
+type listUsersOutput struct {
+	Body struct {
+		Items         []userJSON `json:"items"`
+		NextPageToken string     `json:"next_page_token"`
+	}
+}
+
+type roleNameInput struct {
+	Name string `path:"name" maxLength:"64"`
+}
+
+type createRoleInput struct {
+	Body struct {
+		Name        string `json:"name" maxLength:"64"`
+		Description string `json:"description,omitempty" maxLength:"500"`
+	}
+}
+
+type patchRoleInput struct {
+	Name string `path:"name" maxLength:"64"`
+	Body struct {
+		Description *string `json:"description,omitempty" maxLength:"500"`
+	}
+}
+
+type listRolesOutput struct {
+	Body struct {
+		Items         []roleJSON `json:"items"`
+		NextPageToken string     `json:"next_page_token"`
+	}
+}
+
+const (
+	smallBody = 4 << 10
+	userBody  = 16 << 10
+)
+
+func (m *identityModule) mountAPI(api huma.API) {
+	tags := []string{"users"}
+	huma.Register(api, huma.Operation{OperationID: "create-user", Method: http.MethodPost, Path: "/users",
+		Summary: "Create a user", Tags: tags, DefaultStatus: http.StatusCreated, MaxBodyBytes: userBody}, m.createUser)
+	huma.Register(api, huma.Operation{OperationID: "list-users", Method: http.MethodGet, Path: "/users",
+		Summary: "List users", Tags: tags}, m.listUsers)
+	huma.Register(api, huma.Operation{OperationID: "get-user", Method: http.MethodGet, Path: "/users/{id}",
+		Summary: "Get a user", Tags: tags}, m.getUser)
+	huma.Register(api, huma.Operation{OperationID: "update-user", Method: http.MethodPatch, Path: "/users/{id}",
+		Summary: "Update a user", Tags: tags, MaxBodyBytes: userBody}, m.patchUser)
+	huma.Register(api, huma.Operation{OperationID: "delete-user", Method: http.MethodDelete, Path: "/users/{id}",
+		Summary: "Delete a user", Tags: tags, DefaultStatus: http.StatusNoContent}, m.deleteUser)
+	huma.Register(api, huma.Operation{OperationID: "set-user-password", Method: http.MethodPut, Path: "/users/{id}/password",
+		Summary: "Set a user's password", Tags: tags, DefaultStatus: http.StatusNoContent, MaxBodyBytes: smallBody}, m.setPassword)
+	huma.Register(api, huma.Operation{OperationID: "assign-user-role", Method: http.MethodPut, Path: "/users/{id}/roles/{role}",
+		Summary: "Give a user a role", Tags: tags}, m.assignRole)
+	huma.Register(api, huma.Operation{OperationID: "unassign-user-role", Method: http.MethodDelete, Path: "/users/{id}/roles/{role}",
+		Summary: "Take a role from a user", Tags: tags}, m.unassignRole)
+
+	rtags := []string{"roles"}
+	huma.Register(api, huma.Operation{OperationID: "create-role", Method: http.MethodPost, Path: "/roles",
+		Summary: "Create a role", Tags: rtags, DefaultStatus: http.StatusCreated, MaxBodyBytes: smallBody}, m.createRole)
+	huma.Register(api, huma.Operation{OperationID: "list-roles", Method: http.MethodGet, Path: "/roles",
+		Summary: "List roles", Tags: rtags}, m.listRoles)
+	huma.Register(api, huma.Operation{OperationID: "get-role", Method: http.MethodGet, Path: "/roles/{name}",
+		Summary: "Get a role", Tags: rtags}, m.getRole)
+	huma.Register(api, huma.Operation{OperationID: "update-role", Method: http.MethodPatch, Path: "/roles/{name}",
+		Summary: "Update a role", Tags: rtags, MaxBodyBytes: smallBody}, m.patchRole)
+	huma.Register(api, huma.Operation{OperationID: "delete-role", Method: http.MethodDelete, Path: "/roles/{name}",
+		Summary: "Delete a role", Tags: rtags, DefaultStatus: http.StatusNoContent}, m.deleteRole)
+}
+
+// can enforces one permission; every handler calls it before acting.
+func (m *identityModule) can(ctx context.Context, res principal.Resource, action string) error {
+	p, ok := principal.From(ctx)
+	if !ok {
+		return huma.Error401Unauthorized("authentication required")
+	}
+	allowed, err := m.opts.Authorizer.Can(ctx, p, res, action)
+	if err != nil {
+		return m.internal(ctx, err)
+	}
+	if !allowed {
+		return huma.Error403Forbidden("you may not " + action + " " + res.String())
+	}
+	return nil
+}
+
+func userRes(id string) principal.Resource {
+	return principal.Resource{Type: "users", ID: id, OwnerID: id}
+}
+
+var (
+	allUsers = principal.Resource{Type: "users", ID: "*"}
+	allRoles = principal.Resource{Type: "roles", ID: "*"}
+)
+
+func roleRes(name string) principal.Resource { return principal.Resource{Type: "roles", ID: name} }
+
+func (m *identityModule) internal(ctx context.Context, err error) error {
+	m.log.ErrorContext(ctx, "identity API", slog.String("error", err.Error()))
+	return huma.Error500InternalServerError("internal error; the request id is in the X-Request-Id header")
+}
+
+// apiError maps service errors to problem responses. rolesIn says where an
+// unknown role came from ("body.roles" → 422; "" → 404 for a path).
+func (m *identityModule) apiError(ctx context.Context, err error, rolesIn string) error {
+	var ve *ValidationError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ve):
+		loc := "body." + ve.Field
+		if rolesIn == "query" {
+			loc = "query." + ve.Field
+		}
+		return huma.Error422UnprocessableEntity("validation failed: "+ve.Field+" "+ve.Message,
+			&huma.ErrorDetail{Location: loc, Message: ve.Message})
+	case errors.Is(err, ErrRoleNotFound) && rolesIn == "body.roles":
+		return huma.Error422UnprocessableEntity("unknown role", &huma.ErrorDetail{Location: "body.roles", Message: err.Error()})
+	case errors.Is(err, ErrRoleNotFound):
+		return huma.Error404NotFound("role not found")
+	case errors.Is(err, ErrNotFound):
+		return huma.Error404NotFound("user not found")
+	case errors.Is(err, ErrEmailTaken):
+		return huma.Error409Conflict("a user with this email already exists", &huma.ErrorDetail{Location: "body.email", Message: "is already in use"})
+	case errors.Is(err, ErrUsernameTaken):
+		return huma.Error409Conflict("a user with this username already exists", &huma.ErrorDetail{Location: "body.username", Message: "is already in use"})
+	case errors.Is(err, ErrRoleExists):
+		return huma.Error409Conflict("a role with this name already exists", &huma.ErrorDetail{Location: "body.name", Message: "is already in use"})
+	case errors.Is(err, ErrBuiltInRole):
+		return huma.Error409Conflict("built-in roles (admin, user-admin, auditor) cannot be deleted")
+	case errors.Is(err, ErrLastAdmin):
+		return huma.Error409Conflict("this is the last active admin: it cannot be disabled, deleted or lose the admin role")
+	case errors.Is(err, ErrMachinePassword):
+		return huma.Error422UnprocessableEntity("service accounts cannot have a password", &huma.ErrorDetail{Location: "body.password", Message: "service accounts cannot have a password"})
+	case errors.Is(err, ErrBadPageToken):
+		return huma.Error400BadRequest("invalid page token", &huma.ErrorDetail{Location: "query.page_token", Message: "is not a token from a previous page"})
+	case errors.Is(err, context.Canceled):
+		return huma.NewError(499, "request canceled")
+	}
+	return m.internal(ctx, err)
+}
+
+func (m *identityModule) createUser(ctx context.Context, in *createUserInput) (*userOutput, error) {
+	if err := m.can(ctx, allUsers, "create"); err != nil {
+		return nil, err
+	}
+	roles, err := cleanRoles(in.Body.Roles)
+	if err != nil {
+		return nil, m.apiError(ctx, err, "body.roles")
+	}
+	for _, r := range roles {
+		if err := m.can(ctx, roleRes(r), "assign"); err != nil {
+			return nil, err
+		}
+	}
+	u, err := m.svc.CreateUser(ctx, NewUser{
+		Email: in.Body.Email, Name: in.Body.Name, Username: in.Body.Username, Password: in.Body.Password,
+		Roles: roles, Machine: in.Body.Machine, EmailVerified: in.Body.EmailVerified,
+	})
+	if err != nil {
+		return nil, m.apiError(ctx, err, "body.roles")
+	}
+	return &userOutput{Body: toUserJSON(u)}, nil
+}
+
+func (m *identityModule) listUsers(ctx context.Context, in *listUsersInput) (*listUsersOutput, error) {
+	if err := m.can(ctx, allUsers, "read"); err != nil {
+		return nil, err
+	}
+	page, err := m.svc.ListUsers(ctx, UserFilter{Query: in.Q, Role: in.Role, Status: in.Status, PageSize: in.PageSize, PageToken: in.PageToken})
+	if err != nil {
+		return nil, m.apiError(ctx, err, "query")
+	}
+	out := &listUsersOutput{}
+	out.Body.Items = make([]userJSON, len(page.Items))
+	for i, u := range page.Items {
+		out.Body.Items[i] = toUserJSON(u)
+	}
+	out.Body.NextPageToken = page.NextPageToken
+	return out, nil
+}
+
+func (m *identityModule) getUser(ctx context.Context, in *userIDInput) (*userOutput, error) {
+	if err := m.can(ctx, userRes(in.ID), "read"); err != nil {
+		return nil, err
+	}
+	u, err := m.svc.UserByID(ctx, in.ID)
+	if err != nil {
+		return nil, m.apiError(ctx, err, "")
+	}
+	return &userOutput{Body: toUserJSON(u)}, nil
+}
+
+func (m *identityModule) patchUser(ctx context.Context, in *patchUserInput) (*userOutput, error) {
+	// Profile fields are self-service; status and email_verified are not:
+	// those need the right to update the user as such, not as its owner.
+	if err := m.can(ctx, userRes(in.ID), "update"); err != nil {
+		return nil, err
+	}
+	b := in.Body
+	if b.Status != nil || b.EmailVerified != nil {
+		if err := m.can(ctx, principal.Resource{Type: "users", ID: in.ID}, "update"); err != nil {
+			return nil, err
+		}
+	}
+	u, err := m.svc.UpdateUser(ctx, in.ID, UserUpdate{Email: b.Email, Name: b.Name, Username: b.Username, Status: b.Status, EmailVerified: b.EmailVerified})
+	if err != nil {
+		return nil, m.apiError(ctx, err, "")
+	}
+	return &userOutput{Body: toUserJSON(u)}, nil
+}
+
+func (m *identityModule) deleteUser(ctx context.Context, in *userIDInput) (*struct{}, error) {
+	if err := m.can(ctx, principal.Resource{Type: "users", ID: in.ID}, "delete"); err != nil {
+		return nil, err
+	}
+	if err := m.svc.DeleteUser(ctx, in.ID); err != nil {
+		return nil, m.apiError(ctx, err, "")
+	}
+	return nil, nil
+}
+
+func (m *identityModule) setPassword(ctx context.Context, in *setPasswordInput) (*struct{}, error) {
+	if err := m.can(ctx, userRes(in.ID), "update"); err != nil {
+		return nil, err
+	}
+	if err := m.svc.SetPassword(ctx, in.ID, in.Body.Password); err != nil {
+		return nil, m.apiError(ctx, err, "")
+	}
+	return nil, nil
+}
+
+func (m *identityModule) assignRole(ctx context.Context, in *userRoleInput) (*userOutput, error) {
+	if err := m.can(ctx, roleRes(in.Role), "assign"); err != nil {
+		return nil, err
+	}
+	u, err := m.svc.AssignRole(ctx, in.ID, in.Role)
+	if err != nil {
+		return nil, m.apiError(ctx, err, "")
+	}
+	return &userOutput{Body: toUserJSON(u)}, nil
+}
+
+func (m *identityModule) unassignRole(ctx context.Context, in *userRoleInput) (*userOutput, error) {
+	if err := m.can(ctx, roleRes(in.Role), "assign"); err != nil {
+		return nil, err
+	}
+	u, err := m.svc.UnassignRole(ctx, in.ID, in.Role)
+	if err != nil {
+		return nil, m.apiError(ctx, err, "")
+	}
+	return &userOutput{Body: toUserJSON(u)}, nil
+}
+
+func (m *identityModule) createRole(ctx context.Context, in *createRoleInput) (*roleOutput, error) {
+	if err := m.can(ctx, allRoles, "create"); err != nil {
+		return nil, err
+	}
+	r, err := m.svc.CreateRole(ctx, Role{Name: in.Body.Name, Description: in.Body.Description})
+	if err != nil {
+		return nil, m.apiError(ctx, err, "")
+	}
+	return &roleOutput{Body: toRoleJSON(r)}, nil
+}
+
+func (m *identityModule) listRoles(ctx context.Context, _ *struct{}) (*listRolesOutput, error) {
+	if err := m.can(ctx, allRoles, "read"); err != nil {
+		return nil, err
+	}
+	roles, err := m.svc.Roles(ctx)
+	if err != nil {
+		return nil, m.apiError(ctx, err, "")
+	}
+	out := &listRolesOutput{}
+	out.Body.Items = make([]roleJSON, len(roles))
+	for i, r := range roles {
+		out.Body.Items[i] = toRoleJSON(r)
+	}
+	return out, nil
+}
+
+func (m *identityModule) getRole(ctx context.Context, in *roleNameInput) (*roleOutput, error) {
+	if err := m.can(ctx, roleRes(in.Name), "read"); err != nil {
+		return nil, err
+	}
+	r, err := m.svc.RoleByName(ctx, in.Name)
+	if err != nil {
+		return nil, m.apiError(ctx, err, "")
+	}
+	return &roleOutput{Body: toRoleJSON(r)}, nil
+}
+
+func (m *identityModule) patchRole(ctx context.Context, in *patchRoleInput) (*roleOutput, error) {
+	if err := m.can(ctx, roleRes(in.Name), "update"); err != nil {
+		return nil, err
+	}
+	r, err := m.svc.UpdateRole(ctx, in.Name, RoleUpdate{Description: in.Body.Description})
+	if err != nil {
+		return nil, m.apiError(ctx, err, "")
+	}
+	return &roleOutput{Body: toRoleJSON(r)}, nil
+}
+
+func (m *identityModule) deleteRole(ctx context.Context, in *roleNameInput) (*struct{}, error) {
+	if err := m.can(ctx, roleRes(in.Name), "delete"); err != nil {
+		return nil, err
+	}
+	if err := m.svc.DeleteRole(ctx, in.Name); err != nil {
+		return nil, m.apiError(ctx, err, "")
+	}
+	return nil, nil
+}

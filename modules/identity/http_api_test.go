@@ -1,0 +1,347 @@
+package identity_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse/gatehouse/internal/database"
+	"github.com/gatehouse/gatehouse/internal/httpserver"
+	"github.com/gatehouse/gatehouse/internal/logging"
+	"github.com/gatehouse/gatehouse/internal/principal"
+	"github.com/gatehouse/gatehouse/internal/testutil"
+	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/web"
+)
+
+// fakeAuthorizer implements the built-in rules of the authz module: admin
+// may do everything; user-admin manages users, roles and assignments but
+// cannot grant admin; auditor reads everything; every user reads and updates
+// their own user. Scopes, when present, must allow "<type>:<action>" too.
+type fakeAuthorizer struct{ roles *identity.Service }
+
+func (f fakeAuthorizer) Can(ctx context.Context, p principal.Principal, res principal.Resource, action string) (bool, error) {
+	if p.Scopes != nil && !scopeAllows(p.Scopes, res.Type, action) {
+		return false, nil
+	}
+	if !p.IsUser() {
+		return false, nil
+	}
+	roles, err := f.roles.RolesOf(ctx, p.ID)
+	if err != nil {
+		return false, err
+	}
+	has := func(r string) bool {
+		for _, x := range roles {
+			if x == r {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has("admin"):
+		return true, nil
+	case has("user-admin") && (res.Type == "users" || res.Type == "roles"):
+		return !(action == "assign" && res.ID == "admin"), nil
+	case has("auditor") && action == "read":
+		return true, nil
+	}
+	return res.Type == "users" && res.OwnerID != "" && res.OwnerID == p.ID && (action == "read" || action == "update"), nil
+}
+
+func scopeAllows(scopes []string, typ, action string) bool {
+	for _, s := range scopes {
+		t, a, _ := strings.Cut(s, ":")
+		if (t == "*" || t == typ) && (a == "*" || a == action) {
+			return true
+		}
+	}
+	return false
+}
+
+// apiFixture is a real echo server with the identity module mounted and a
+// bearer authenticator that maps test tokens to principals.
+type apiFixture struct {
+	t     testing.TB
+	db    database.DB
+	svc   *identity.Service
+	srv   *httptest.Server
+	ids   map[string]string // token name → user id
+	extra map[string]principal.Principal
+}
+
+func newAPIFixture(t testing.TB, db database.DB) *apiFixture {
+	t.Helper()
+	svc, _ := newService(t, db)
+	f := &apiFixture{t: t, db: db, svc: svc, ids: map[string]string{}, extra: map[string]principal.Principal{}}
+	for name, roles := range map[string][]string{
+		"admin": {"admin"}, "uadmin": {"user-admin"}, "auditor": {"auditor"}, "alice": nil, "bob": nil,
+	} {
+		u := mustCreate(t, svc, identity.NewUser{Email: name + "@example.com", Name: strings.ToUpper(name[:1]) + name[1:], Roles: roles})
+		f.ids[name] = u.ID
+	}
+	f.extra["alice-readonly"] = principal.Principal{Kind: principal.User, ID: f.ids["alice"], Via: principal.ViaAPIKey, Scopes: []string{"users:read"}}
+	renderer, err := web.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := httpserver.New(httpserver.Options{
+		Logger: logging.Discard(),
+		Bearer: httpserver.BearerFunc(func(ctx context.Context, token string) (principal.Principal, error) {
+			if p, ok := f.extra[token]; ok {
+				return p, nil
+			}
+			if id, ok := f.ids[token]; ok {
+				return principal.Principal{Kind: principal.User, ID: id, Via: principal.ViaAPIKey}, nil
+			}
+			return principal.Principal{}, httpserver.ErrUnauthenticated
+		}),
+		ErrorPage: renderer,
+	})
+	identity.Module(svc, identity.ModuleOptions{Authorizer: fakeAuthorizer{svc}, Pages: renderer, Logger: logging.Discard()}).Mount(s.Routes)
+	f.srv = httptest.NewServer(s.Echo)
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *apiFixture) expand(s string) string {
+	for name, id := range f.ids {
+		s = strings.ReplaceAll(s, "{"+name+"}", id)
+	}
+	return s
+}
+
+func (f *apiFixture) do(method, path, body, token string) (int, http.Header, string) {
+	f.t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(f.expand(body))
+	}
+	req, err := http.NewRequest(method, f.srv.URL+"/api/v1"+f.expand(path), r)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, res.Header, string(b)
+}
+
+// fingerprint summarizes the module's tables and the audit log, to prove a
+// rejected request changed nothing.
+func (f *apiFixture) fingerprint() string {
+	var parts []string
+	for _, q := range []string{
+		"SELECT COUNT(*) FROM identity_users",
+		"SELECT COUNT(*) FROM identity_user_roles",
+		"SELECT COUNT(*) FROM identity_roles",
+		"SELECT COUNT(*) FROM audit_events",
+		"SELECT MAX(updated_at) FROM identity_users",
+		"SELECT MAX(updated_at) FROM identity_roles",
+		"SELECT COUNT(*) FROM identity_users WHERE status = 'disabled'",
+		"SELECT COUNT(DISTINCT password_hash) FROM identity_users",
+		"SELECT COUNT(DISTINCT description) FROM identity_roles",
+	} {
+		var v string
+		f.db.Gorm.Raw(q).Row().Scan(&v)
+		parts = append(parts, v)
+	}
+	return strings.Join(parts, "|")
+}
+
+func TestUsersAPI(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
+		f := newAPIFixture(t, db)
+		long := func(n int) string { return strings.Repeat("x", n) }
+		cases := []struct {
+			name, method, path, body, principal string
+			wantStatus                          int
+			wantContains                        string
+		}{
+			{"no credential", "GET", "/users", "", "", 401, "bearer"},
+			{"bad credential", "GET", "/users", "", "nope", 401, "invalid"},
+			{"admin creates", "POST", "/users", `{"email":"New@Example.com","name":"New","username":"newbie","password":"correct horse battery staple","roles":["auditor"]}`, "admin", 201, `"email":"New@Example.com"`},
+			{"created shape", "GET", "/users?q=new@", "", "admin", 200, `"username":"newbie","name":"New","status":"active","email_verified":false,"roles":["auditor"],"created_at":`},
+			{"plain user cannot create", "POST", "/users", `{"email":"x@example.com","name":"X"}`, "alice", 403, "may not create"},
+			{"auditor cannot create", "POST", "/users", `{"email":"x@example.com","name":"X"}`, "auditor", 403, "may not create"},
+			{"duplicate email", "POST", "/users", `{"email":"NEW@example.com","name":"Dup"}`, "admin", 409, "already exists"},
+			{"duplicate username", "POST", "/users", `{"email":"other@example.com","username":"NEWBIE"}`, "admin", 409, "username"},
+			{"invalid email", "POST", "/users", `{"email":"not an email","name":"X"}`, "admin", 422, "body.email"},
+			{"missing email", "POST", "/users", `{"name":"X"}`, "admin", 422, "email"},
+			{"malformed json", "POST", "/users", `{"email":`, "admin", 400, ""},
+			{"wrong type", "POST", "/users", `{"email":5,"name":"X"}`, "admin", 422, "body.email"},
+			{"unknown field", "POST", "/users", `{"email":"u@example.com","is_admin":true}`, "admin", 422, "is_admin"},
+			{"oversized body", "POST", "/users", `{"email":"big@example.com","name":"` + long(40000) + `"}`, "admin", 413, ""},
+			{"overlong name", "POST", "/users", `{"email":"n@example.com","name":"` + long(201) + `"}`, "admin", 422, "body.name"},
+			{"overlong email", "POST", "/users", `{"email":"` + long(250) + `@example.com"}`, "admin", 422, "body.email"},
+			{"bad username", "POST", "/users", `{"email":"u@example.com","username":"no spaces"}`, "admin", 422, "body.username"},
+			{"common password", "POST", "/users", `{"email":"p@example.com","password":"password123"}`, "admin", 422, "body.password"},
+			{"short password", "POST", "/users", `{"email":"p@example.com","password":"abc"}`, "admin", 422, "at least 8"},
+			{"unknown role", "POST", "/users", `{"email":"r@example.com","roles":["wizard"]}`, "admin", 422, "body.roles"},
+			{"user-admin cannot grant admin", "POST", "/users", `{"email":"r@example.com","roles":["admin"]}`, "uadmin", 403, "roles:admin"},
+			{"user-admin creates auditor", "POST", "/users", `{"email":"aud2@example.com","roles":["auditor"]}`, "uadmin", 201, `"roles":["auditor"]`},
+			{"machine with password", "POST", "/users", `{"email":"bot@example.com","machine":true,"password":"correct horse battery staple"}`, "admin", 422, "body.password"},
+			{"machine user", "POST", "/users", `{"email":"bot@example.com","name":"Bot","machine":true}`, "admin", 201, `"email":"bot@example.com"`},
+
+			{"read self", "GET", "/users/{alice}", "", "alice", 200, `"id":"{alice}"`},
+			{"read other", "GET", "/users/{bob}", "", "alice", 403, "may not read"},
+			{"auditor reads", "GET", "/users/{alice}", "", "auditor", 200, `"email":"alice@example.com"`},
+			{"unknown id", "GET", "/users/0190c3a0-0000-7000-8000-000000000000", "", "admin", 404, "not found"},
+			{"scoped key reads self", "GET", "/users/{alice}", "", "alice-readonly", 200, "alice@example.com"},
+			{"scoped key cannot update", "PATCH", "/users/{alice}", `{"name":"A"}`, "alice-readonly", 403, ""},
+
+			{"list", "GET", "/users", "", "admin", 200, `"next_page_token":""`},
+			{"list forbidden", "GET", "/users", "", "alice", 403, ""},
+			{"list filter role", "GET", "/users?role=user-admin", "", "auditor", 200, "uadmin@example.com"},
+			{"list page too big", "GET", "/users?page_size=500", "", "admin", 422, "page_size"},
+			{"list bad status", "GET", "/users?status=gone", "", "admin", 422, "status"},
+			{"list bad token", "GET", "/users?page_token=!!", "", "admin", 400, "page_token"},
+
+			{"update own name", "PATCH", "/users/{alice}", `{"name":"Alice W","username":"alice"}`, "alice", 200, `"name":"Alice W"`},
+			{"cannot change own status", "PATCH", "/users/{alice}", `{"status":"disabled"}`, "alice", 403, ""},
+			{"cannot verify own email", "PATCH", "/users/{alice}", `{"email_verified":true}`, "alice", 403, ""},
+			{"cannot update other", "PATCH", "/users/{bob}", `{"name":"B"}`, "alice", 403, ""},
+			{"patch unknown field", "PATCH", "/users/{alice}", `{"roles":["admin"]}`, "alice", 422, "roles"},
+			{"patch bad status", "PATCH", "/users/{bob}", `{"status":"gone"}`, "admin", 422, "status"},
+			{"patch duplicate email", "PATCH", "/users/{bob}", `{"email":"ALICE@example.com"}`, "admin", 409, ""},
+			{"patch invalid email", "PATCH", "/users/{bob}", `{"email":"bob@"}`, "admin", 422, "body.email"},
+			{"patch unknown id", "PATCH", "/users/nope", `{"name":"x"}`, "admin", 404, ""},
+			{"user-admin disables", "PATCH", "/users/{bob}", `{"status":"disabled"}`, "uadmin", 200, `"status":"disabled"`},
+			{"user-admin enables", "PATCH", "/users/{bob}", `{"status":"active","email_verified":true}`, "uadmin", 200, `"email_verified":true`},
+			{"last admin not disabled", "PATCH", "/users/{admin}", `{"status":"disabled"}`, "admin", 409, "last active admin"},
+
+			{"set own password", "PUT", "/users/{alice}/password", `{"password":"a much better passphrase"}`, "alice", 204, ""},
+			{"set other's password", "PUT", "/users/{bob}/password", `{"password":"a much better passphrase"}`, "alice", 403, ""},
+			{"weak password", "PUT", "/users/{alice}/password", `{"password":"qwertyuiop"}`, "alice", 422, "body.password"},
+			{"password equals email", "PUT", "/users/{alice}/password", `{"password":"alice@example.com"}`, "alice", 422, "body.password"},
+			{"password too long", "PUT", "/users/{alice}/password", `{"password":"` + long(300) + `"}`, "alice", 422, "password"},
+			{"password unknown user", "PUT", "/users/nope/password", `{"password":"a much better passphrase"}`, "admin", 404, ""},
+
+			{"assign role", "PUT", "/users/{bob}/roles/auditor", "", "uadmin", 200, `"roles":["auditor"]`},
+			{"assign again is a no-op", "PUT", "/users/{bob}/roles/auditor", "", "uadmin", 200, `"roles":["auditor"]`},
+			{"user-admin cannot assign admin", "PUT", "/users/{bob}/roles/admin", "", "uadmin", 403, ""},
+			{"self cannot assign", "PUT", "/users/{alice}/roles/auditor", "", "alice", 403, ""},
+			{"assign unknown role", "PUT", "/users/{bob}/roles/wizard", "", "admin", 404, "role not found"},
+			{"assign to unknown user", "PUT", "/users/nope/roles/auditor", "", "admin", 404, "user not found"},
+			{"unassign role", "DELETE", "/users/{bob}/roles/auditor", "", "uadmin", 200, `"roles":[]`},
+			{"last admin keeps admin", "DELETE", "/users/{admin}/roles/admin", "", "admin", 409, "last active admin"},
+
+			{"delete forbidden", "DELETE", "/users/{bob}", "", "alice", 403, ""},
+			{"delete self forbidden", "DELETE", "/users/{alice}", "", "alice", 403, ""},
+			{"delete last admin", "DELETE", "/users/{admin}", "", "admin", 409, "last active admin"},
+			{"delete", "DELETE", "/users/{bob}", "", "uadmin", 204, ""},
+			{"delete unknown", "DELETE", "/users/{bob}", "", "admin", 404, ""},
+
+			{"list roles", "GET", "/roles", "", "auditor", 200, `{"name":"admin","description":"Full control of Gatehouse."}`},
+			{"roles forbidden", "GET", "/roles", "", "alice", 403, ""},
+			{"create role", "POST", "/roles", `{"name":"billing","description":"Billing staff"}`, "uadmin", 201, `{"name":"billing","description":"Billing staff"}`},
+			{"duplicate role", "POST", "/roles", `{"name":"billing"}`, "admin", 409, ""},
+			{"invalid role name", "POST", "/roles", `{"name":"Not A Slug"}`, "admin", 422, "body.name"},
+			{"overlong description", "POST", "/roles", `{"name":"x1","description":"` + long(501) + `"}`, "admin", 422, "description"},
+			{"auditor cannot create role", "POST", "/roles", `{"name":"x2"}`, "auditor", 403, ""},
+			{"get role", "GET", "/roles/billing", "", "auditor", 200, `"name":"billing"`},
+			{"get unknown role", "GET", "/roles/nope", "", "admin", 404, ""},
+			{"patch role", "PATCH", "/roles/billing", `{"description":"Billing team"}`, "uadmin", 200, `"description":"Billing team"`},
+			{"patch unknown role", "PATCH", "/roles/nope", `{"description":"x"}`, "admin", 404, ""},
+			{"delete built-in", "DELETE", "/roles/auditor", "", "admin", 409, "built-in"},
+			{"delete role", "DELETE", "/roles/billing", "", "uadmin", 204, ""},
+			{"delete unknown role", "DELETE", "/roles/billing", "", "admin", 404, ""},
+		}
+		fp := f.fingerprint()
+		if _, err := f.svc.UpdateUser(sysCtx(), f.ids["bob"], identity.UserUpdate{Name: ptr("Bobby")}); err != nil {
+			t.Fatal(err)
+		}
+		if f.fingerprint() == fp {
+			t.Fatal("fingerprint misses a profile change")
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				before := f.fingerprint()
+				status, hdr, body := f.do(c.method, c.path, c.body, c.principal)
+				if status != c.wantStatus {
+					t.Fatalf("%s %s: status %d, want %d: %s", c.method, c.path, status, c.wantStatus, body)
+				}
+				if want := f.expand(c.wantContains); !strings.Contains(body, want) {
+					t.Fatalf("body %s lacks %s", body, want)
+				}
+				if status >= 400 {
+					if ct := hdr.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
+						t.Fatalf("content type %q for an error", ct)
+					}
+					if after := f.fingerprint(); after != before {
+						t.Fatalf("rejected request changed state: %s -> %s", before, after)
+					}
+				}
+			})
+		}
+	})
+}
+
+func TestListUsersPagination(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
+		f := newAPIFixture(t, db)
+		for i := 0; i < 7; i++ {
+			mustCreate(t, f.svc, identity.NewUser{Email: fmt.Sprintf("page%d@example.com", i), Name: fmt.Sprintf("Zed %d", i)})
+		}
+		seen := map[string]bool{}
+		token, pages := "", 0
+		var last string
+		for {
+			status, _, body := f.do("GET", "/users?page_size=3&page_token="+token, "", "admin")
+			if status != 200 {
+				t.Fatalf("status %d: %s", status, body)
+			}
+			var page struct {
+				Items []struct {
+					ID, Email string
+				} `json:"items"`
+				NextPageToken string `json:"next_page_token"`
+			}
+			if err := json.Unmarshal([]byte(body), &page); err != nil {
+				t.Fatal(err)
+			}
+			pages++
+			for _, it := range page.Items {
+				if seen[it.ID] || it.ID <= last {
+					t.Fatalf("page %d: %s repeated or out of order", pages, it.ID)
+				}
+				seen[it.ID], last = true, it.ID
+			}
+			if page.NextPageToken == "" {
+				break
+			}
+			token = page.NextPageToken
+		}
+		if len(seen) != 12 || pages != 4 {
+			t.Fatalf("%d users over %d pages, want 12 over 4", len(seen), pages)
+		}
+		// Search is a case-insensitive prefix of email or name.
+		for q, want := range map[string]int{"PAGE": 7, "zed 1": 1, "alice": 1, "Ali": 1, "example": 0, "%": 0, "_": 0} {
+			page, err := f.svc.ListUsers(context.Background(), identity.UserFilter{Query: q})
+			if err != nil || len(page.Items) != want {
+				t.Fatalf("q=%q: %d items (%v), want %d", q, len(page.Items), err, want)
+			}
+		}
+		page, err := f.svc.ListUsers(context.Background(), identity.UserFilter{Role: "admin", Status: "active"})
+		if err != nil || len(page.Items) != 1 || page.Items[0].Email != "admin@example.com" {
+			t.Fatalf("role filter: %+v %v", page.Items, err)
+		}
+	})
+}
+
+func ptr[T any](v T) *T { return &v }

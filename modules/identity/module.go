@@ -1,0 +1,48 @@
+package identity
+
+import (
+	"log/slog"
+
+	"github.com/gatehouse/gatehouse/internal/module"
+)
+
+// ModuleOptions are the HTTP side's dependencies.
+type ModuleOptions struct {
+	// Authorizer decides every API call; required for the API.
+	Authorizer Authorizer
+	// Pages renders the first-start /setup page; nil leaves it out.
+	Pages PageRenderer
+	// SecureCookies marks the setup page's CSRF cookie Secure (https issuer).
+	SecureCookies bool
+	// Logger receives unexpected (5xx) errors; nil discards them.
+	Logger *slog.Logger
+}
+
+type identityModule struct {
+	svc  *Service
+	opts ModuleOptions
+	log  *slog.Logger
+}
+
+// Module returns the identity module: the users and roles API under
+// /api/v1 and the first-start /setup page.
+func Module(svc *Service, opts ModuleOptions) module.Module {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &identityModule{svc: svc, opts: opts, log: log}
+}
+
+// Name is the table prefix and migrations folder.
+func (m *identityModule) Name() string { return "identity" }
+
+// Mount registers the API operations and the setup page.
+func (m *identityModule) Mount(r module.Routes) {
+	if r.API != nil && m.opts.Authorizer != nil {
+		m.mountAPI(r.API)
+	}
+	if r.Public != nil && m.opts.Pages != nil {
+		m.mountPages(r.Public)
+	}
+}

@@ -1,0 +1,394 @@
+// Package identity owns users, roles, role membership and passwords.
+//
+// Other modules use the Service through small interfaces they declare
+// themselves (UserByID, VerifyPassword, RolesOf, ...). Every multi-step write
+// runs in one database.Transact together with its audit event and the
+// registered Listeners, so a change, its record and its consequences in other
+// modules commit or roll back as one.
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/gatehouse/gatehouse/internal/database"
+	"github.com/gatehouse/gatehouse/modules/audit"
+)
+
+// Options tune the service. Zero values take the defaults.
+type Options struct {
+	// Argon2 are the password hashing parameters (default DefaultArgon2).
+	// Hashes made with other parameters are upgraded at the next sign-in.
+	Argon2 Argon2Params
+	// HashConcurrency bounds simultaneous argon2 computations
+	// (default 2×GOMAXPROCS).
+	HashConcurrency int
+	// SetupTokenTTL is the lifetime of a first-start setup link (24h).
+	SetupTokenTTL time.Duration
+	// Now is the clock (time.Now).
+	Now func() time.Time
+}
+
+// Service is the identity module's public API.
+type Service struct {
+	db        database.DB
+	st        *store
+	audit     AuditLog
+	hasher    *hasher
+	now       func() time.Time
+	setupTTL  time.Duration
+	listeners []Listener
+
+	dummyOnce sync.Once
+	dummyHash string
+}
+
+// NewService returns the service over db. log records every change.
+func NewService(db database.DB, opts Options, log AuditLog) *Service {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	ttl := opts.SetupTokenTTL
+	if ttl <= 0 {
+		ttl = 24 * time.Hour
+	}
+	return &Service{
+		db:       db,
+		st:       &store{db: db.Gorm, dialect: db.Dialect},
+		audit:    log,
+		hasher:   newHasher(opts.Argon2, opts.HashConcurrency),
+		now:      func() time.Time { return now().UTC().Truncate(time.Microsecond) },
+		setupTTL: ttl,
+	}
+}
+
+// AddListener registers l to be told of user changes and deletions inside
+// their transactions. Call it while wiring, before serving requests.
+func (s *Service) AddListener(l Listener) { s.listeners = append(s.listeners, l) }
+
+func (s *Service) tx(ctx context.Context, fn func(ctx context.Context) error) error {
+	return database.Transact(ctx, s.db.Gorm, fn)
+}
+
+func (s *Service) changed(ctx context.Context, userID string) error {
+	for _, l := range s.listeners {
+		if err := l.UserChanged(ctx, userID); err != nil {
+			return fmt.Errorf("identity: user-changed listener: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s *Service) record(ctx context.Context, action, targetType, targetID string, details map[string]string) error {
+	if s.audit == nil {
+		return nil
+	}
+	return s.audit.Record(ctx, audit.Event{
+		Action: action, Target: audit.Ref{Type: targetType, ID: targetID},
+		Outcome: audit.Success, Details: details,
+	})
+}
+
+// UserByID returns the user with id, or ErrNotFound.
+func (s *Service) UserByID(ctx context.Context, id string) (User, error) {
+	row, err := s.st.userBy(ctx, "id", id)
+	if err != nil {
+		return User{}, fmt.Errorf("identity: user %q: %w", id, err)
+	}
+	return s.st.withRoles(ctx, row)
+}
+
+// UserByEmail returns the user with email (compared case-insensitively), or
+// ErrNotFound.
+func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
+	row, err := s.st.userBy(ctx, "email_normalized", strings.ToLower(strings.TrimSpace(email)))
+	if err != nil {
+		return User{}, fmt.Errorf("identity: user by email: %w", err)
+	}
+	return s.st.withRoles(ctx, row)
+}
+
+// UserByLogin returns the user whose email (when login contains '@') or
+// username matches login case-insensitively, or ErrNotFound.
+func (s *Service) UserByLogin(ctx context.Context, login string) (User, error) {
+	row, err := s.rowByLogin(ctx, login)
+	if err != nil {
+		return User{}, fmt.Errorf("identity: user by login: %w", err)
+	}
+	return s.st.withRoles(ctx, row)
+}
+
+func (s *Service) rowByLogin(ctx context.Context, login string) (userRow, error) {
+	login = strings.ToLower(strings.TrimSpace(login))
+	if login == "" || len(login) > MaxEmailBytes {
+		return userRow{}, ErrNotFound
+	}
+	if strings.Contains(login, "@") {
+		return s.st.userBy(ctx, "email_normalized", login)
+	}
+	return s.st.userBy(ctx, "username", login)
+}
+
+// RolesOf returns the sorted role names of a user (empty for an unknown id).
+func (s *Service) RolesOf(ctx context.Context, userID string) ([]string, error) {
+	m, err := s.st.rolesOf(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("identity: roles of %q: %w", userID, err)
+	}
+	if m[userID] == nil {
+		return []string{}, nil
+	}
+	return m[userID], nil
+}
+
+// RoleExists reports whether a role with name exists.
+func (s *Service) RoleExists(ctx context.Context, name string) (bool, error) {
+	ok, err := s.st.exists(ctx, &roleRow{}, "name = ?", name)
+	if err != nil {
+		return false, fmt.Errorf("identity: role exists: %w", err)
+	}
+	return ok, nil
+}
+
+// HasActiveAdmin reports whether any active user holds the admin role.
+func (s *Service) HasActiveAdmin(ctx context.Context) (bool, error) {
+	n, err := s.st.activeAdmins(ctx, "")
+	return n > 0, err
+}
+
+// ListUsers returns one page of users matching f, sorted by id.
+func (s *Service) ListUsers(ctx context.Context, f UserFilter) (UserPage, error) {
+	if f.PageSize <= 0 {
+		f.PageSize = DefaultPageSize
+	}
+	if f.PageSize > MaxPageSize {
+		f.PageSize = MaxPageSize
+	}
+	if len(f.Query) > MaxQueryChars {
+		return UserPage{}, invalid("q", "must be at most 254 characters long")
+	}
+	if f.Status != "" && f.Status != StatusActive && f.Status != StatusDisabled {
+		return UserPage{}, invalid("status", "must be active or disabled")
+	}
+	return s.st.listUsers(ctx, f)
+}
+
+// dummyPasswordHash is verified for unknown logins and users without a
+// password, so they cost the same time as a wrong password.
+func (s *Service) dummyPasswordHash(ctx context.Context) string {
+	s.dummyOnce.Do(func() {
+		b := make([]byte, 16)
+		_, _ = rand.Read(b)
+		h, err := s.hasher.hash(context.WithoutCancel(ctx), hex.EncodeToString(b))
+		if err == nil {
+			s.dummyHash = h
+		}
+	})
+	return s.dummyHash
+}
+
+// VerifyPassword checks a sign-in. Unknown logins, wrong passwords and users
+// without a password all return ErrInvalidCredentials after the same amount
+// of hashing work; ErrUserDisabled is returned only after a correct password.
+// On success it records the sign-in time and upgrades a hash made with
+// older parameters.
+func (s *Service) VerifyPassword(ctx context.Context, login, password string) (User, error) {
+	row, err := s.rowByLogin(ctx, login)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return User{}, fmt.Errorf("identity: verify password: %w", err)
+	}
+	if err != nil || row.PasswordHash == "" || len(password) > MaxPasswordBytes {
+		if _, _, herr := s.hasher.verify(ctx, password, s.dummyPasswordHash(ctx)); herr != nil && ctx.Err() != nil {
+			return User{}, ctx.Err()
+		}
+		return User{}, ErrInvalidCredentials
+	}
+	ok, rehash, err := s.hasher.verify(ctx, password, row.PasswordHash)
+	if err != nil {
+		return User{}, fmt.Errorf("identity: verify password of %s: %w", row.ID, err)
+	}
+	if !ok {
+		return User{}, ErrInvalidCredentials
+	}
+	if row.Status != StatusActive {
+		return User{}, ErrUserDisabled
+	}
+	now := s.now()
+	if rehash {
+		if h, err := s.hasher.hash(ctx, password); err == nil {
+			// Conditional on the old hash: a password set meanwhile wins.
+			s.st.conn(ctx).Model(&userRow{}).Where("id = ? AND password_hash = ?", row.ID, row.PasswordHash).
+				Update("password_hash", h)
+		}
+	}
+	if err := s.st.conn(ctx).Model(&userRow{}).Where("id = ?", row.ID).Update("last_sign_in_at", now).Error; err != nil {
+		return User{}, fmt.Errorf("identity: record sign-in: %w", err)
+	}
+	row.LastSignInAt = &now
+	return s.st.withRoles(ctx, row)
+}
+
+// cleanRoles validates, de-duplicates and sorts role names.
+func cleanRoles(in []string) ([]string, error) {
+	seen := map[string]bool{}
+	out := []string{}
+	for _, r := range in {
+		r = strings.TrimSpace(r)
+		if err := CheckRoleName(r); err != nil {
+			return nil, invalid("roles", fmt.Sprintf("%q is not a valid role name", r))
+		}
+		if !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// preparedUser is a validated NewUser with its password already hashed, so
+// the transaction does no slow work.
+type preparedUser struct {
+	row   userRow
+	roles []string
+}
+
+func (s *Service) prepareUser(ctx context.Context, in NewUser) (preparedUser, error) {
+	email, norm, err := normalizeEmail(in.Email)
+	if err != nil {
+		return preparedUser{}, err
+	}
+	username, err := normalizeUsername(in.Username)
+	if err != nil {
+		return preparedUser{}, err
+	}
+	name, err := checkName(in.Name)
+	if err != nil {
+		return preparedUser{}, err
+	}
+	roles, err := cleanRoles(in.Roles)
+	if err != nil {
+		return preparedUser{}, err
+	}
+	var hash string
+	if in.Password != "" {
+		if in.Machine {
+			return preparedUser{}, invalid("password", "service accounts (machine users) cannot have a password")
+		}
+		local, _, _ := strings.Cut(norm, "@")
+		if err := CheckPassword(in.Password, norm, local, username); err != nil {
+			return preparedUser{}, err
+		}
+		if hash, err = s.hasher.hash(ctx, in.Password); err != nil {
+			return preparedUser{}, fmt.Errorf("identity: hash password: %w", err)
+		}
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return preparedUser{}, err
+	}
+	now := s.now()
+	row := userRow{
+		ID: id.String(), Email: email, EmailNormalized: norm, Name: name,
+		NameNormalized: strings.ToLower(name), Status: StatusActive,
+		EmailVerified: in.EmailVerified, Machine: in.Machine, PasswordHash: hash,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if username != "" {
+		row.Username = &username
+	}
+	return preparedUser{row: row, roles: roles}, nil
+}
+
+// CreateUser validates and creates a user with its roles. Errors:
+// *ValidationError (field named), ErrEmailTaken, ErrUsernameTaken,
+// ErrRoleNotFound.
+func (s *Service) CreateUser(ctx context.Context, in NewUser) (User, error) {
+	p, err := s.prepareUser(ctx, in)
+	if err != nil {
+		return User{}, err
+	}
+	var u User
+	err = s.tx(ctx, func(ctx context.Context) error {
+		u, err = s.insertUser(ctx, p, nil)
+		return err
+	})
+	if err != nil {
+		return User{}, err
+	}
+	return u, nil
+}
+
+func (s *Service) insertUser(ctx context.Context, p preparedUser, details map[string]string) (User, error) {
+	for _, r := range p.roles {
+		ok, err := s.RoleExists(ctx, r)
+		if err != nil {
+			return User{}, err
+		}
+		if !ok {
+			return User{}, fmt.Errorf("identity: role %q: %w", r, ErrRoleNotFound)
+		}
+	}
+	if err := s.checkUnique(ctx, "", p.row.EmailNormalized, p.row.Username); err != nil {
+		return User{}, err
+	}
+	if err := s.st.conn(ctx).Create(&p.row).Error; err != nil {
+		if errors.Is(err, gorm.ErrDuplicatedKey) {
+			return User{}, ErrEmailTaken
+		}
+		return User{}, fmt.Errorf("identity: create user: %w", err)
+	}
+	for _, r := range p.roles {
+		if err := s.st.conn(ctx).Create(&userRoleRow{UserID: p.row.ID, RoleName: r, CreatedAt: p.row.CreatedAt}).Error; err != nil {
+			return User{}, fmt.Errorf("identity: assign role %q: %w", r, err)
+		}
+	}
+	if details == nil {
+		details = map[string]string{}
+	}
+	if len(p.roles) > 0 {
+		details["roles"] = strings.Join(p.roles, ",")
+	}
+	if p.row.Machine {
+		details["machine"] = "true"
+	}
+	if err := s.record(ctx, "user.create", "user", p.row.ID, details); err != nil {
+		return User{}, err
+	}
+	return p.row.toUser(p.roles), nil
+}
+
+// checkUnique reports ErrEmailTaken / ErrUsernameTaken when another user
+// (not exceptID) has the email or username.
+func (s *Service) checkUnique(ctx context.Context, exceptID, emailNorm string, username *string) error {
+	if emailNorm != "" {
+		taken, err := s.st.exists(ctx, &userRow{}, "email_normalized = ? AND id <> ?", emailNorm, exceptID)
+		if err != nil {
+			return err
+		}
+		if taken {
+			return ErrEmailTaken
+		}
+	}
+	if username != nil && *username != "" {
+		taken, err := s.st.exists(ctx, &userRow{}, "username = ? AND id <> ?", *username, exceptID)
+		if err != nil {
+			return err
+		}
+		if taken {
+			return ErrUsernameTaken
+		}
+	}
+	return nil
+}

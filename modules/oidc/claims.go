@@ -1,0 +1,55 @@
+package oidc
+
+import (
+	"slices"
+
+	"github.com/gatehouse/gatehouse/modules/identity"
+)
+
+// Scopes the provider understands beyond the OpenID Connect standard ones.
+const (
+	scopeOpenID        = "openid"
+	scopeProfile       = "profile"
+	scopeEmail         = "email"
+	scopeRoles         = "roles"
+	scopeOfflineAccess = "offline_access"
+)
+
+// supportedScopes is advertised as scopes_supported (CONTRACT: at least
+// these five).
+var supportedScopes = []string{scopeOpenID, scopeProfile, scopeEmail, scopeRoles, scopeOfflineAccess}
+
+// claimsFor returns the user claims a set of granted scopes releases
+// (OpenID Connect Core 1.0 §5.4): profile → name, preferred_username,
+// updated_at; email → email, email_verified; roles → roles (always a JSON
+// array, possibly empty). sub is always present. It is pure, so the same
+// function feeds the ID token, the access token and userinfo.
+func claimsFor(u identity.User, roles []string, scopes []string) map[string]any {
+	c := map[string]any{"sub": u.ID}
+	if slices.Contains(scopes, scopeProfile) {
+		if u.Name != "" {
+			c["name"] = u.Name
+		}
+		username := u.Username
+		if username == "" {
+			username = u.Email
+		}
+		if username != "" {
+			c["preferred_username"] = username
+		}
+		if !u.UpdatedAt.IsZero() {
+			c["updated_at"] = u.UpdatedAt.Unix()
+		}
+	}
+	if slices.Contains(scopes, scopeEmail) && u.Email != "" {
+		c["email"] = u.Email
+		c["email_verified"] = u.EmailVerified
+	}
+	if slices.Contains(scopes, scopeRoles) {
+		r := make([]string, 0, len(roles))
+		r = append(r, roles...)
+		slices.Sort(r)
+		c["roles"] = slices.Compact(r)
+	}
+	return c
+}

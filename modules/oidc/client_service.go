@@ -1,0 +1,214 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/gatehouse/gatehouse/internal/database"
+	"github.com/gatehouse/gatehouse/modules/audit"
+)
+
+// DefaultSecretOverlap is how long the previous secret keeps working after
+// a rotation, so a client can be redeployed without downtime.
+const DefaultSecretOverlap = 24 * time.Hour
+
+// newClientSecret is 32 random bytes (256 bits), base64url.
+func newClientSecret() string { return randomToken(32) }
+
+// CreateClient registers a client. A confidential client gets a secret that
+// is returned here once and stored only as its SHA-256.
+func (p *Provider) CreateClient(ctx context.Context, in NewClient) (Client, string, error) {
+	c := Client{
+		Name: in.Name, Public: in.Public, FirstParty: in.FirstParty,
+		RedirectURIs: in.RedirectURIs, PostLogoutRedirectURIs: in.PostLogoutRedirectURIs,
+		GrantTypes: in.GrantTypes, Scopes: in.Scopes,
+		AccessTokenTTL: in.AccessTokenTTL, IDTokenTTL: in.IDTokenTTL,
+		RefreshTokenTTL: in.RefreshTokenTTL, RefreshTokenIdleTTL: in.RefreshTokenIdleTTL,
+		IDTokenAlg: in.IDTokenAlg,
+	}
+	if err := c.normalize(); err != nil {
+		return Client{}, "", err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return Client{}, "", err
+	}
+	now := p.now().Truncate(time.Microsecond)
+	c.ID, c.CreatedAt, c.UpdatedAt = id.String(), now, now
+	var secret, hash string
+	if !c.Public {
+		secret = newClientSecret()
+		hash = hashSecret(secret)
+	}
+	err = database.Transact(ctx, p.db.Gorm, func(ctx context.Context) error {
+		if err := p.clientStore.create(ctx, c, hash, now); err != nil {
+			return err
+		}
+		return p.record(ctx, audit.Event{Action: "client.create", Target: audit.Ref{Type: "client", ID: c.ID},
+			Details: map[string]string{"name": c.Name}})
+	})
+	if err != nil {
+		return Client{}, "", err
+	}
+	p.clients.invalidate(c.ID)
+	return c, secret, nil
+}
+
+// Client returns a client (ErrNotFound if none), fresh from the database.
+func (p *Provider) Client(ctx context.Context, id string) (Client, error) {
+	rec, err := p.clientStore.get(ctx, id)
+	if err != nil {
+		return Client{}, err
+	}
+	return rec.Client, nil
+}
+
+// ClientPage is one page of clients in creation order.
+type ClientPage struct {
+	Items         []Client
+	NextPageToken string
+}
+
+// ListClients pages through clients (cursor pagination; pageSize 1..200,
+// default 50).
+func (p *Provider) ListClients(ctx context.Context, pageSize int, pageToken string) (ClientPage, error) {
+	if pageSize <= 0 {
+		pageSize = 50
+	}
+	if pageSize > 200 {
+		pageSize = 200
+	}
+	after := ""
+	if pageToken != "" {
+		var err error
+		if after, err = decodeCursor(pageToken); err != nil {
+			return ClientPage{}, invalidClient("page_token", "is not valid")
+		}
+	}
+	items, err := p.clientStore.list(ctx, pageSize+1, after)
+	if err != nil {
+		return ClientPage{}, err
+	}
+	page := ClientPage{Items: items}
+	if len(items) > pageSize {
+		page.Items = items[:pageSize]
+		page.NextPageToken = encodeCursor(items[pageSize-1].ID)
+	}
+	return page, nil
+}
+
+// UpdateClient applies u in one transaction (read, validate, compare-and-swap).
+func (p *Provider) UpdateClient(ctx context.Context, id string, u ClientUpdate) (Client, error) {
+	var out Client
+	err := database.Transact(ctx, p.db.Gorm, func(ctx context.Context) error {
+		rec, err := p.clientStore.get(ctx, id)
+		if err != nil {
+			return err
+		}
+		c := rec.Client
+		prev := c.UpdatedAt
+		set := func(dst *[]string, src *[]string) {
+			if src != nil {
+				*dst = *src
+			}
+		}
+		if u.Name != nil {
+			c.Name = *u.Name
+		}
+		if u.FirstParty != nil {
+			c.FirstParty = *u.FirstParty
+		}
+		set(&c.RedirectURIs, u.RedirectURIs)
+		set(&c.PostLogoutRedirectURIs, u.PostLogoutRedirectURIs)
+		set(&c.GrantTypes, u.GrantTypes)
+		set(&c.Scopes, u.Scopes)
+		for _, f := range []struct {
+			dst *time.Duration
+			src *time.Duration
+		}{{&c.AccessTokenTTL, u.AccessTokenTTL}, {&c.IDTokenTTL, u.IDTokenTTL}, {&c.RefreshTokenTTL, u.RefreshTokenTTL}, {&c.RefreshTokenIdleTTL, u.RefreshTokenIdleTTL}} {
+			if f.src != nil {
+				*f.dst = *f.src
+			}
+		}
+		if u.IDTokenAlg != nil {
+			c.IDTokenAlg = *u.IDTokenAlg
+		}
+		if u.GrantTypes != nil && len(*u.GrantTypes) == 0 {
+			return invalidClient("grant_types", "must not be empty")
+		}
+		if err := c.normalize(); err != nil {
+			return err
+		}
+		c.UpdatedAt = p.now().Truncate(time.Microsecond)
+		if !c.UpdatedAt.After(prev) {
+			c.UpdatedAt = prev.Add(time.Microsecond)
+		}
+		if err := p.clientStore.update(ctx, c, prev); err != nil {
+			return err
+		}
+		out = c
+		return p.record(ctx, audit.Event{Action: "client.update", Target: audit.Ref{Type: "client", ID: id}})
+	})
+	p.clients.invalidate(id)
+	if err != nil {
+		return Client{}, err
+	}
+	return out, nil
+}
+
+// DeleteClient removes a client and its secrets; its refresh tokens stop
+// working at once (the client no longer resolves) and are cleaned up later.
+func (p *Provider) DeleteClient(ctx context.Context, id string) error {
+	err := database.Transact(ctx, p.db.Gorm, func(ctx context.Context) error {
+		if err := p.clientStore.delete(ctx, id); err != nil {
+			return err
+		}
+		if err := database.Conn(ctx, p.db.Gorm).Model(&refreshTokenRow{}).
+			Where("client_id = ? AND revoked_at IS NULL", id).Update("revoked_at", p.now()).Error; err != nil {
+			return err
+		}
+		return p.record(ctx, audit.Event{Action: "client.delete", Target: audit.Ref{Type: "client", ID: id}})
+	})
+	p.clients.invalidate(id)
+	return err
+}
+
+// RotateClientSecret issues a new secret (returned once); the previous ones
+// keep working for overlap (0: DefaultSecretOverlap; negative: stop at once).
+func (p *Provider) RotateClientSecret(ctx context.Context, id string, overlap time.Duration) (string, error) {
+	if overlap == 0 {
+		overlap = DefaultSecretOverlap
+	}
+	if overlap < 0 {
+		overlap = 0
+	}
+	secret := newClientSecret()
+	err := database.Transact(ctx, p.db.Gorm, func(ctx context.Context) error {
+		rec, err := p.clientStore.get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if rec.Public {
+			return invalidClient("public", "a public client has no secret")
+		}
+		now := p.now()
+		if err := p.clientStore.expireSecrets(ctx, id, now.Add(overlap)); err != nil {
+			return err
+		}
+		if err := p.clientStore.addSecret(ctx, id, hashSecret(secret), now); err != nil {
+			return err
+		}
+		return p.record(ctx, audit.Event{Action: "client.secret.rotate", Target: audit.Ref{Type: "client", ID: id}})
+	})
+	p.clients.invalidate(id)
+	if err != nil {
+		return "", err
+	}
+	return secret, nil
+}
+
+// IsNotFound reports whether err means "no such client".
+func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

@@ -1,0 +1,82 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/module"
+	"github.com/gatehouse/gatehouse/internal/principal"
+	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/web"
+)
+
+// PagesOptions is what the sign-in pages need from main.
+type PagesOptions struct {
+	Renderer *web.Renderer
+	// Users verifies passwords and loads users; identity.Service satisfies it.
+	Users signInDirectory
+	// RedisURL, when set, keeps the sign-in throttling counters in Redis.
+	RedisURL string
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+// Module is the oidc module: the provider's endpoints and client API plus
+// the sign-in pages.
+type Module struct {
+	p     *Provider
+	pages *pages
+}
+
+var _ module.Module = (*Module)(nil)
+
+// NewModule joins the provider and the sign-in pages through the seam: the
+// pages drive the provider's authFlow, the provider ends the pages'
+// sessions on RP-initiated logout.
+func NewModule(p *Provider, o PagesOptions) (*Module, error) {
+	if p == nil {
+		return nil, errors.New("oidc: NewModule: provider is required")
+	}
+	logger := o.Logger
+	if logger == nil {
+		logger = p.opts.Logger
+	}
+	pg, err := newPages(pagesConfig{
+		DB: p.db.Gorm, Renderer: o.Renderer, Users: o.Users, Audit: p.audit, Flow: p,
+		Issuer: p.issuer, RedisURL: o.RedisURL, Logger: logger, Now: o.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.setSessions(pg)
+	return &Module{p: p, pages: pg}, nil
+}
+
+// Name is the table prefix and migrations folder.
+func (m *Module) Name() string { return "oidc" }
+
+// Mount registers the OIDC endpoints and pages on Public, the clients and
+// signing-keys API on API, and the account pages.
+func (m *Module) Mount(r module.Routes) {
+	m.p.mountPublic(r.Public)
+	if r.API != nil {
+		m.p.registerAPI(r.API)
+	}
+	m.pages.mount(r)
+}
+
+// AuthenticateSession authenticates the session cookie for the console
+// groups (httpserver.SessionAuthenticator).
+func (m *Module) AuthenticateSession(r *http.Request) (principal.Principal, error) {
+	return m.pages.AuthenticateSession(r)
+}
+
+// Listener ends a user's sessions when identity disables or deletes them;
+// main registers it with identity.Service.AddListener.
+func (m *Module) Listener() identity.Listener { return m.pages }
+
+// Run is the pages' background clean-up (sessions, throttle counters).
+func (m *Module) Run(ctx context.Context) error { return m.pages.runCleanup(ctx) }

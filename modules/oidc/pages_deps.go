@@ -1,0 +1,24 @@
+package oidc
+
+import (
+	"context"
+
+	"github.com/gatehouse/gatehouse/modules/identity"
+)
+
+// signInDirectory is what the sign-in pages need from identity.
+// identity.Service satisfies it.
+type signInDirectory interface {
+	// VerifyPassword returns identity.ErrInvalidCredentials for an unknown
+	// login, a wrong password or a user without one (with equal timing), and
+	// identity.ErrUserDisabled only after a correct password.
+	VerifyPassword(ctx context.Context, login, password string) (identity.User, error)
+	// UserByID returns identity.ErrNotFound for an unknown id.
+	UserByID(ctx context.Context, id string) (identity.User, error)
+}
+
+// The pages end sessions when identity reports a disabled or deleted user.
+var _ identity.Listener = (*pages)(nil)
+
+// The provider ends sessions through the seam (RP-initiated logout).
+var _ sessionStore = (*pages)(nil)

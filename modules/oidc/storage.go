@@ -1,0 +1,242 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+)
+
+// storage is zitadel/oidc's op.Storage over the oidc module's tables, with
+// users and roles from UserDirectory. Optional interfaces are declared on
+// purpose: implementing a method silently enables a grant in the library.
+type storage struct{ p *Provider }
+
+var (
+	_ op.Storage                        = (*storage)(nil)
+	_ op.ClientCredentialsStorage       = (*storage)(nil) // enables client_credentials
+	_ op.CanSetUserinfoFromRequest      = (*storage)(nil) // ID-token claims from the request (sid, roles)
+	_ op.CanTerminateSessionFromRequest = (*storage)(nil) // RP-initiated logout ends the session named by sid
+	// Deliberately NOT implemented: op.TokenExchangeStorage (RFC 8693),
+	// op.DeviceAuthorizationStorage (RFC 8628), op.JWTProfileTokenStorage.
+)
+
+// GetClientByClientID (op.OPStorage): cached; an unknown client is
+// invalid_client, a database fault server_error.
+func (s *storage) GetClientByClientID(ctx context.Context, clientID string) (op.Client, error) {
+	rec, err := s.p.clientRecord(ctx, clientID)
+	if err != nil {
+		return nil, err
+	}
+	return &opClient{rec: rec}, nil
+}
+
+// AuthorizeClientIDSecret (op.OPStorage).
+func (s *storage) AuthorizeClientIDSecret(ctx context.Context, clientID, secret string) error {
+	_, err := s.p.authenticateClient(ctx, clientID, secret)
+	return err
+}
+
+// ClientCredentials (op.ClientCredentialsStorage).
+func (s *storage) ClientCredentials(ctx context.Context, clientID, secret string) (op.Client, error) {
+	rec, err := s.p.authenticateClient(ctx, clientID, secret)
+	if err != nil {
+		return nil, err
+	}
+	return &opClient{rec: rec}, nil
+}
+
+// clientCredentialsRequest is the token request of a client acting for
+// itself (RFC 6749 §4.4): sub = client_id.
+type clientCredentialsRequest struct {
+	clientID string
+	scopes   []string
+}
+
+func (r *clientCredentialsRequest) GetSubject() string    { return r.clientID }
+func (r *clientCredentialsRequest) GetAudience() []string { return []string{r.clientID} }
+func (r *clientCredentialsRequest) GetScopes() []string   { return r.scopes }
+
+// ClientCredentialsTokenRequest (op.ClientCredentialsStorage): every
+// requested scope must be allowed for the client (RFC 6749 §3.3: invalid_scope).
+func (s *storage) ClientCredentialsTokenRequest(ctx context.Context, clientID string, scopes []string) (op.TokenRequest, error) {
+	rec, err := s.p.clientRecord(ctx, clientID)
+	if err != nil {
+		return nil, err
+	}
+	allowed := rec.allowedScopes()
+	for _, sc := range scopes {
+		if !slices.Contains(allowed, sc) {
+			return nil, oidc.ErrInvalidScope().WithDescription("scope %q is not allowed for this client", sc)
+		}
+	}
+	return &clientCredentialsRequest{clientID: clientID, scopes: scopes}, nil
+}
+
+// CreateAccessToken and CreateAccessAndRefreshTokens (op.AuthStorage) are
+// not reached: every token response is composed in server.go, which signs
+// RFC 9068 access tokens itself (the library's signer cannot set typ
+// at+jwt). Failing closed keeps any unexpected library path from minting.
+func (s *storage) CreateAccessToken(context.Context, op.TokenRequest) (string, time.Time, error) {
+	return "", time.Time{}, oidc.ErrServerError().WithDescription("unsupported token path")
+}
+
+func (s *storage) CreateAccessAndRefreshTokens(context.Context, op.TokenRequest, string) (string, string, time.Time, error) {
+	return "", "", time.Time{}, oidc.ErrServerError().WithDescription("unsupported token path")
+}
+
+// TerminateSession (op.AuthStorage) revokes the user's grants with the client.
+func (s *storage) TerminateSession(ctx context.Context, userID, clientID string) error {
+	return s.p.revokeUserGrants(ctx, userID, clientID, "")
+}
+
+// TerminateSessionFromRequest (op.CanTerminateSessionFromRequest) ends the
+// browser session named by the id_token_hint's sid (through the pages'
+// sessionStore) and revokes that session's grants with the client. Without
+// a valid hint nothing is ended here: the browser goes to /logout, which asks
+// first (RP-Initiated Logout 1.0 §2).
+func (s *storage) TerminateSessionFromRequest(ctx context.Context, r *op.EndSessionRequest) (string, error) {
+	if r.IDTokenHintClaims == nil {
+		return s.p.logoutConfirmURL(r), nil
+	}
+	sid, _ := r.IDTokenHintClaims.Claims[claimSessionID].(string)
+	if sid != "" && s.p.sessions != nil {
+		if err := s.p.sessions.endSession(ctx, sid); err != nil {
+			return "", oidc.ErrServerError().WithParent(err)
+		}
+	}
+	if err := s.p.revokeUserGrants(ctx, r.UserID, r.ClientID, sid); err != nil {
+		return "", oidc.ErrServerError().WithParent(err)
+	}
+	return r.RedirectURI, nil
+}
+
+// RevokeToken (op.AuthStorage) is not reached: revocation is composed in
+// server.go so the access token's expiry is known.
+func (s *storage) RevokeToken(context.Context, string, string, string) *oidc.Error {
+	return oidc.ErrServerError().WithDescription("unsupported revocation path")
+}
+
+// SigningKey (op.AuthStorage): the RS256 key; ID tokens use idTokenStorage
+// for the client's algorithm.
+func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
+	return s.p.keys.activeKey(jose.RS256)
+}
+
+// SignatureAlgorithms (op.AuthStorage): id_token_signing_alg_values_supported.
+func (s *storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
+	return slices.Clone(keyAlgs), nil
+}
+
+// KeySet (op.AuthStorage): every published key, retired ones included until
+// the tokens they signed have expired.
+func (s *storage) KeySet(context.Context) ([]op.Key, error) {
+	pub := s.p.keys.published()
+	out := make([]op.Key, len(pub))
+	for i, k := range pub {
+		out[i] = k.public()
+	}
+	return out, nil
+}
+
+// SetUserinfoFromScopes is deprecated in the library; SetUserinfoFromRequest
+// does the work.
+func (s *storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {
+	return nil
+}
+
+// SetUserinfoFromRequest (op.CanSetUserinfoFromRequest) fills the ID token's
+// user claims through claimsFor, plus sid and, for refreshed ID tokens, acr.
+func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, r op.IDTokenRequest, scopes []string) error {
+	claims, err := s.p.userClaims(ctx, r.GetSubject(), scopes)
+	if err != nil {
+		return err
+	}
+	setUserInfo(info, claims)
+	switch req := r.(type) {
+	case *authRequest:
+		if sid := req.sessionID(); sid != "" {
+			info.AppendClaims(claimSessionID, sid)
+		}
+	case *refreshRequest:
+		if req.row.SessionID != "" {
+			info.AppendClaims(claimSessionID, req.row.SessionID)
+		}
+		if req.row.ACR != "" {
+			info.AppendClaims("acr", req.row.ACR)
+		}
+	}
+	return nil
+}
+
+// SetUserinfoFromToken (op.OPStorage) is not reached: /userinfo is served in
+// server.go from the verified access token.
+func (s *storage) SetUserinfoFromToken(context.Context, *oidc.UserInfo, string, string, string) error {
+	return errors.New("oidc: unsupported userinfo path")
+}
+
+// SetIntrospectionFromToken (op.OPStorage) is not reached: introspection is
+// served in server.go from the verified access token.
+func (s *storage) SetIntrospectionFromToken(context.Context, *oidc.IntrospectionResponse, string, string, string) error {
+	return errors.New("oidc: unsupported introspection path")
+}
+
+// GetPrivateClaimsFromScopes (op.OPStorage): no private claims via the
+// library's own access-token path (unused, see CreateAccessToken).
+func (s *storage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
+	return nil, nil
+}
+
+// GetKeyByIDAndClientID (op.OPStorage): private_key_jwt and the JWT profile
+// grant are not supported.
+func (s *storage) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
+	return nil, oidc.ErrInvalidClient().WithDescription("client keys are not supported")
+}
+
+// ValidateJWTProfileScopes (op.OPStorage): JWT profile grant not supported.
+func (s *storage) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
+	return nil, oidc.ErrUnsupportedGrantType()
+}
+
+// Health (op.Storage).
+func (s *storage) Health(ctx context.Context) error {
+	return s.p.db.SQL().PingContext(ctx)
+}
+
+// idTokenStorage signs ID tokens with the client's chosen algorithm
+// (id_token_signed_response_alg, OpenID Connect Dynamic Registration §2).
+type idTokenStorage struct {
+	*storage
+	key op.SigningKey
+}
+
+func (s idTokenStorage) SigningKey(context.Context) (op.SigningKey, error) { return s.key, nil }
+
+// setUserInfo copies claimsFor's output into the library's UserInfo.
+func setUserInfo(info *oidc.UserInfo, c map[string]any) {
+	for k, v := range c {
+		switch k {
+		case "sub":
+			info.Subject, _ = v.(string)
+		case "name":
+			info.Name, _ = v.(string)
+		case "preferred_username":
+			info.PreferredUsername, _ = v.(string)
+		case "updated_at":
+			if n, ok := v.(int64); ok {
+				info.UpdatedAt = oidc.FromTime(time.Unix(n, 0))
+			}
+		case "email":
+			info.Email, _ = v.(string)
+		case "email_verified":
+			b, _ := v.(bool)
+			info.EmailVerified = oidc.Bool(b)
+		default:
+			info.AppendClaims(k, v)
+		}
+	}
+}

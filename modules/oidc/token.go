@@ -1,0 +1,258 @@
+package oidc
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/google/uuid"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/gatehouse/gatehouse/internal/database"
+	"github.com/gatehouse/gatehouse/internal/httpserver"
+	"github.com/gatehouse/gatehouse/internal/principal"
+)
+
+// Private claims of our access tokens (beside RFC 9068's).
+const (
+	claimGrantID   = "gid"   // the authorization grant (code / refresh family) the token came from
+	claimSessionID = "sid"   // the browser session (OpenID Connect Front-Channel Logout §3 naming)
+	claimRoles     = "roles" // role names, when the roles scope was granted
+)
+
+// Kinds of rows in oidc_revoked_tokens.
+const (
+	revokedAccessToken = "access_token" // id is the token's jti
+	revokedGrant       = "grant"        // id is a grant id: every token of that grant
+)
+
+type revokedTokenRow struct {
+	ID        string `gorm:"primaryKey"`
+	Kind      string
+	RevokedAt time.Time
+	ExpiresAt time.Time
+}
+
+func (revokedTokenRow) TableName() string { return "oidc_revoked_tokens" }
+
+// revocationCache is the in-process set of revoked access-token ids and grant
+// ids. Access tokens are JWTs verified offline, so revocation is a denylist:
+// each replica polls the table (revoked_at newer than its last poll, with an
+// overlap for clock skew between replicas) and adds its own revocations at
+// once. Entries leave when the tokens they name have expired anyway.
+type revocationCache struct {
+	db  *gorm.DB
+	now func() time.Time
+
+	mu       sync.RWMutex
+	m        map[string]time.Time // id → expiry
+	lastPoll time.Time
+}
+
+const revocationPollOverlap = 30 * time.Second
+
+func (c *revocationCache) isRevoked(ids ...string) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for _, id := range ids {
+		if id == "" {
+			continue
+		}
+		if _, ok := c.m[id]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// record persists a revocation (idempotent) and applies it locally.
+func (c *revocationCache) record(ctx context.Context, id, kind string, expires time.Time) error {
+	now := c.now()
+	row := revokedTokenRow{ID: id, Kind: kind, RevokedAt: now, ExpiresAt: expires}
+	err := database.Conn(ctx, c.db).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error
+	if err != nil {
+		return fmt.Errorf("oidc: record revocation: %w", err)
+	}
+	c.mu.Lock()
+	c.m[id] = expires
+	c.mu.Unlock()
+	return nil
+}
+
+// poll loads revocations made since the last poll (by any replica) and
+// forgets expired ones.
+func (c *revocationCache) poll(ctx context.Context) error {
+	now := c.now()
+	c.mu.RLock()
+	since := c.lastPoll
+	c.mu.RUnlock()
+	q := database.Conn(ctx, c.db).Where("expires_at > ?", now)
+	if !since.IsZero() {
+		q = q.Where("revoked_at >= ?", since.Add(-revocationPollOverlap))
+	}
+	var rows []revokedTokenRow
+	if err := q.Find(&rows).Error; err != nil {
+		return fmt.Errorf("oidc: poll revocations: %w", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range rows {
+		c.m[r.ID] = r.ExpiresAt
+	}
+	for id, exp := range c.m {
+		if !now.Before(exp) {
+			delete(c.m, id)
+		}
+	}
+	c.lastPoll = now
+	return nil
+}
+
+func (c *revocationCache) purge(ctx context.Context) error {
+	return database.Conn(ctx, c.db).Where("expires_at < ?", c.now().Add(-time.Hour)).Delete(&revokedTokenRow{}).Error
+}
+
+// accessToken is what goes into an access token.
+type accessToken struct {
+	Subject   string
+	ClientID  string
+	Audience  []string
+	Scopes    []string
+	GrantID   string
+	SessionID string
+	AuthTime  time.Time
+	AMR       []string
+	ACR       string
+	Roles     []string // nil: no roles claim
+	Expires   time.Time
+}
+
+// mintAccessToken signs an RFC 9068 JWT access token (typ at+jwt, iss, sub,
+// aud, client_id, scope, exp, iat, jti) with the server's access-token key.
+// Nothing is written to the database.
+//
+// zitadel/oidc's op.CreateJWT cannot be used here: its op.SignerFromKey fixes
+// the JOSE header typ to "JWT", while RFC 9068 §2.1 requires "at+jwt". We
+// build the library's oidc.AccessTokenClaims and sign them ourselves.
+func (p *Provider) mintAccessToken(issuer string, t accessToken) (token, jti string, err error) {
+	key, err := p.keys.activeKey(p.accessAlg)
+	if err != nil {
+		return "", "", err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return "", "", err
+	}
+	jti = id.String()
+	aud := t.Audience
+	if len(aud) == 0 {
+		aud = []string{t.ClientID}
+	}
+	claims := oidc.NewAccessTokenClaims(issuer, t.Subject, aud, t.Expires, jti, t.ClientID, 0)
+	claims.Scopes = t.Scopes
+	if !t.AuthTime.IsZero() {
+		claims.AuthTime = oidc.FromTime(t.AuthTime)
+	}
+	claims.AuthenticationMethodsReferences = t.AMR
+	claims.AuthenticationContextClassReference = t.ACR
+	extra := map[string]any{}
+	if t.GrantID != "" {
+		extra[claimGrantID] = t.GrantID
+	}
+	if t.SessionID != "" {
+		extra[claimSessionID] = t.SessionID
+	}
+	if t.Roles != nil {
+		extra[claimRoles] = t.Roles
+	}
+	if len(extra) > 0 {
+		claims.Claims = extra
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", "", err
+	}
+	sig, err := key.atSigner.Sign(payload)
+	if err != nil {
+		return "", "", err
+	}
+	token, err = sig.CompactSerialize()
+	return token, jti, err
+}
+
+var tokenAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.ES256}
+
+// verifyAccessToken checks one of our access tokens offline: JOSE typ at+jwt
+// (so an ID token is never accepted as an access token, RFC 9068 §4), a key
+// of ours, the signature, iss, exp, and that neither the token nor its grant
+// was revoked.
+func (p *Provider) verifyAccessToken(ctx context.Context, token string) (*oidc.AccessTokenClaims, error) {
+	if strings.Count(token, ".") != 2 || len(token) > 8192 {
+		return nil, fmt.Errorf("%w: not a JWT", ErrInvalidToken)
+	}
+	jws, err := jose.ParseSigned(token, tokenAlgs)
+	if err != nil || len(jws.Signatures) != 1 {
+		return nil, fmt.Errorf("%w: malformed", ErrInvalidToken)
+	}
+	h := jws.Signatures[0].Header
+	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); !strings.EqualFold(typ, "at+jwt") {
+		return nil, fmt.Errorf("%w: not an access token", ErrInvalidToken)
+	}
+	key, ok := p.keys.byKID(ctx, h.KeyID)
+	if !ok || string(key.alg) != h.Algorithm {
+		return nil, fmt.Errorf("%w: unknown key", ErrInvalidToken)
+	}
+	payload, err := jws.Verify(key.priv.Public())
+	if err != nil {
+		return nil, fmt.Errorf("%w: bad signature", ErrInvalidToken)
+	}
+	claims := new(oidc.AccessTokenClaims)
+	if err := json.Unmarshal(payload, claims); err != nil {
+		return nil, fmt.Errorf("%w: bad claims", ErrInvalidToken)
+	}
+	if claims.Issuer != p.issuer {
+		return nil, fmt.Errorf("%w: wrong issuer", ErrInvalidToken)
+	}
+	now := p.now()
+	if !now.Before(claims.Expiration.AsTime()) {
+		return nil, fmt.Errorf("%w: expired", ErrInvalidToken)
+	}
+	if claims.JWTID == "" {
+		return nil, fmt.Errorf("%w: no jti", ErrInvalidToken)
+	}
+	gid, _ := claims.Claims[claimGrantID].(string)
+	if p.revoked.isRevoked(claims.JWTID, gid) {
+		return nil, fmt.Errorf("%w: revoked", ErrInvalidToken)
+	}
+	return claims, nil
+}
+
+// AuthenticateBearer turns one of our JWT access tokens into a principal for
+// /api/v1 (httpserver.BearerAuthenticator). A client_credentials token
+// (sub = client_id) is a Client principal; any other is the user in sub.
+// Scopes are only the token's API-form scopes ("<type>:<action>"), never
+// nil, so a token with just openid/profile carries no API rights. Any
+// credential it does not accept yields httpserver.ErrUnauthenticated.
+func (p *Provider) AuthenticateBearer(ctx context.Context, token string) (principal.Principal, error) {
+	claims, err := p.verifyAccessToken(ctx, token)
+	if err != nil {
+		return principal.Principal{}, fmt.Errorf("%w: %v", httpserver.ErrUnauthenticated, err)
+	}
+	kind := principal.User
+	if claims.Subject == claims.ClientID {
+		kind = principal.Client
+	}
+	scopes := []string{}
+	for _, s := range claims.Scopes {
+		if strings.Contains(s, ":") {
+			scopes = append(scopes, s)
+		}
+	}
+	return principal.Principal{Kind: kind, ID: claims.Subject, Via: principal.ViaAccessToken, CredentialID: claims.JWTID, Scopes: scopes}, nil
+}

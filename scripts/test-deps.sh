@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Ensures what `make test` needs and a fresh machine may lack:
+#   - Chromium at /usr/bin/chromium (Debian's package) for the browser tests;
+#   - a PostgreSQL server for the dialect tests: GATEHOUSE_TEST_POSTGRES_URL, or
+#     127.0.0.1:5432, started from the local cluster when it does not answer.
+# Either it ends with both available, or it stops with a one-line reason.
+set -euo pipefail
+
+die() { echo "test-deps: $*" >&2; exit 1; }
+
+as_root() {
+	if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo -n "$@"; else return 1; fi
+}
+
+# --- Chromium -------------------------------------------------------------
+if [ ! -x /usr/bin/chromium ]; then
+	command -v apt-get >/dev/null || die "Chromium is missing at /usr/bin/chromium and apt-get is not available to install it"
+	echo "test-deps: installing chromium (apt-get)"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null ||
+		die "apt-get update failed (root is needed to install chromium)"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null ||
+		die "apt-get install chromium failed"
+	[ -x /usr/bin/chromium ] || die "chromium installed but /usr/bin/chromium is missing"
+fi
+
+# --- PostgreSQL -----------------------------------------------------------
+answers() { # host port
+	timeout 2 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null
+}
+
+if [ -n "${GATEHOUSE_TEST_POSTGRES_URL:-}" ]; then
+	echo "test-deps: using GATEHOUSE_TEST_POSTGRES_URL"
+elif answers 127.0.0.1 5432; then
+	:
+else
+	command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ] && [ -n "$(ls /etc/postgresql 2>/dev/null)" ] ||
+		die "no PostgreSQL answers on 127.0.0.1:5432 and no local cluster to start (set GATEHOUSE_TEST_POSTGRES_URL)"
+	ver="$(ls /etc/postgresql | sort -V | tail -n1)"
+	echo "test-deps: starting PostgreSQL $ver (pg_ctlcluster)"
+	as_root pg_ctlcluster --skip-systemctl-redirect "$ver" main start ||
+		die "pg_ctlcluster $ver main start failed"
+	for _ in $(seq 1 60); do
+		answers 127.0.0.1 5432 && break
+		sleep 0.5
+	done
+	answers 127.0.0.1 5432 || die "PostgreSQL $ver started but 127.0.0.1:5432 does not answer"
+fi
+echo "test-deps: chromium and PostgreSQL ready"
