@@ -13,9 +13,10 @@ import (
 	"github.com/gatehouse/gatehouse/modules/identity"
 )
 
-// KeyBody is an API key in API responses. It never carries the secret or
-// its hash.
-type KeyBody struct {
+// APIKeyBody is an API key in API responses. It never carries the secret or
+// its hash. (Body types carry the module's name: huma names OpenAPI schemas
+// after Go types, and names must be unique across modules.)
+type APIKeyBody struct {
 	ID     string `json:"id"`
 	Prefix string `json:"prefix" doc:"The key's first characters (gh_ and its public id), to recognise it."`
 	UserID string `json:"user_id" doc:"Owner: a user or a service account."`
@@ -29,33 +30,37 @@ type KeyBody struct {
 	RevokedAt  *time.Time `json:"revoked_at"`
 }
 
-func toBody(k Key) KeyBody {
+func toBody(k Key) APIKeyBody {
 	scopes := k.Scopes
 	if scopes == nil {
 		scopes = []string{}
 	}
-	return KeyBody{
+	return APIKeyBody{
 		ID: k.ID, Prefix: Prefix + k.PublicID, UserID: k.UserID, Name: k.Name, Scopes: scopes,
 		ExpiresAt: k.ExpiresAt, CreatedAt: k.CreatedAt, CreatedBy: k.CreatedBy,
 		LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt,
 	}
 }
 
+type apiKeyCreateBody struct {
+	Name      string     `json:"name" minLength:"1" maxLength:"100" doc:"A label for the key."`
+	Scopes    []string   `json:"scopes,omitempty" maxItems:"50" doc:"Scopes (<type>:<action>, * allowed); omitted: the owner's full rights (or, from a scoped credential, its scopes)."`
+	ExpiresIn string     `json:"expires_in,omitempty" maxLength:"32" doc:"Lifetime as a Go duration, e.g. 720h."`
+	ExpiresAt *time.Time `json:"expires_at,omitempty" doc:"Expiry time (RFC 3339); exclusive with expires_in."`
+	UserID    string     `json:"user_id,omitempty" maxLength:"64" doc:"Owner; default the caller. Creating for someone else needs permission."`
+}
+
 type createInput struct {
-	Body struct {
-		Name      string     `json:"name" minLength:"1" maxLength:"100" doc:"A label for the key."`
-		Scopes    []string   `json:"scopes,omitempty" maxItems:"50" doc:"Scopes (<type>:<action>, * allowed); omitted: the owner's full rights (or, from a scoped credential, its scopes)."`
-		ExpiresIn string     `json:"expires_in,omitempty" maxLength:"32" doc:"Lifetime as a Go duration, e.g. 720h."`
-		ExpiresAt *time.Time `json:"expires_at,omitempty" doc:"Expiry time (RFC 3339); exclusive with expires_in."`
-		UserID    string     `json:"user_id,omitempty" maxLength:"64" doc:"Owner; default the caller. Creating for someone else needs permission."`
-	}
+	Body apiKeyCreateBody
+}
+
+type apiKeyCreatedBody struct {
+	APIKeyBody
+	Secret string `json:"secret" doc:"The key itself. Shown only in this response."`
 }
 
 type createOutput struct {
-	Body struct {
-		KeyBody
-		Secret string `json:"secret" doc:"The key itself. Shown only in this response."`
-	}
+	Body apiKeyCreatedBody
 }
 
 type listInput struct {
@@ -65,11 +70,13 @@ type listInput struct {
 	PageToken      string `query:"page_token" maxLength:"128"`
 }
 
+type apiKeyListBody struct {
+	Items         []APIKeyBody `json:"items"`
+	NextPageToken string       `json:"next_page_token"`
+}
+
 type listOutput struct {
-	Body struct {
-		Items         []KeyBody `json:"items"`
-		NextPageToken string    `json:"next_page_token"`
-	}
+	Body apiKeyListBody
 }
 
 type idInput struct {
@@ -77,7 +84,7 @@ type idInput struct {
 }
 
 type keyOutput struct {
-	Body KeyBody
+	Body APIKeyBody
 }
 
 // createBodyLimit is generous for a name and 50 scopes.
@@ -161,7 +168,7 @@ func (a api) create(ctx context.Context, in *createInput) (*createOutput, error)
 		return nil, httpError(err)
 	}
 	out := &createOutput{}
-	out.Body.KeyBody = toBody(c.Key)
+	out.Body.APIKeyBody = toBody(c.Key)
 	out.Body.Secret = c.Secret
 	return out, nil
 }
@@ -179,7 +186,7 @@ func (a api) list(ctx context.Context, in *listInput) (*listOutput, error) {
 		return nil, httpError(err)
 	}
 	out := &listOutput{}
-	out.Body.Items = make([]KeyBody, 0, len(page.Items))
+	out.Body.Items = make([]APIKeyBody, 0, len(page.Items))
 	for _, k := range page.Items {
 		out.Body.Items = append(out.Body.Items, toBody(k))
 	}

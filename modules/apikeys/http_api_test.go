@@ -174,7 +174,7 @@ func TestHTTPKeyLifecycle(t *testing.T) {
 			t.Fatalf("create: %d %s", status, body)
 		}
 		var created struct {
-			apikeys.KeyBody
+			apikeys.APIKeyBody
 			Secret string `json:"secret"`
 		}
 		if err := json.Unmarshal([]byte(body), &created); err != nil {
@@ -196,7 +196,7 @@ func TestHTTPKeyLifecycle(t *testing.T) {
 		if status != 201 || !strings.Contains(body, h.bob) {
 			t.Fatalf("admin create for bob: %d %s", status, body)
 		}
-		var bobKey apikeys.KeyBody
+		var bobKey apikeys.APIKeyBody
 		_ = json.Unmarshal([]byte(body), &bobKey)
 
 		h.run(t, []httpCase{

@@ -31,11 +31,13 @@ func (s *Service) CreateServiceAccount(ctx context.Context, name, email string) 
 	return s.users.CreateUser(ctx, identity.NewUser{Email: email, Name: name, Machine: true})
 }
 
+type serviceAccountCreateBody struct {
+	Name  string `json:"name" minLength:"1" maxLength:"200"`
+	Email string `json:"email,omitempty" maxLength:"254" doc:"Optional; generated under service-accounts.invalid when omitted."`
+}
+
 type serviceAccountInput struct {
-	Body struct {
-		Name  string `json:"name" minLength:"1" maxLength:"200"`
-		Email string `json:"email,omitempty" maxLength:"254" doc:"Optional; generated under service-accounts.invalid when omitted."`
-	}
+	Body serviceAccountCreateBody
 }
 
 // ServiceAccountBody is a service account in API responses.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 // listInput is GET /audit-events' query. Times are parsed by hand so that a
 // malformed value answers 422 naming the parameter.
 type listInput struct {
-	Actor     string `query:"actor" maxLength:"256" doc:"Actor id (a user id, client id or \"gatehouse\" for the CLI)."`
+	Actor     string `query:"actor" maxLength:"256" doc:"Actor id (a user id, client id or \"gatehouse\" for the CLI), or type:id with type user, service, client, system or anonymous."`
 	Action    string `query:"action" maxLength:"128" doc:"Exact action, e.g. user.create."`
 	Target    string `query:"target" maxLength:"300" doc:"Target as type:id, or an id alone."`
 	Since     string `query:"since" maxLength:"64" doc:"RFC 3339 time; events at or after it."`
@@ -24,23 +25,32 @@ type listInput struct {
 	PageToken string `query:"page_token" maxLength:"200" doc:"next_page_token of the previous page."`
 }
 
-// EventBody is the contract's JSON form of an event (details are internal).
-type EventBody struct {
-	ID        string    `json:"id"`
-	Time      time.Time `json:"time"`
-	Actor     Ref       `json:"actor"`
-	Action    string    `json:"action"`
-	Target    Ref       `json:"target"`
-	Outcome   string    `json:"outcome"`
-	IP        string    `json:"ip"`
-	UserAgent string    `json:"user_agent"`
+// auditEventBody is the contract's JSON form of an event (details are
+// internal). Body types carry the module's name: huma names OpenAPI schemas
+// after Go types, and names must be unique across modules.
+type auditEventBody struct {
+	ID        string       `json:"id"`
+	Time      time.Time    `json:"time"`
+	Actor     auditRefBody `json:"actor"`
+	Action    string       `json:"action"`
+	Target    auditRefBody `json:"target"`
+	Outcome   string       `json:"outcome"`
+	IP        string       `json:"ip"`
+	UserAgent string       `json:"user_agent"`
+}
+
+type auditRefBody struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+}
+
+type auditEventListBody struct {
+	Items         []auditEventBody `json:"items"`
+	NextPageToken string           `json:"next_page_token"`
 }
 
 type listOutput struct {
-	Body struct {
-		Items         []EventBody `json:"items"`
-		NextPageToken string      `json:"next_page_token"`
-	}
+	Body auditEventListBody
 }
 
 func registerAPI(api huma.API, svc *Service, authz Authorizer) {
@@ -79,10 +89,10 @@ func registerAPI(api huma.API, svc *Service, authz Authorizer) {
 			return nil, err
 		}
 		out := &listOutput{}
-		out.Body.Items = make([]EventBody, 0, len(page.Items))
+		out.Body.Items = make([]auditEventBody, 0, len(page.Items))
 		for _, e := range page.Items {
-			out.Body.Items = append(out.Body.Items, EventBody{
-				ID: e.ID, Time: e.Time, Actor: e.Actor, Action: e.Action, Target: e.Target,
+			out.Body.Items = append(out.Body.Items, auditEventBody{
+				ID: e.ID, Time: e.Time, Actor: auditRefBody(e.Actor), Action: e.Action, Target: auditRefBody(e.Target),
 				Outcome: e.Outcome, IP: e.IP, UserAgent: e.UserAgent,
 			})
 		}
@@ -91,8 +101,17 @@ func registerAPI(api huma.API, svc *Service, authz Authorizer) {
 	})
 }
 
+// actorTypes are the principal kinds (and "anonymous") Record writes.
+var actorTypes = []string{"user", "service", "client", "system", "anonymous"}
+
 func (in *listInput) filter() (Filter, error) {
 	f := Filter{ActorID: in.Actor, Action: in.Action, PageSize: in.PageSize, PageToken: in.PageToken}
+	if typ, id, ok := strings.Cut(in.Actor, ":"); ok && slices.Contains(actorTypes, typ) {
+		if id == "" {
+			return Filter{}, invalidQuery("actor", in.Actor, "actor must be an id or type:id")
+		}
+		f.ActorType, f.ActorID = typ, id
+	}
 	if in.Target != "" {
 		if typ, id, ok := strings.Cut(in.Target, ":"); ok {
 			if typ == "" || id == "" {

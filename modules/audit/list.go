@@ -39,6 +39,9 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 		return Page{}, fmt.Errorf("%w: since is after until", ErrInvalidFilter)
 	}
 	q := database.Conn(ctx, s.db).Model(&eventRow{})
+	if f.ActorType != "" {
+		q = q.Where("actor_type = ?", f.ActorType)
+	}
 	if f.ActorID != "" {
 		q = q.Where("actor_id = ?", f.ActorID)
 	}

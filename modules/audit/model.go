@@ -32,6 +32,7 @@ type Event struct {
 
 // Filter selects events for List. Zero fields match everything.
 type Filter struct {
+	ActorType  string
 	ActorID    string
 	Action     string
 	TargetType string

@@ -307,7 +307,10 @@ func apiError(err error) error {
 	var ve *ValidationError
 	switch {
 	case errors.As(err, &ve):
-		loc := "body." + strings.ReplaceAll(ve.Field, " ", "_")
+		loc := "body." + ve.Field
+		if strings.ContainsAny(ve.Field, " :") { // "line 3: subject" (CSV import)
+			loc = "body"
+		}
 		detail := &huma.ErrorDetail{Location: loc, Message: ve.Reason, Value: nil}
 		if ve.Parse {
 			return huma.Error400BadRequest(ve.Field+": "+ve.Reason, detail)

@@ -55,13 +55,12 @@ func (s *Service) UpdateUser(ctx context.Context, id string, upd UserUpdate) (Us
 		}
 		username = &u
 	}
+	var name string
 	if upd.Name != nil {
-		n, err := checkName(*upd.Name)
-		if err != nil {
+		var err error
+		if name, err = checkName(*upd.Name); err != nil {
 			return User{}, err
 		}
-		set["name"], set["name_normalized"] = n, strings.ToLower(n)
-		changed = append(changed, "name")
 	}
 	if upd.Status != nil && *upd.Status != StatusActive && *upd.Status != StatusDisabled {
 		return User{}, invalid("status", "must be active or disabled")
@@ -74,6 +73,10 @@ func (s *Service) UpdateUser(ctx context.Context, id string, upd UserUpdate) (Us
 		}
 		if err := s.checkUnique(ctx, id, emailNorm, username); err != nil {
 			return err
+		}
+		if upd.Name != nil && name != row.Name {
+			set["name"], set["name_normalized"] = name, strings.ToLower(name)
+			changed = append(changed, "name")
 		}
 		if upd.Email != nil && email != row.Email {
 			set["email"], set["email_normalized"] = email, emailNorm

@@ -48,24 +48,20 @@ func toClientBody(c Client) ClientBody {
 	}
 }
 
-type clientFields struct {
-	RedirectURIs             []string `json:"redirect_uris,omitempty" maxItems:"50"`
-	PostLogoutRedirectURIs   []string `json:"post_logout_redirect_uris,omitempty" maxItems:"50"`
-	GrantTypes               []string `json:"grant_types,omitempty" maxItems:"3" doc:"authorization_code, refresh_token, client_credentials; default the first two."`
-	Scopes                   []string `json:"scopes,omitempty" maxItems:"100"`
-	AccessTokenTTL           int64    `json:"access_token_ttl,omitempty" minimum:"0" maximum:"86400"`
-	IDTokenTTL               int64    `json:"id_token_ttl,omitempty" minimum:"0" maximum:"86400"`
-	RefreshTokenTTL          int64    `json:"refresh_token_ttl,omitempty" minimum:"0" maximum:"31536000"`
-	RefreshTokenIdleTTL      int64    `json:"refresh_token_idle_ttl,omitempty" minimum:"0" maximum:"31536000"`
-	IDTokenSignedResponseAlg string   `json:"id_token_signed_response_alg,omitempty" enum:"RS256,ES256"`
-}
-
 type createClientInput struct {
 	Body struct {
-		Name       string `json:"name" minLength:"1" maxLength:"200"`
-		Public     bool   `json:"public,omitempty"`
-		FirstParty bool   `json:"first_party,omitempty"`
-		clientFields
+		Name                     string   `json:"name" minLength:"1" maxLength:"200"`
+		Public                   bool     `json:"public,omitempty"`
+		FirstParty               bool     `json:"first_party,omitempty"`
+		RedirectURIs             []string `json:"redirect_uris,omitempty" maxItems:"50"`
+		PostLogoutRedirectURIs   []string `json:"post_logout_redirect_uris,omitempty" maxItems:"50"`
+		GrantTypes               []string `json:"grant_types,omitempty" maxItems:"3" doc:"authorization_code, refresh_token, client_credentials; default the first two."`
+		Scopes                   []string `json:"scopes,omitempty" maxItems:"100"`
+		AccessTokenTTL           int64    `json:"access_token_ttl,omitempty" minimum:"0" maximum:"86400"`
+		IDTokenTTL               int64    `json:"id_token_ttl,omitempty" minimum:"0" maximum:"86400"`
+		RefreshTokenTTL          int64    `json:"refresh_token_ttl,omitempty" minimum:"0" maximum:"31536000"`
+		RefreshTokenIdleTTL      int64    `json:"refresh_token_idle_ttl,omitempty" minimum:"0" maximum:"31536000"`
+		IDTokenSignedResponseAlg string   `json:"id_token_signed_response_alg,omitempty" enum:"RS256,ES256"`
 	}
 }
 

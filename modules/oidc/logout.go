@@ -3,6 +3,7 @@ package oidc
 import (
 	"context"
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -16,6 +17,25 @@ import (
 type logoutView struct {
 	web.Page
 	SignedIn bool
+	// ReturnURL is the app's post_logout_redirect_uri as the provider passed
+	// it; ReturnHost is shown so the user sees where the link goes.
+	ReturnURL  string
+	ReturnHost string
+}
+
+// logoutReturn reads post_logout_redirect_uri. The provider checked it
+// against the client's registration before sending the browser here, but
+// the query can be forged, so it is only offered as a visible link (with
+// its host shown), never followed automatically.
+func logoutReturn(raw string) (string, string) {
+	if raw == "" || len(raw) > 2048 {
+		return "", ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return "", ""
+	}
+	return u.String(), u.Host
 }
 
 // getLogout asks before signing out: the provider sends end_session
@@ -26,12 +46,14 @@ func (p *pages) getLogout(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	v := logoutView{Page: web.Page{Title: "Signed out"}}
+	v.ReturnURL, v.ReturnHost = logoutReturn(c.QueryParam("post_logout_redirect_uri"))
 	if !ok {
-		return p.render.HTML(c, http.StatusOK, tmplSignedOut, logoutView{Page: web.Page{Title: "Signed out"}})
+		return p.render.HTML(c, http.StatusOK, tmplSignedOut, v)
 	}
-	return p.render.HTML(c, http.StatusOK, tmplLogout, logoutView{
-		Page: web.Page{Title: "Sign out", CSRF: httpserver.CSRFToken(c)}, SignedIn: true,
-	})
+	v.Page = web.Page{Title: "Sign out", CSRF: httpserver.CSRFToken(c)}
+	v.SignedIn = true
+	return p.render.HTML(c, http.StatusOK, tmplLogout, v)
 }
 
 // postLogout ends the browser's session, clears the cookie and says so.
@@ -56,7 +78,7 @@ func (p *pages) postLogout(c echo.Context) error {
 		}
 	}
 	p.clearCookie(c)
-	return p.render.HTML(c, http.StatusOK, tmplSignedOut, logoutView{
-		Page: web.Page{Title: "Signed out", Flash: "You are signed out."},
-	})
+	v := logoutView{Page: web.Page{Title: "Signed out"}}
+	v.ReturnURL, v.ReturnHost = logoutReturn(c.FormValue("post_logout_redirect_uri"))
+	return p.render.HTML(c, http.StatusOK, tmplSignedOut, v)
 }

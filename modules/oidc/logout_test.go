@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/net/html"
+
 	"github.com/gatehouse/gatehouse/internal/httpserver"
 	"github.com/gatehouse/gatehouse/modules/identity"
 )
@@ -197,5 +199,26 @@ func TestIdentityListenerEndsSessions(t *testing.T) {
 	}
 	if ok, _ := e.pages.consents.covers(ctx, aliceID, "app", []string{"openid"}); ok {
 		t.Fatal("deleted user's consent kept")
+	}
+}
+
+func TestLogoutOffersReturnToApp(t *testing.T) {
+	e := newPagesTestEnv(t)
+	b := e.browser()
+	b.signIn("")
+	pg := b.submit("/logout?post_logout_redirect_uri="+url.QueryEscape("https://app.example/bye"), "/logout", nil)
+	if pg.status != http.StatusOK || e.sessionCount(aliceID) != 0 {
+		t.Fatalf("logout: %d", pg.status)
+	}
+	links := htmlFindAll(pg.doc, func(n *html.Node) bool { return n.Data == "a" && htmlAttr(n, "href") == "https://app.example/bye" })
+	if len(links) != 1 || !strings.Contains(htmlText(links[0]), "app.example") {
+		t.Fatalf("no link back to the app:\n%s", pg.body)
+	}
+	// Anything but an http(s) URL is dropped.
+	for _, bad := range []string{"javascript:alert(1)", "//evil.example", "https://user:pw@evil.example/"} {
+		pg := b.get("/logout?post_logout_redirect_uri=" + url.QueryEscape(bad))
+		if strings.Contains(pg.body, "evil.example") || strings.Contains(pg.body, "javascript:") {
+			t.Fatalf("%q offered:\n%s", bad, pg.body)
+		}
 	}
 }

@@ -108,6 +108,7 @@ type Provider struct {
 	clientStore *clientStore
 	keys        *keyManager
 	revoked     *revocationCache
+	verified    verifiedCache
 	storage     *storage
 	op          *op.Provider
 	handler     http.Handler

@@ -63,8 +63,30 @@ func (p *Provider) buildHandler() error {
 	}
 	p.op = provider
 	srv := &server{LegacyServer: op.NewLegacyServer(provider, endpoints), p: p}
-	p.handler = op.RegisterLegacyServer(srv, op.AuthorizeCallbackHandler(provider))
+	p.handler = requireIntrospectionAuth(op.RegisterLegacyServer(srv, op.AuthorizeCallbackHandler(provider)))
 	return nil
+}
+
+// requireIntrospectionAuth answers 401 invalid_client when an introspection
+// request carries no client credentials at all (RFC 7662 §2.1 requires
+// client authentication; the library would answer 400). Wrong credentials
+// get 401 from server.Introspect.
+func requireIntrospectionAuth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == pathIntrospect && r.Method == http.MethodPost {
+			if _, _, ok := r.BasicAuth(); !ok {
+				if err := r.ParseForm(); err != nil || r.PostForm.Get("client_id") == "" || r.PostForm.Get("client_secret") == "" {
+					w.Header().Set("WWW-Authenticate", `Basic realm="gatehouse"`)
+					w.Header().Set("Content-Type", "application/json")
+					w.Header().Set("Cache-Control", "no-store")
+					w.WriteHeader(http.StatusUnauthorized)
+					_, _ = w.Write([]byte(`{"error":"invalid_client","error_description":"client authentication is required"}`))
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // renderDiscovery renders the discovery document once (the issuer is

@@ -228,3 +228,21 @@ func TestConsentStore(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkSessionByToken measures the per-request cost of the session
+// cookie check (one indexed read; the last_seen_at write is throttled).
+func BenchmarkSessionByToken(b *testing.B) {
+	db := testutil.NewSQLite(b)
+	s := &sessionDB{db: db.Gorm, now: time.Now, timeouts: defaultSessionTimeouts}
+	ctx := context.Background()
+	_, token, err := s.create(ctx, newSessionInput{UserID: "u1", AMR: []string{AMRPassword}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := s.byToken(ctx, token); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

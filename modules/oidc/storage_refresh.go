@@ -63,6 +63,7 @@ func (p *Provider) newRefreshToken(ctx context.Context, family refreshTokenRow, 
 	token := randomToken(32)
 	row := family
 	row.ID, row.TokenHash, row.CreatedAt, row.UsedAt, row.RevokedAt = id.String(), hashSecret(token), now, nil, nil
+	row.Scopes, row.AMR = nonNil(row.Scopes), nonNil(row.AMR)
 	if row.FamilyExpiresAt.IsZero() {
 		row.FamilyExpiresAt = now.Add(c.refreshTTL())
 	}

@@ -193,6 +193,27 @@ var tokenAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.ES256}
 // of ours, the signature, iss, exp, and that neither the token nor its grant
 // was revoked.
 func (p *Provider) verifyAccessToken(ctx context.Context, token string) (*oidc.AccessTokenClaims, error) {
+	claims, ok := p.verified.get(token)
+	if !ok {
+		var err error
+		if claims, err = p.verifySignedToken(ctx, token); err != nil {
+			return nil, err
+		}
+		p.verified.put(token, claims)
+	}
+	if !p.now().Before(claims.Expiration.AsTime()) {
+		return nil, fmt.Errorf("%w: expired", ErrInvalidToken)
+	}
+	gid, _ := claims.Claims[claimGrantID].(string)
+	if p.revoked.isRevoked(claims.JWTID, gid) {
+		return nil, fmt.Errorf("%w: revoked", ErrInvalidToken)
+	}
+	return claims, nil
+}
+
+// verifySignedToken checks everything about a token that cannot change:
+// typ, key, signature, issuer, presence of jti.
+func (p *Provider) verifySignedToken(ctx context.Context, token string) (*oidc.AccessTokenClaims, error) {
 	if strings.Count(token, ".") != 2 || len(token) > 8192 {
 		return nil, fmt.Errorf("%w: not a JWT", ErrInvalidToken)
 	}
@@ -219,18 +240,38 @@ func (p *Provider) verifyAccessToken(ctx context.Context, token string) (*oidc.A
 	if claims.Issuer != p.issuer {
 		return nil, fmt.Errorf("%w: wrong issuer", ErrInvalidToken)
 	}
-	now := p.now()
-	if !now.Before(claims.Expiration.AsTime()) {
-		return nil, fmt.Errorf("%w: expired", ErrInvalidToken)
-	}
 	if claims.JWTID == "" {
 		return nil, fmt.Errorf("%w: no jti", ErrInvalidToken)
 	}
-	gid, _ := claims.Claims[claimGrantID].(string)
-	if p.revoked.isRevoked(claims.JWTID, gid) {
-		return nil, fmt.Errorf("%w: revoked", ErrInvalidToken)
-	}
 	return claims, nil
+}
+
+// verifiedCache remembers tokens whose signature was verified, so a resource
+// server introspecting (or an API client presenting) the same token again
+// costs a map look-up instead of an ECDSA/RSA verification. Expiry and
+// revocation are still checked on every use. The cache is bounded: when full
+// it starts over.
+type verifiedCache struct {
+	mu sync.RWMutex
+	m  map[string]*oidc.AccessTokenClaims
+}
+
+const verifiedCacheMax = 20000
+
+func (c *verifiedCache) get(token string) (*oidc.AccessTokenClaims, bool) {
+	c.mu.RLock()
+	cl, ok := c.m[token]
+	c.mu.RUnlock()
+	return cl, ok
+}
+
+func (c *verifiedCache) put(token string, cl *oidc.AccessTokenClaims) {
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= verifiedCacheMax {
+		c.m = make(map[string]*oidc.AccessTokenClaims, 1024)
+	}
+	c.m[token] = cl
+	c.mu.Unlock()
 }
 
 // AuthenticateBearer turns one of our JWT access tokens into a principal for

@@ -1,0 +1,98 @@
+package oidc
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse/gatehouse/internal/testutil"
+)
+
+// benchProvider is a provider on SQLite with one machine client.
+func benchProvider(b *testing.B, alg string) (*Provider, http.Handler, string, string) {
+	b.Helper()
+	db := testutil.NewSQLite(b)
+	p := newTestProvider(b, db, "http://bench.test", newProviderFakeUsers(), testMasterKey(b), func(o *Options) { o.AccessTokenAlg = alg })
+	c, secret := mustCreateClient(b, p, NewClient{Name: "svc", GrantTypes: []string{GrantClientCredentials}, Scopes: []string{"users:read"}})
+	return p, p.Handler(), c.ID, secret
+}
+
+func tokenRequest(id, secret string) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, "http://bench.test/oauth/token",
+		strings.NewReader(url.Values{"grant_type": {"client_credentials"}, "scope": {"users:read"}}.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.SetBasicAuth(id, secret)
+	return r
+}
+
+func benchClientCredentials(b *testing.B, alg string) {
+	_, h, id, secret := benchProvider(b, alg)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, tokenRequest(id, secret))
+			if w.Code != http.StatusOK {
+				b.Fatalf("token: %d %s", w.Code, w.Body)
+			}
+		}
+	})
+}
+
+// BenchmarkClientCredentialsES256 is the token endpoint end to end (client
+// authentication, JWT signing) with the default ES256 access-token key.
+func BenchmarkClientCredentialsES256(b *testing.B) { benchClientCredentials(b, AlgES256) }
+
+// BenchmarkClientCredentialsRS256 is the same with an RS256 key.
+func BenchmarkClientCredentialsRS256(b *testing.B) { benchClientCredentials(b, AlgRS256) }
+
+// BenchmarkIntrospection is RFC 7662 introspection of a valid ES256 token.
+func BenchmarkIntrospection(b *testing.B) {
+	_, h, id, secret := benchProvider(b, AlgES256)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, tokenRequest(id, secret))
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	_ = json.Unmarshal(w.Body.Bytes(), &tok)
+	form := url.Values{"token": {tok.AccessToken}}.Encode()
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			r := httptest.NewRequest(http.MethodPost, "http://bench.test/oauth/introspect", strings.NewReader(form))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			r.SetBasicAuth(id, secret)
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"active":true`) {
+				b.Fatalf("introspect: %d %s", w.Code, w.Body)
+			}
+		}
+	})
+}
+
+func benchGet(b *testing.B, path string) {
+	_, h, _, _ := benchProvider(b, AlgES256)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "http://bench.test"+path, nil))
+			if w.Code != http.StatusOK {
+				b.Fatalf("%s: %d", path, w.Code)
+			}
+		}
+	})
+}
+
+// BenchmarkDiscovery serves the cached discovery document.
+func BenchmarkDiscovery(b *testing.B) { benchGet(b, "/.well-known/openid-configuration") }
+
+// BenchmarkJWKS serves the cached key set.
+func BenchmarkJWKS(b *testing.B) { benchGet(b, "/keys") }
