@@ -51,3 +51,31 @@ func newBrowser(t *testing.T) context.Context {
 	t.Cleanup(cancelTimeout)
 	return tctx
 }
+
+// byLabel is an XPath for the form control labelled text: a label with for=,
+// or a label wrapping its control (tests find controls by accessible name).
+func byLabel(text string) string {
+	return `//input[@id=//label[normalize-space(.)="` + text + `"]/@for] | //label[normalize-space(.)="` + text + `"]//input`
+}
+
+// byButton is an XPath for a button (or submit input) named text.
+func byButton(text string) string {
+	return `//button[normalize-space(.)="` + text + `"] | //input[@type="submit" and @value="` + text + `"]`
+}
+
+// waitPath polls until the page's location path is path (navigation after a
+// form post); it fails the test after 20 seconds.
+func waitPath(t *testing.T, ctx context.Context, path string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	got := ""
+	for time.Now().Before(deadline) {
+		p, err := chromedp.Run(ctx, chromedp.Evaluate[string]("location.pathname"))
+		if err == nil && p == path {
+			return
+		}
+		got = p
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("the browser is at %q, want %q", got, path)
+}

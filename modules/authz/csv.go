@@ -41,10 +41,10 @@ func ParseCSV(data []byte) ([]Rule, []RoleParent, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := r.FieldPos(0)
 		if err != nil {
 			return nil, nil, &ValidationError{Field: "csv", Reason: err.Error(), Parse: true}
 		}
+		line, _ := r.FieldPos(0) // only valid after a successful Read
 		if n >= MaxImportLines {
 			return nil, nil, fmt.Errorf("%w: more than %d lines", ErrTooLarge, MaxImportLines)
 		}

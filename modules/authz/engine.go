@@ -170,6 +170,10 @@ func (e *engine) effectiveRoles(direct []string) ([]string, error) {
 func (e *engine) decide(req request, now time.Time) (Decision, error) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
+	if len(e.rules) == 0 {
+		// Casbin refuses eval() without rules; nothing can be allowed.
+		return Decision{Reason: "no rules are loaded"}, nil
+	}
 
 	roles := req.Sub.Roles
 	if req.Sub.Type == "role" {

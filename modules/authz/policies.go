@@ -133,10 +133,10 @@ func (s *Service) CreatePolicy(ctx context.Context, r Rule) (Policy, error) {
 	row := policyRow{ID: id, Subject: r.Subject, Resource: r.Resource, Action: r.Action,
 		Effect: r.Effect, Condition: r.Condition, CreatedAt: s.opts.Now().UTC()}
 	err = database.Transact(ctx, s.db.Gorm, func(ctx context.Context) error {
-		if err := s.st.insertPolicies(ctx, []policyRow{row}); err != nil {
+		if err := s.st.bump(ctx); err != nil {
 			return err
 		}
-		if err := s.st.bump(ctx); err != nil {
+		if err := s.st.insertPolicies(ctx, []policyRow{row}); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, audit.Event{Action: "policy.create", Target: audit.Ref{Type: "policy", ID: id},
@@ -152,6 +152,9 @@ func (s *Service) CreatePolicy(ctx context.Context, r Rule) (Policy, error) {
 // DeletePolicy deletes a rule that is not built in.
 func (s *Service) DeletePolicy(ctx context.Context, id string) error {
 	err := database.Transact(ctx, s.db.Gorm, func(ctx context.Context) error {
+		if err := s.st.bump(ctx); err != nil {
+			return err
+		}
 		row, err := s.st.getPolicy(ctx, id)
 		if err != nil {
 			return err
@@ -160,9 +163,6 @@ func (s *Service) DeletePolicy(ctx context.Context, id string) error {
 			return fmt.Errorf("policy %s: %w", id, ErrBuiltIn)
 		}
 		if err := s.st.deletePolicy(ctx, id); err != nil {
-			return err
-		}
-		if err := s.st.bump(ctx); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, audit.Event{Action: "policy.delete", Target: audit.Ref{Type: "policy", ID: id},
@@ -240,13 +240,13 @@ func (s *Service) ReplacePolicies(ctx context.Context, rules []Rule) ([]Policy, 
 		return nil, err
 	}
 	err = database.Transact(ctx, s.db.Gorm, func(ctx context.Context) error {
+		if err := s.st.bump(ctx); err != nil {
+			return err
+		}
 		if err := s.st.deleteCustomPolicies(ctx); err != nil {
 			return err
 		}
 		if err := s.st.insertPolicies(ctx, rows); err != nil {
-			return err
-		}
-		if err := s.st.bump(ctx); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, audit.Event{Action: "policy.replace", Target: audit.Ref{Type: "policy", ID: "*"},
@@ -287,6 +287,9 @@ func (s *Service) ImportCSV(ctx context.Context, data []byte) (ImportResult, err
 		return ImportResult{}, err
 	}
 	err = database.Transact(ctx, s.db.Gorm, func(ctx context.Context) error {
+		if err := s.st.bump(ctx); err != nil {
+			return err
+		}
 		if err := s.st.deleteCustomPolicies(ctx); err != nil {
 			return err
 		}
@@ -304,9 +307,6 @@ func (s *Service) ImportCSV(ctx context.Context, data []byte) (ImportResult, err
 			return err
 		}
 		if err := checkGraph(all); err != nil {
-			return err
-		}
-		if err := s.st.bump(ctx); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, audit.Event{Action: "policy.import", Target: audit.Ref{Type: "policy", ID: "*"},
@@ -452,7 +452,7 @@ func (s *Service) AddRoleParent(ctx context.Context, role, parent string) error 
 		return err
 	}
 	err = database.Transact(ctx, s.db.Gorm, func(ctx context.Context) error {
-		if err := s.st.bump(ctx); err != nil { // first: serializes concurrent graph changes (PostgreSQL row lock)
+		if err := s.st.bump(ctx); err != nil {
 			return err
 		}
 		if err := s.st.insertParents(ctx, rows); err != nil {
@@ -478,10 +478,10 @@ func (s *Service) AddRoleParent(ctx context.Context, role, parent string) error 
 // RemoveRoleParent deletes an inheritance edge.
 func (s *Service) RemoveRoleParent(ctx context.Context, role, parent string) error {
 	err := database.Transact(ctx, s.db.Gorm, func(ctx context.Context) error {
-		if err := s.st.deleteParent(ctx, role, parent); err != nil {
+		if err := s.st.bump(ctx); err != nil {
 			return err
 		}
-		if err := s.st.bump(ctx); err != nil {
+		if err := s.st.deleteParent(ctx, role, parent); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, audit.Event{Action: "role_parent.delete", Target: audit.Ref{Type: "role", ID: role},

@@ -62,8 +62,10 @@ func (s store) version(ctx context.Context) (int64, error) {
 	return row.Version, nil
 }
 
-// bump increments the version; call inside the change's transaction. On
-// PostgreSQL the row lock also serializes concurrent policy changes.
+// bump increments the version; call it first inside the change's
+// transaction: on PostgreSQL its row lock then serializes policy changes in
+// one order (no deadlocks, and the cycle check of role inheritance sees
+// every committed edge).
 func (s store) bump(ctx context.Context) error {
 	res := s.conn(ctx).Model(&stateRow{}).Where("id = ?", 1).Update("version", gorm.Expr("version + 1"))
 	if res.Error != nil {

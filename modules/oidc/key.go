@@ -70,12 +70,7 @@ func (k *signingKey) public() publicKey { return publicKey{k} }
 func (k *signingKey) usable(now time.Time) bool {
 	return k.expiresAt == nil || now.Before(*k.expiresAt)
 }
-func (k *signingKey) isActive() bool            { return k.retiredAt == nil }
-func (k *signingKey) String() string            { return string(k.alg) + "/" + k.id }
-func (k *signingKey) sameAs(o *signingKey) bool { return o != nil && k.id == o.id }
-func (k *signingKey) retiredSince(t time.Time) bool {
-	return k.retiredAt != nil && !k.retiredAt.After(t)
-}
+func (k *signingKey) isActive() bool                                { return k.retiredAt == nil }
 func (k *signingKey) olderThan(d time.Duration, now time.Time) bool { return now.Sub(k.createdAt) >= d }
 
 // keyManager holds the signing keys: generated on first start, stored

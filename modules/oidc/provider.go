@@ -295,7 +295,7 @@ func containsScope(scopes []string, s string) bool {
 // when the request carried no valid id_token_hint.
 func (p *Provider) logoutConfirmURL(r *op.EndSessionRequest) string {
 	q := url.Values{}
-	if r.ClientID != "" && r.RedirectURI != "" {
+	if r.ClientID != "" && r.RedirectURI != "" && !strings.HasPrefix(r.RedirectURI, p.issuer+"/logout") {
 		q.Set("post_logout_redirect_uri", r.RedirectURI)
 	}
 	if len(q) == 0 {

@@ -380,6 +380,13 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 			}
 		})
 
+		t.Run("an ID token is not an access token", func(t *testing.T) {
+			raw, _ := tok.Extra("id_token").(string)
+			if _, err := ts.p.AuthenticateBearer(ctx, raw); !errors.Is(err, httpserver.ErrUnauthenticated) {
+				t.Errorf("ID token accepted as bearer: %v", err)
+			}
+		})
+
 		t.Run("access token and userinfo carry roles", func(t *testing.T) {
 			at := jwtClaims(t, tok.AccessToken)
 			if roles, _ := at["roles"].([]any); len(roles) != 2 || at["sub"] != "user-1" || at["client_id"] != c.ID {
@@ -479,6 +486,60 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 			}
 		})
 
+		t.Run("ES256 ID tokens for a client that asks", func(t *testing.T) {
+			alg := AlgES256
+			if _, err := ts.p.UpdateClient(systemCtx(), c.ID, ClientUpdate{IDTokenAlg: &alg}); err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				rs := AlgRS256
+				_, _ = ts.p.UpdateClient(systemCtx(), c.ID, ClientUpdate{IDTokenAlg: &rs})
+			}()
+			cfg2 := *cfg
+			cfg2.Scopes = []string{"openid"}
+			t4, err := cfg2.Exchange(ctx, codeFlow(t, ts, &cfg2, authn))
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := t4.Extra("id_token").(string)
+			idt, err := prov.Verifier(&gooidc.Config{ClientID: c.ID, SupportedSigningAlgs: []string{"ES256"}}).Verify(ctx, raw)
+			if err != nil || jwtHeader(t, raw)["alg"] != "ES256" {
+				t.Fatalf("ES256 ID token: %v %v", err, jwtHeader(t, raw))
+			}
+			if err := idt.VerifyAccessToken(t4.AccessToken); err != nil {
+				t.Errorf("at_hash: %v", err)
+			}
+		})
+
+		t.Run("disabled user cannot refresh", func(t *testing.T) {
+			v := oauth2.GenerateVerifier()
+			t5, err := cfg.Exchange(ctx, codeFlow(t, ts, cfg, authn, oauth2.S256ChallengeOption(v)), oauth2.VerifierOption(v))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts.users.add(identity.User{ID: "user-1", Email: "ada@example.test", Status: identity.StatusDisabled})
+			defer ts.users.add(identity.User{ID: "user-1", Email: "ada@example.test", Name: "Ada", EmailVerified: true}, "admin", "auditor")
+			_, err = cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: t5.RefreshToken}).Token()
+			if _, code := retrieveCode(err); code != "invalid_grant" {
+				t.Errorf("disabled user refreshed: %v", err)
+			}
+		})
+
+		t.Run("end_session without hint asks first", func(t *testing.T) {
+			q := url.Values{"client_id": {c.ID}, "post_logout_redirect_uri": {"https://app.test/bye"}}
+			resp, err := noRedirect.Get(ts.URL + "/end_session?" + q.Encode())
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if loc := resp.Header.Get("Location"); loc != "/logout?post_logout_redirect_uri="+url.QueryEscape("https://app.test/bye") {
+				t.Errorf("end_session without hint: %d %q", resp.StatusCode, loc)
+			}
+			if len(ts.sessions.endedIDs()) != 0 {
+				t.Errorf("a session ended without a hint")
+			}
+		})
+
 		t.Run("RP-initiated logout ends the session", func(t *testing.T) {
 			raw, _ := tok.Extra("id_token").(string)
 			q := url.Values{"id_token_hint": {raw}, "post_logout_redirect_uri": {"https://app.test/bye"}, "state": {"s9"}}
@@ -532,6 +593,17 @@ func TestAuthorizeRequests(t *testing.T) {
 		st, loc := get(c2.AuthCodeURL("s1", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
 		if st != http.StatusBadRequest || loc.String() != "" {
 			t.Errorf("got %d %v", st, loc)
+		}
+	})
+	t.Run("max_age reaches the pages", func(t *testing.T) {
+		st, loc := get(cfg.AuthCodeURL("s8", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("max_age", "30")))
+		pr, err := ts.p.pendingRequest(ctx, loc.Query().Get("authRequestID"))
+		if st != http.StatusFound || err != nil || pr.MaxAge == nil || *pr.MaxAge != 30*time.Second || len(pr.Prompt) != 0 {
+			t.Fatalf("pending = %+v, %v", pr, err)
+		}
+		old := authentication{UserID: "u", AuthTime: time.Now().Add(-time.Hour), AMR: []string{"pwd"}}
+		if _, err := ts.p.completeRequest(ctx, pr.ID, old); err == nil {
+			t.Errorf("completed with an authentication older than max_age")
 		}
 	})
 	t.Run("public client: loopback port, PKCE, failRequest", func(t *testing.T) {

@@ -44,11 +44,12 @@ var grantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRef
 
 func (p *Provider) buildHandler() error {
 	cfg := &op.Config{
-		CryptoKey:             derivedKey(p.opts.MasterKey, "op-crypto"),
-		CodeMethodS256:        true,
-		AuthMethodPost:        true,
-		GrantTypeRefreshToken: true,
-		SupportedScopes:       supportedScopes,
+		CryptoKey:                derivedKey(p.opts.MasterKey, "op-crypto"),
+		DefaultLogoutRedirectURI: p.issuer + "/logout",
+		CodeMethodS256:           true,
+		AuthMethodPost:           true,
+		GrantTypeRefreshToken:    true,
+		SupportedScopes:          supportedScopes,
 		SupportedClaims: append(append([]string{}, op.DefaultSupportedClaims...),
 			"roles", "sid", "updated_at", "scope"),
 	}
