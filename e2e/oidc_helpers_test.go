@@ -66,6 +66,10 @@ func newCallbackServer(t *testing.T) *callbackServer {
 	t.Helper()
 	cb := &callbackServer{hits: make(chan url.Values, 32)}
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/favicon.ico" {
+			http.NotFound(w, r) // the browser's own request, not a redirect
+			return
+		}
 		q := r.URL.Query()
 		q.Set("_path", r.URL.Path)
 		select {
@@ -498,7 +502,7 @@ func (ua *userAgent) get(u string) *uaResponse {
 	if err != nil {
 		ua.t.Fatal(err)
 	}
-	req.Header.Set("Accept", "text/html")
+	req.Header.Set("Accept", browserAccept)
 	return ua.do(req)
 }
 
@@ -509,7 +513,7 @@ func (ua *userAgent) post(u string, form url.Values) *uaResponse {
 		ua.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "text/html")
+	req.Header.Set("Accept", browserAccept)
 	// A browser sends Origin on a form post; CSRF defences may check it.
 	req.Header.Set("Origin", ua.issuer.Scheme+"://"+ua.issuer.Host)
 	return ua.do(req)
@@ -604,3 +608,6 @@ func (ua *userAgent) signIn(authURL, login, password string) *url.URL {
 	res := ua.submit(page, f, url.Values{"username": {login}, "password": {password}})
 	return res.Location(t)
 }
+
+// browserAccept is what Chromium sends for a navigation.
+const browserAccept = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"

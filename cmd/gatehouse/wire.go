@@ -84,6 +84,8 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app, 
 			return nil, fmt.Errorf("wire: %w", err)
 		}
 	}
+	// API keys and OAuth access tokens both authenticate /api/v1.
+	a.bearer = bearerChain{keys: a.apikeys, tokens: a.oidc}
 	return a, nil
 }
 

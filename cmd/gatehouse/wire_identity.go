@@ -64,8 +64,8 @@ func (l lateAuthorizer) Can(ctx context.Context, p principal.Principal, res prin
 // authorizer returns the authz service as identity's Authorizer, or nil
 // before it is wired.
 func (a *app) authorizer() identity.Authorizer {
-	// TODO(lead): return a.authz once the authz module's Service (with
-	// Can(ctx, principal.Principal, principal.Resource, string) (bool, error))
-	// is wired: if a.authz != nil { return a.authz }.
-	return nil
+	if a.authz == nil {
+		return nil
+	}
+	return a.authz
 }

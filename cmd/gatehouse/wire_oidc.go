@@ -9,7 +9,9 @@ import (
 // wireOIDC builds the OpenID Connect provider (op endpoints, clients API,
 // signing keys) and its sign-in pages, joined in one module. Start-up
 // creates the signing keys on first start; the background task polls
-// revocations, refreshes and rotates keys, and cleans up.
+// revocations, refreshes and rotates keys, and cleans up. The lead composes
+// the bearer authenticator from a.apikeys ("gh_" keys) and a.oidc
+// (AuthenticateBearer verifies our JWT access tokens offline).
 func (a *app) wireOIDC(ctx context.Context) error {
 	p, err := oidc.NewProvider(a.db, a.identity, a.audit, lateAuthorizer{a: a}, oidc.Options{
 		Issuer:    a.cfg.Issuer,
@@ -29,7 +31,8 @@ func (a *app) wireOIDC(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.identity.AddListener(m.Listener())
+	a.identity.AddListener(p)            // disabled/deleted users lose their tokens
+	a.identity.AddListener(m.Listener()) // ... and their browser sessions
 	a.modules = append(a.modules, m)
 	a.session = m
 	a.startup = append(a.startup, p.Init)

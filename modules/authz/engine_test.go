@@ -119,6 +119,35 @@ func TestModel(t *testing.T) {
 	}
 }
 
+// TestDocsExample pins the worked example of docs/authz.md.
+func TestDocsExample(t *testing.T) {
+	e := testEngine(t, []policyRow{
+		{ID: "v", Subject: "role:viewer", Resource: "docs:*", Action: "read", Effect: "allow"},
+		{ID: "e", Subject: "role:editor", Resource: "docs:*", Action: "update", Effect: "allow"},
+		{ID: "s", Subject: "role:viewer", Resource: "docs:salaries", Action: "*", Effect: "deny"},
+		{ID: "f", Subject: "role:staff", Resource: "files:*", Action: "read", Effect: "allow",
+			Condition: "r.sub.department == r.obj.department && r.ctx.hour >= 8 && r.ctx.hour < 18"},
+	}, [][2]string{{"editor", "viewer"}})
+	now := time.Date(2026, 1, 5, 20, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		req  request
+		want bool
+	}{
+		{request{Sub: subject{Type: "user", ID: "ed", Roles: []string{"editor"}}, ResType: "docs", ResID: "roadmap", Action: "read"}, true},
+		{request{Sub: subject{Type: "user", ID: "ed", Roles: []string{"editor"}}, ResType: "docs", ResID: "salaries", Action: "read"}, false},
+		{request{Sub: subject{Type: "user", ID: "ad", Roles: []string{"admin"}}, ResType: "docs", ResID: "salaries", Action: "read"}, true},
+		{request{Sub: subject{Type: "user", ID: "st", Roles: []string{"staff"}, Props: map[string]any{"department": "eng"}}, ResType: "files", ResID: "plan.pdf",
+			ResProp: map[string]any{"department": "eng"}, Action: "read", Ctx: map[string]any{"hour": 10.0}}, true},
+		{request{Sub: subject{Type: "user", ID: "st", Roles: []string{"staff"}, Props: map[string]any{"department": "eng"}}, ResType: "files", ResID: "plan.pdf",
+			ResProp: map[string]any{"department": "eng"}, Action: "read"}, false}, // 20:00 UTC
+	} {
+		d, err := e.decide(tc.req, now)
+		if err != nil || d.Allowed != tc.want {
+			t.Errorf("%+v: %+v %v, want %v", tc.req, d, err, tc.want)
+		}
+	}
+}
+
 func TestConditionValidation(t *testing.T) {
 	for _, tc := range []struct {
 		cond string
@@ -180,6 +209,15 @@ func BenchmarkEnforce(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			e.cache.reset()
 			if _, err := e.decide(request{Sub: sub, ResType: "type3", ResID: "3", Action: "read"}, now); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	small := testEngine(b, rows[:50], nil)
+	b.Run("uncached-50-rules", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			small.cache.reset()
+			if _, err := small.decide(request{Sub: sub, ResType: "type3", ResID: "3", Action: "read"}, now); err != nil {
 				b.Fatal(err)
 			}
 		}

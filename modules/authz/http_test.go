@@ -185,7 +185,7 @@ func TestAuthZEN(t *testing.T) {
 				body: `{"subject":{"type":"user","id":7},"action":{"name":"read"},"resource":{"type":"docs","id":"1"}}`},
 			{name: "not JSON", method: "POST", path: "/access/v1/evaluation", token: "admin", wantStatus: 400, body: `nope`},
 			{name: "batch with defaults", method: "POST", path: "/access/v1/evaluations", token: "admin", wantStatus: 200,
-				body: `{"subject":{"type":"user","id":"u-view"},"resource":{"type":"docs","id":"1"},"evaluations":[{"action":{"name":"read"}},{"action":{"name":"update"}},{"resource":{"type":"docs","id":"2"},"action":{"name":"read"}},{}]}`,
+				body:         `{"subject":{"type":"user","id":"u-view"},"resource":{"type":"docs","id":"1"},"evaluations":[{"action":{"name":"read"}},{"action":{"name":"update"}},{"resource":{"type":"docs","id":"2"},"action":{"name":"read"}},{}]}`,
 				wantContains: []string{`{"evaluations":[{"decision":true`, `{"decision":false,"context":{"reason_admin"`, `{"decision":false,"context":{"error":{"message":"evaluations[3].action is required","status":400}}}]}`}},
 			{name: "deny_on_first_deny", method: "POST", path: "/access/v1/evaluations", token: "admin", wantStatus: 200,
 				body: `{"subject":{"type":"user","id":"u-view"},"resource":{"type":"docs","id":"1"},"options":{"evaluations_semantic":"deny_on_first_deny"},"evaluations":[{"action":{"name":"read"}},{"action":{"name":"update"}},{"action":{"name":"read"}}]}`},

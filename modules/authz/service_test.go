@@ -261,8 +261,8 @@ func TestReplaceImportExport(t *testing.T) {
 		}
 		got, err := s.ReplacePolicies(ctx, []Rule{
 			{Subject: "role:viewer", Resource: "docs:*", Action: "read", Effect: "allow"},
-			{Subject: "role:viewer", Resource: "docs:*", Action: "read", Effect: "allow"},           // duplicate: skipped
-			{Subject: "role:admin", Resource: "*:*", Action: "*", Effect: "allow"},                  // built-in: skipped
+			{Subject: "role:viewer", Resource: "docs:*", Action: "read", Effect: "allow"}, // duplicate: skipped
+			{Subject: "role:admin", Resource: "*:*", Action: "*", Effect: "allow"},        // built-in: skipped
 			{Subject: "role:staff", Resource: "files:*", Action: "read", Effect: "allow", Condition: "r.sub.department == r.obj.department"},
 		})
 		if err != nil {
@@ -468,5 +468,35 @@ func TestEvaluateAndPermissions(t *testing.T) {
 		if err != nil || len(perms) != 0 {
 			t.Fatalf("permissions = %v, %v", perms, err)
 		}
+	})
+}
+
+func TestRoleDeleted(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
+		ctx := principal.With(context.Background(), userP("u-admin"))
+		s := newTestService(t, db, newFakeRoles(), Options{})
+		if _, err := s.CreatePolicy(ctx, Rule{Subject: "role:viewer", Resource: "docs:*", Action: "read", Effect: "allow"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddRoleParent(ctx, "editor", "viewer"); err != nil {
+			t.Fatal(err)
+		}
+		mustCan(t, s, userP("u-ed"), principal.Resource{Type: "docs", ID: "1"}, "read", true)
+		if err := database.Transact(ctx, db.Gorm, func(ctx context.Context) error { return s.RoleDeleted(ctx, "viewer") }); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.poll(ctx); err != nil {
+			t.Fatal(err)
+		}
+		mustCan(t, s, userP("u-ed"), principal.Resource{Type: "docs", ID: "1"}, "read", false)
+		mustCan(t, s, userP("u-view"), principal.Resource{Type: "docs", ID: "1"}, "read", false)
+		if ps, err := s.RoleParents(ctx, "editor"); err != nil || len(ps) != 0 {
+			t.Fatalf("edges left: %v %v", ps, err)
+		}
+		// built-in rules survive
+		if err := s.RoleDeleted(ctx, "admin"); err != nil {
+			t.Fatal(err)
+		}
+		mustCan(t, s, userP("u-admin"), principal.Resource{Type: "docs", ID: "1"}, "read", true)
 	})
 }

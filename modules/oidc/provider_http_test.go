@@ -638,3 +638,40 @@ func TestAuthorizeRequests(t *testing.T) {
 		}
 	})
 }
+
+func TestConcurrentRefreshOneWins(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
+		ts := newTestServer(t, db)
+		ctx := context.Background()
+		ts.users.add(identity.User{ID: "u1", Email: "u1@example.test"})
+		c, secret := mustCreateClient(t, ts.p, NewClient{Name: "web", RedirectURIs: []string{"https://app.test/cb"}})
+		cfg := &oauth2.Config{ClientID: c.ID, ClientSecret: secret, RedirectURL: "https://app.test/cb",
+			Endpoint: oauth2.Endpoint{AuthURL: ts.URL + "/authorize", TokenURL: ts.URL + "/oauth/token"},
+			Scopes:   []string{"openid", "offline_access"}}
+		code := codeFlow(t, ts, cfg, authentication{UserID: "u1", AuthTime: time.Now(), AMR: []string{"pwd"}})
+		tok, err := cfg.Exchange(ctx, code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 8
+		results := make(chan error, n)
+		for i := 0; i < n; i++ {
+			go func() {
+				_, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+				results <- err
+			}()
+		}
+		ok := 0
+		for i := 0; i < n; i++ {
+			err := <-results
+			if err == nil {
+				ok++
+			} else if _, code := retrieveCode(err); code != "invalid_grant" {
+				t.Errorf("loser got %v", err)
+			}
+		}
+		if ok != 1 {
+			t.Errorf("%d concurrent redemptions succeeded, want exactly 1", ok)
+		}
+	})
+}

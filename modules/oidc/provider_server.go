@@ -71,9 +71,15 @@ func (p *Provider) buildHandler() error {
 // requireIntrospectionAuth answers 401 invalid_client when an introspection
 // request carries no client credentials at all (RFC 7662 §2.1 requires
 // client authentication; the library would answer 400). Wrong credentials
-// get 401 from server.Introspect.
+// get 401 from server.Introspect. It also marks token-bearing responses
+// uncacheable (RFC 6749 §5.1), which the library does not.
 func requireIntrospectionAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case pathToken, pathIntrospect, pathUserinfo, pathRevoke:
+			w.Header().Set("Cache-Control", "no-store")
+			w.Header().Set("Pragma", "no-cache")
+		}
 		if r.URL.Path == pathIntrospect && r.Method == http.MethodPost {
 			if _, _, ok := r.BasicAuth(); !ok {
 				if err := r.ParseForm(); err != nil || r.PostForm.Get("client_id") == "" || r.PostForm.Get("client_secret") == "" {
@@ -101,7 +107,9 @@ func (p *Provider) renderDiscovery() error {
 	d := resp.Data.(*oidc.DiscoveryConfiguration)
 	d.GrantTypesSupported = grantTypesSupported
 	d.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
-	d.ResponseModesSupported = []string{"query", "form_post"}
+	// form_post works for successful responses, but the pages' error
+	// redirects (failRequest) are query-only, so only query is advertised.
+	d.ResponseModesSupported = []string{"query"}
 	d.DeviceAuthorizationEndpoint = ""
 	d.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
 	d.TokenEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodNone}
@@ -235,6 +243,9 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 		return nil, oidc.ErrInvalidGrant().WithDescription("redirect_uri does not match")
 	}
 	rec := r.Client.(*opClient).rec
+	if _, err := s.p.userClaims(ctx, a.authn.UserID, nil); err != nil {
+		return nil, err // disabled or deleted since signing in
+	}
 	g := grant{
 		subject: a.authn.UserID, clientID: a.ClientID, scopes: a.Scopes, grantID: a.grantID,
 		sessionID: a.authn.SessionID, authTime: a.authn.AuthTime, amr: a.authn.AMR, acr: a.authn.ACR,

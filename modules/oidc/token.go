@@ -30,6 +30,7 @@ const (
 const (
 	revokedAccessToken = "access_token" // id is the token's jti
 	revokedGrant       = "grant"        // id is a grant id: every token of that grant
+	revokedSubject     = "subject"      // id is a user id: every token issued to them until revoked_at
 )
 
 type revokedTokenRow struct {
@@ -52,6 +53,7 @@ type revocationCache struct {
 
 	mu       sync.RWMutex
 	m        map[string]time.Time // id → expiry
+	subjects map[string]time.Time // user id → tokens issued up to then are revoked
 	lastPoll time.Time
 }
 
@@ -71,18 +73,48 @@ func (c *revocationCache) isRevoked(ids ...string) bool {
 	return false
 }
 
+// subjectRevoked reports whether a token issued at iat to sub predates a
+// revocation of every token of that user (disabled or deleted).
+func (c *revocationCache) subjectRevoked(sub string, iat time.Time) bool {
+	c.mu.RLock()
+	t, ok := c.subjects[sub]
+	c.mu.RUnlock()
+	return ok && !iat.After(t)
+}
+
 // record persists a revocation (idempotent) and applies it locally.
 func (c *revocationCache) record(ctx context.Context, id, kind string, expires time.Time) error {
 	now := c.now()
 	row := revokedTokenRow{ID: id, Kind: kind, RevokedAt: now, ExpiresAt: expires}
-	err := database.Conn(ctx, c.db).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error
-	if err != nil {
+	q := database.Conn(ctx, c.db)
+	if kind == revokedSubject {
+		// A later revocation of the same user moves the cut-off forward.
+		row.ID = "subject:" + id
+		q = q.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoUpdates: clause.AssignmentColumns([]string{"revoked_at", "expires_at"})})
+	} else {
+		q = q.Clauses(clause.OnConflict{DoNothing: true})
+	}
+	if err := q.Create(&row).Error; err != nil {
 		return fmt.Errorf("oidc: record revocation: %w", err)
 	}
-	c.mu.Lock()
-	c.m[id] = expires
-	c.mu.Unlock()
+	c.apply(row)
 	return nil
+}
+
+func (c *revocationCache) apply(r revokedTokenRow) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r.Kind == revokedSubject {
+		if c.subjects == nil {
+			c.subjects = map[string]time.Time{}
+		}
+		sub := strings.TrimPrefix(r.ID, "subject:")
+		if r.RevokedAt.After(c.subjects[sub]) {
+			c.subjects[sub] = r.RevokedAt
+		}
+		return
+	}
+	c.m[r.ID] = r.ExpiresAt
 }
 
 // poll loads revocations made since the last poll (by any replica) and
@@ -100,14 +132,19 @@ func (c *revocationCache) poll(ctx context.Context) error {
 	if err := q.Find(&rows).Error; err != nil {
 		return fmt.Errorf("oidc: poll revocations: %w", err)
 	}
+	for _, r := range rows {
+		c.apply(r)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, r := range rows {
-		c.m[r.ID] = r.ExpiresAt
-	}
 	for id, exp := range c.m {
 		if !now.Before(exp) {
 			delete(c.m, id)
+		}
+	}
+	for sub, at := range c.subjects {
+		if now.Sub(at) > maxTokenTTL+time.Hour {
+			delete(c.subjects, sub)
 		}
 	}
 	c.lastPoll = now
@@ -155,6 +192,8 @@ func (p *Provider) mintAccessToken(issuer string, t accessToken) (token, jti str
 		aud = []string{t.ClientID}
 	}
 	claims := oidc.NewAccessTokenClaims(issuer, t.Subject, aud, t.Expires, jti, t.ClientID, 0)
+	now := oidc.FromTime(p.now())
+	claims.IssuedAt, claims.NotBefore = now, now
 	claims.Scopes = t.Scopes
 	if !t.AuthTime.IsZero() {
 		claims.AuthTime = oidc.FromTime(t.AuthTime)
@@ -205,7 +244,7 @@ func (p *Provider) verifyAccessToken(ctx context.Context, token string) (*oidc.A
 		return nil, fmt.Errorf("%w: expired", ErrInvalidToken)
 	}
 	gid, _ := claims.Claims[claimGrantID].(string)
-	if p.revoked.isRevoked(claims.JWTID, gid) {
+	if p.revoked.isRevoked(claims.JWTID, gid) || p.revoked.subjectRevoked(claims.Subject, claims.IssuedAt.AsTime()) {
 		return nil, fmt.Errorf("%w: revoked", ErrInvalidToken)
 	}
 	return claims, nil
