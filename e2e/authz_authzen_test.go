@@ -44,14 +44,14 @@ func TestAuthzAuthZENMetadata(t *testing.T) {
 
 	// The advertised endpoints answer.
 	admin := srv.AdminKey(t)
-	adminID := userIDByEmail(t, api(srv, admin), srv.AdminEmail)
+	adminID := azUserID(t, api(srv, admin), srv.AdminEmail)
 	ep, _ := md["access_evaluation_endpoint"].(string)
 	if ep == "" {
 		t.Fatal("no access_evaluation_endpoint")
 	}
 	c := &apiClient{base: ep, token: admin}
-	var d decisionDTO
-	c.do(t, "POST", "", evalReq(adminID, "read", "users", adminID)).expect(t, http.StatusOK).decode(t, &d)
+	var d azDecisionDTO
+	c.do(t, "POST", "", azEvalReq(adminID, "read", "users", adminID)).expect(t, http.StatusOK).decode(t, &d)
 	if d.Decision == nil {
 		t.Errorf("advertised evaluation endpoint answered no decision")
 	}
@@ -65,25 +65,25 @@ func TestAuthzEvaluation(t *testing.T) {
 	srv := startServer(t, serverOpts{})
 	admin := srv.AdminKey(t)
 	c := api(srv, admin)
-	createRole(t, c, "viewer")
-	createRole(t, c, "approver")
+	azCreateRole(t, c, "viewer")
+	azCreateRole(t, c, "approver")
 	vic := createUser(t, srv, "vic@example.com", "viewer-password-1", "viewer")
 	nobody := createUser(t, srv, "nobody@example.com", "nobody-password-1")
 
-	allow(t, c, "role:viewer", "report:*", "read")
+	azAllow(t, c, "role:viewer", "report:*", "read")
 
 	t.Run("through a role", func(t *testing.T) {
-		expectDecision(t, srv, admin, vic, "read", "report", "q3", true)
-		expectDecision(t, srv, admin, vic, "delete", "report", "q3", false)
-		expectDecision(t, srv, admin, vic, "read", "ledger", "q3", false)
-		expectDecision(t, srv, admin, nobody, "read", "report", "q3", false)
+		azExpect(t, srv, admin, vic, "read", "report", "q3", true)
+		azExpect(t, srv, admin, vic, "delete", "report", "q3", false)
+		azExpect(t, srv, admin, vic, "read", "ledger", "q3", false)
+		azExpect(t, srv, admin, nobody, "read", "report", "q3", false)
 		// An unknown subject is denied, not an error (a decision is
 		// always 200).
-		expectDecision(t, srv, admin, "0192f0c1-7d0a-7000-8000-00000000beef", "read", "report", "q3", false)
+		azExpect(t, srv, admin, "0192f0c1-7d0a-7000-8000-00000000beef", "read", "report", "q3", false)
 	})
 
 	t.Run("response shape and request id", func(t *testing.T) {
-		req, _ := http.NewRequest("POST", srv.URL+"/access/v1/evaluation", strings.NewReader(string(mustJSON(t, evalReq(vic, "read", "report", "1")))))
+		req, _ := http.NewRequest("POST", srv.URL+"/access/v1/evaluation", strings.NewReader(string(azJSON(t, azEvalReq(vic, "read", "report", "1")))))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+admin)
 		req.Header.Set("X-Request-ID", "bfe9eb29-ab87-4ca3-be83-a1d5d8305716")
@@ -100,44 +100,71 @@ func TestAuthzEvaluation(t *testing.T) {
 		if got := r.Header.Get("X-Request-ID"); got != "bfe9eb29-ab87-4ca3-be83-a1d5d8305716" {
 			t.Errorf("X-Request-ID = %q, want the request's id echoed", got)
 		}
+		// The PDP MUST echo X-Request-ID on every answer, batch and errors
+		// included.
+		for _, tc := range []struct {
+			path, token string
+			body        any
+			status      int
+		}{
+			{"/access/v1/evaluations", admin, map[string]any{"evaluations": []any{azEvalReq(vic, "read", "report", "1")}}, http.StatusOK},
+			{"/access/v1/evaluation", "", azEvalReq(vic, "read", "report", "1"), http.StatusUnauthorized},
+			{"/access/v1/evaluation", admin, `{"subject": `, http.StatusBadRequest},
+		} {
+			id := "req-" + randomHex(8)
+			req, _ := http.NewRequest("POST", srv.URL+tc.path, strings.NewReader(string(azBody(t, tc.body))))
+			req.Header.Set("Content-Type", "application/json")
+			if tc.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tc.token)
+			}
+			req.Header.Set("X-Request-ID", id)
+			resp, err := httpClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := readResponse(t, "POST", req.URL.String(), resp).expect(t, tc.status)
+			if got := r.Header.Get("X-Request-ID"); got != id {
+				t.Errorf("POST %s (status %d): X-Request-ID = %q, want %q", tc.path, r.Status, got, id)
+			}
+		}
 	})
 
 	t.Run("role change visible at once", func(t *testing.T) {
-		expectDecision(t, srv, admin, nobody, "read", "report", "1", false)
+		azExpect(t, srv, admin, nobody, "read", "report", "1", false)
 		c.do(t, "PUT", "/users/"+nobody+"/roles/viewer", nil).expect(t, http.StatusOK, http.StatusNoContent, http.StatusCreated)
-		expectDecision(t, srv, admin, nobody, "read", "report", "1", true)
+		azExpect(t, srv, admin, nobody, "read", "report", "1", true)
 		c.do(t, "DELETE", "/users/"+nobody+"/roles/viewer", nil).expect(t, http.StatusOK, http.StatusNoContent)
-		expectDecision(t, srv, admin, nobody, "read", "report", "1", false)
+		azExpect(t, srv, admin, nobody, "read", "report", "1", false)
 	})
 
 	t.Run("policy change visible at once", func(t *testing.T) {
-		expectDecision(t, srv, admin, vic, "export", "report", "1", false)
-		p := allow(t, c, "role:viewer", "report:*", "export")
-		expectDecision(t, srv, admin, vic, "export", "report", "1", true)
-		d := deny(t, c, "role:viewer", "report:1", "export")
-		expectDecision(t, srv, admin, vic, "export", "report", "1", false)
-		expectDecision(t, srv, admin, vic, "export", "report", "2", true)
+		azExpect(t, srv, admin, vic, "export", "report", "1", false)
+		p := azAllow(t, c, "role:viewer", "report:*", "export")
+		azExpect(t, srv, admin, vic, "export", "report", "1", true)
+		d := azDeny(t, c, "role:viewer", "report:1", "export")
+		azExpect(t, srv, admin, vic, "export", "report", "1", false)
+		azExpect(t, srv, admin, vic, "export", "report", "2", true)
 		c.do(t, "DELETE", "/policies/"+d.ID, nil).expect(t, http.StatusNoContent, http.StatusOK)
-		expectDecision(t, srv, admin, vic, "export", "report", "1", true)
+		azExpect(t, srv, admin, vic, "export", "report", "1", true)
 		c.do(t, "DELETE", "/policies/"+p.ID, nil).expect(t, http.StatusNoContent, http.StatusOK)
-		expectDecision(t, srv, admin, vic, "export", "report", "1", false)
+		azExpect(t, srv, admin, vic, "export", "report", "1", false)
 	})
 
 	t.Run("attribute conditions", func(t *testing.T) {
 		c.do(t, "PUT", "/users/"+vic+"/roles/approver", nil).expect(t, http.StatusOK, http.StatusNoContent, http.StatusCreated)
-		createPolicy(t, c, map[string]any{"subject": "role:approver", "resource": "expense:*", "action": "approve", "effect": "allow",
+		azCreatePolicy(t, c, map[string]any{"subject": "role:approver", "resource": "expense:*", "action": "approve", "effect": "allow",
 			"condition": "r.ctx.amount < 1000"})
-		createPolicy(t, c, map[string]any{"subject": "role:approver", "resource": "file:*", "action": "read", "effect": "allow",
+		azCreatePolicy(t, c, map[string]any{"subject": "role:approver", "resource": "file:*", "action": "read", "effect": "allow",
 			"condition": "r.sub.department == r.obj.department"})
 		withCtx := func(amount any) map[string]any {
-			b := evalReq(vic, "approve", "expense", "e1")
+			b := azEvalReq(vic, "approve", "expense", "e1")
 			b["context"] = map[string]any{"amount": amount}
 			return b
 		}
-		if !evaluate(t, srv, admin, withCtx(500)) {
+		if !azEvaluate(t, srv, admin, withCtx(500)) {
 			t.Error("approve 500 denied, want allowed (amount < 1000)")
 		}
-		if evaluate(t, srv, admin, withCtx(5000)) {
+		if azEvaluate(t, srv, admin, withCtx(5000)) {
 			t.Error("approve 5000 allowed, want denied")
 		}
 		file := func(subDept, objDept string) map[string]any {
@@ -147,38 +174,38 @@ func TestAuthzEvaluation(t *testing.T) {
 				"resource": map[string]any{"type": "file", "id": "f1", "properties": map[string]any{"department": objDept}},
 			}
 		}
-		if !evaluate(t, srv, admin, file("sales", "sales")) {
+		if !azEvaluate(t, srv, admin, file("sales", "sales")) {
 			t.Error("same-department file read denied")
 		}
-		if evaluate(t, srv, admin, file("sales", "hr")) {
+		if azEvaluate(t, srv, admin, file("sales", "hr")) {
 			t.Error("other-department file read allowed")
 		}
 		// A condition that cannot be evaluated (the attribute is missing)
 		// is a clear 4xx, never a silent answer.
-		r := root(srv, admin).do(t, "POST", "/access/v1/evaluation", evalReq(vic, "approve", "expense", "e1"))
+		r := azRoot(srv, admin).do(t, "POST", "/access/v1/evaluation", azEvalReq(vic, "approve", "expense", "e1"))
 		if r.Status < 400 || r.Status > 499 {
 			t.Errorf("condition over a missing attribute: status %d, want 4xx\n%s", r.Status, r.Body)
 		}
 		// A deny with a condition wins when it holds.
-		createPolicy(t, c, map[string]any{"subject": "role:approver", "resource": "expense:*", "action": "approve", "effect": "deny",
+		azCreatePolicy(t, c, map[string]any{"subject": "role:approver", "resource": "expense:*", "action": "approve", "effect": "deny",
 			"condition": "r.ctx.amount < 10"})
-		if evaluate(t, srv, admin, withCtx(5)) {
+		if azEvaluate(t, srv, admin, withCtx(5)) {
 			t.Error("approve 5 allowed although a conditional deny holds")
 		}
-		if !evaluate(t, srv, admin, withCtx(50)) {
+		if !azEvaluate(t, srv, admin, withCtx(50)) {
 			t.Error("approve 50 denied although only the allow condition holds")
 		}
 	})
 
 	t.Run("errors", func(t *testing.T) {
-		good := evalReq(vic, "read", "report", "1")
+		good := azEvalReq(vic, "read", "report", "1")
 		// 401 without valid credentials.
 		for name, token := range map[string]string{"none": "", "unknown key": "gh_" + randomHex(20), "garbage": "not-a-token"} {
-			r := root(srv, token).do(t, "POST", "/access/v1/evaluation", good)
+			r := azRoot(srv, token).do(t, "POST", "/access/v1/evaluation", good)
 			if r.Status != http.StatusUnauthorized {
 				t.Errorf("%s: status %d, want 401\n%s", name, r.Status, r.Body)
 			}
-			r = root(srv, token).do(t, "POST", "/access/v1/evaluations", map[string]any{"evaluations": []any{good}})
+			r = azRoot(srv, token).do(t, "POST", "/access/v1/evaluations", map[string]any{"evaluations": []any{good}})
 			if r.Status != http.StatusUnauthorized {
 				t.Errorf("%s (evaluations): status %d, want 401\n%s", name, r.Status, r.Body)
 			}
@@ -186,7 +213,7 @@ func TestAuthzEvaluation(t *testing.T) {
 		// 403 for a plain user's key: they may not ask for decisions.
 		plainKey := createAPIKey(t, srv, "nobody@example.com", "plain")
 		for _, path := range []string{"/access/v1/evaluation", "/access/v1/evaluations"} {
-			if r := root(srv, plainKey).do(t, "POST", path, good); r.Status != http.StatusForbidden {
+			if r := azRoot(srv, plainKey).do(t, "POST", path, good); r.Status != http.StatusForbidden {
 				t.Errorf("plain user key on %s: status %d, want 403\n%s", path, r.Status, r.Body)
 			}
 		}
@@ -203,13 +230,13 @@ func TestAuthzEvaluation(t *testing.T) {
 			"subject is a string":   map[string]any{"subject": "vic", "action": map[string]any{"name": "read"}, "resource": map[string]any{"type": "report", "id": "1"}},
 			"id is a number":        map[string]any{"subject": map[string]any{"type": "user", "id": 7}, "action": map[string]any{"name": "read"}, "resource": map[string]any{"type": "report", "id": "1"}},
 		} {
-			r := root(srv, admin).do(t, "POST", "/access/v1/evaluation", body)
+			r := azRoot(srv, admin).do(t, "POST", "/access/v1/evaluation", body)
 			if r.Status != http.StatusBadRequest {
 				t.Errorf("%s: status %d, want 400\n%s", name, r.Status, r.Body)
 			}
 		}
 		// GET is not the evaluation method.
-		if r := root(srv, admin).get(t, "/access/v1/evaluation"); r.Status < 400 || r.Status > 499 {
+		if r := azRoot(srv, admin).get(t, "/access/v1/evaluation"); r.Status < 400 || r.Status > 499 {
 			t.Errorf("GET /access/v1/evaluation: status %d, want 4xx", r.Status)
 		}
 	})
@@ -223,12 +250,12 @@ func TestAuthzEvaluationsBatch(t *testing.T) {
 	srv := startServer(t, serverOpts{})
 	admin := srv.AdminKey(t)
 	c := api(srv, admin)
-	createRole(t, c, "editor")
+	azCreateRole(t, c, "editor")
 	ed := createUser(t, srv, "ed@example.com", "editor-password-1", "editor")
 	other := createUser(t, srv, "other@example.com", "other-password-1")
-	allow(t, c, "role:editor", "document:*", "read")
-	allow(t, c, "role:editor", "document:*", "edit")
-	deny(t, c, "role:editor", "document:2", "read")
+	azAllow(t, c, "role:editor", "document:*", "read")
+	azAllow(t, c, "role:editor", "document:*", "edit")
+	azDeny(t, c, "role:editor", "document:2", "read")
 
 	res := func(id string) map[string]any {
 		return map[string]any{"resource": map[string]any{"type": "document", "id": id}}
@@ -255,22 +282,22 @@ func TestAuthzEvaluationsBatch(t *testing.T) {
 		}
 		want := []bool{true, false, true, false, false}
 		for _, sem := range []string{"", "execute_all"} {
-			got := decisions(evaluations(t, srv, admin, batch(sem, items...)))
-			if fmtBools(got) != fmtBools(want) {
+			got := azDecisions(azEvaluations(t, srv, admin, batch(sem, items...)))
+			if azBools(got) != azBools(want) {
 				t.Errorf("semantic %q: decisions %v, want %v", sem, got, want)
 			}
 		}
 		// Without defaults: each item complete.
 		full := map[string]any{"evaluations": []any{
-			evalReq(ed, "read", "document", "1"),
-			evalReq(ed, "read", "document", "2"),
-			evalReq(other, "read", "document", "1"),
+			azEvalReq(ed, "read", "document", "1"),
+			azEvalReq(ed, "read", "document", "2"),
+			azEvalReq(other, "read", "document", "1"),
 		}}
-		if got := decisions(evaluations(t, srv, admin, full)); fmtBools(got) != fmtBools([]bool{true, false, false}) {
+		if got := azDecisions(azEvaluations(t, srv, admin, full)); azBools(got) != azBools([]bool{true, false, false}) {
 			t.Errorf("batch without defaults: %v, want [true false false]", got)
 		}
 		// A default context applies to items that have none.
-		createPolicy(t, c, map[string]any{"subject": "role:editor", "resource": "document:*", "action": "sign", "effect": "allow", "condition": "r.ctx.level >= 2"})
+		azCreatePolicy(t, c, map[string]any{"subject": "role:editor", "resource": "document:*", "action": "sign", "effect": "allow", "condition": "r.ctx.level >= 2"})
 		ctxBatch := map[string]any{
 			"subject": map[string]any{"type": "user", "id": ed},
 			"action":  map[string]any{"name": "sign"},
@@ -280,43 +307,43 @@ func TestAuthzEvaluationsBatch(t *testing.T) {
 				map[string]any{"resource": map[string]any{"type": "document", "id": "1"}, "context": map[string]any{"level": 1}},
 			},
 		}
-		if got := decisions(evaluations(t, srv, admin, ctxBatch)); fmtBools(got) != fmtBools([]bool{true, false}) {
+		if got := azDecisions(azEvaluations(t, srv, admin, ctxBatch)); azBools(got) != azBools([]bool{true, false}) {
 			t.Errorf("batch with a default context: %v, want [true false]", got)
 		}
 	})
 
 	t.Run("deny_on_first_deny", func(t *testing.T) {
-		got := evaluations(t, srv, admin, batch("deny_on_first_deny", res("1"), res("2"), res("3")))
-		if fmtBools(decisions(got)) != fmtBools([]bool{true, false}) {
-			t.Errorf("deny_on_first_deny: %v, want [true false] (stop at the first deny)", decisions(got))
+		got := azEvaluations(t, srv, admin, batch("deny_on_first_deny", res("1"), res("2"), res("3")))
+		if azBools(azDecisions(got)) != azBools([]bool{true, false}) {
+			t.Errorf("deny_on_first_deny: %v, want [true false] (stop at the first deny)", azDecisions(got))
 		}
-		got = evaluations(t, srv, admin, batch("deny_on_first_deny", res("1"), res("3"), res("4")))
-		if fmtBools(decisions(got)) != fmtBools([]bool{true, true, true}) {
-			t.Errorf("deny_on_first_deny without a deny: %v, want all three true", decisions(got))
+		got = azEvaluations(t, srv, admin, batch("deny_on_first_deny", res("1"), res("3"), res("4")))
+		if azBools(azDecisions(got)) != azBools([]bool{true, true, true}) {
+			t.Errorf("deny_on_first_deny without a deny: %v, want all three true", azDecisions(got))
 		}
 	})
 
 	t.Run("permit_on_first_permit", func(t *testing.T) {
-		got := evaluations(t, srv, admin, batch("permit_on_first_permit", res("2"), res("1"), res("3")))
-		if fmtBools(decisions(got)) != fmtBools([]bool{false, true}) {
-			t.Errorf("permit_on_first_permit: %v, want [false true] (stop at the first permit)", decisions(got))
+		got := azEvaluations(t, srv, admin, batch("permit_on_first_permit", res("2"), res("1"), res("3")))
+		if azBools(azDecisions(got)) != azBools([]bool{false, true}) {
+			t.Errorf("permit_on_first_permit: %v, want [false true] (stop at the first permit)", azDecisions(got))
 		}
-		got = evaluations(t, srv, admin, batch("permit_on_first_permit", res("1"), res("2")))
-		if fmtBools(decisions(got)) != fmtBools([]bool{true}) {
-			t.Errorf("permit_on_first_permit starting with a permit: %v, want [true]", decisions(got))
+		got = azEvaluations(t, srv, admin, batch("permit_on_first_permit", res("1"), res("2")))
+		if azBools(azDecisions(got)) != azBools([]bool{true}) {
+			t.Errorf("permit_on_first_permit starting with a permit: %v, want [true]", azDecisions(got))
 		}
 	})
 
 	t.Run("execute_all keeps going", func(t *testing.T) {
-		got := evaluations(t, srv, admin, batch("execute_all", res("2"), res("1"), res("2"), res("1")))
-		if fmtBools(decisions(got)) != fmtBools([]bool{false, true, false, true}) {
-			t.Errorf("execute_all: %v, want [false true false true]", decisions(got))
+		got := azEvaluations(t, srv, admin, batch("execute_all", res("2"), res("1"), res("2"), res("1")))
+		if azBools(azDecisions(got)) != azBools([]bool{false, true, false, true}) {
+			t.Errorf("execute_all: %v, want [false true false true]", azDecisions(got))
 		}
 	})
 
 	t.Run("no evaluations array is a single evaluation", func(t *testing.T) {
-		r := root(srv, admin).do(t, "POST", "/access/v1/evaluations", evalReq(ed, "read", "document", "1")).expect(t, http.StatusOK)
-		var d decisionDTO
+		r := azRoot(srv, admin).do(t, "POST", "/access/v1/evaluations", azEvalReq(ed, "read", "document", "1")).expect(t, http.StatusOK)
+		var d azDecisionDTO
 		r.decode(t, &d)
 		if d.Decision == nil || !*d.Decision {
 			t.Errorf("evaluations without an array: %s, want {\"decision\": true}", r.Body)
@@ -325,10 +352,10 @@ func TestAuthzEvaluationsBatch(t *testing.T) {
 
 	t.Run("errors", func(t *testing.T) {
 		// An unknown semantic is a malformed request.
-		if r := root(srv, admin).do(t, "POST", "/access/v1/evaluations", batch("majority_vote", res("1"))); r.Status != http.StatusBadRequest {
+		if r := azRoot(srv, admin).do(t, "POST", "/access/v1/evaluations", batch("majority_vote", res("1"))); r.Status != http.StatusBadRequest {
 			t.Errorf("unknown evaluations_semantic: status %d, want 400\n%s", r.Status, r.Body)
 		}
-		if r := root(srv, admin).do(t, "POST", "/access/v1/evaluations", `{"evaluations": [`); r.Status != http.StatusBadRequest {
+		if r := azRoot(srv, admin).do(t, "POST", "/access/v1/evaluations", `{"evaluations": [`); r.Status != http.StatusBadRequest {
 			t.Errorf("malformed JSON: status %d, want 400\n%s", r.Status, r.Body)
 		}
 		// An oversized batch is a clear 4xx.
@@ -336,16 +363,16 @@ func TestAuthzEvaluationsBatch(t *testing.T) {
 		for i := range many {
 			many[i] = res("1")
 		}
-		if r := root(srv, admin).do(t, "POST", "/access/v1/evaluations", batch("", many...)); r.Status != http.StatusBadRequest && r.Status != http.StatusRequestEntityTooLarge {
+		if r := azRoot(srv, admin).do(t, "POST", "/access/v1/evaluations", batch("", many...)); r.Status != http.StatusBadRequest && r.Status != http.StatusRequestEntityTooLarge {
 			t.Errorf("batch of 10000: status %d, want 400 or 413\n%.300s", r.Status, r.Body)
 		}
 		// An item without a resource and no default: either the whole
 		// request is a 400, or that item alone is denied with an error in
 		// its context (AuthZEN §7.2.1) and the others are still decided.
-		r := root(srv, admin).do(t, "POST", "/access/v1/evaluations", batch("", res("1"), map[string]any{"action": map[string]any{"name": "edit"}}, res("3")))
-		checkItemError(t, r, []bool{true, false, true}, 1)
+		r := azRoot(srv, admin).do(t, "POST", "/access/v1/evaluations", batch("", res("1"), map[string]any{"action": map[string]any{"name": "edit"}}, res("3")))
+		azCheckItemError(t, r, []bool{true, false, true}, 1)
 		// Likewise an item whose condition cannot be evaluated.
-		r = root(srv, admin).do(t, "POST", "/access/v1/evaluations", map[string]any{
+		r = azRoot(srv, admin).do(t, "POST", "/access/v1/evaluations", map[string]any{
 			"subject": map[string]any{"type": "user", "id": ed},
 			"evaluations": []any{
 				map[string]any{"action": map[string]any{"name": "read"}, "resource": map[string]any{"type": "document", "id": "1"}},
@@ -353,13 +380,13 @@ func TestAuthzEvaluationsBatch(t *testing.T) {
 				map[string]any{"action": map[string]any{"name": "edit"}, "resource": map[string]any{"type": "document", "id": "1"}},
 			},
 		})
-		checkItemError(t, r, []bool{true, false, true}, 1)
+		azCheckItemError(t, r, []bool{true, false, true}, 1)
 	})
 }
 
 // checkItemError accepts a 400 for the whole batch, or a 200 whose item bad
 // is false with an error in its context and whose other items are want.
-func checkItemError(t *testing.T, r *apiResponse, want []bool, bad int) {
+func azCheckItemError(t *testing.T, r *apiResponse, want []bool, bad int) {
 	t.Helper()
 	switch r.Status {
 	case http.StatusBadRequest:
@@ -370,7 +397,7 @@ func checkItemError(t *testing.T, r *apiResponse, want []bool, bad int) {
 		return
 	}
 	var out struct {
-		Evaluations []decisionDTO `json:"evaluations"`
+		Evaluations []azDecisionDTO `json:"evaluations"`
 	}
 	r.decode(t, &out)
 	if len(out.Evaluations) != len(want) {
@@ -379,7 +406,7 @@ func checkItemError(t *testing.T, r *apiResponse, want []bool, bad int) {
 	}
 	for i, d := range out.Evaluations {
 		if d.Decision == nil || *d.Decision != want[i] {
-			t.Errorf("batch with a bad item: evaluations[%d] = %s, want decision %v", i, mustJSON(t, d), want[i])
+			t.Errorf("batch with a bad item: evaluations[%d] = %s, want decision %v", i, azJSON(t, d), want[i])
 		}
 	}
 	if _, ok := out.Evaluations[bad].Context["error"]; !ok {
@@ -395,9 +422,9 @@ func TestAuthzClientCredentials(t *testing.T) {
 	srv := startServer(t, serverOpts{})
 	admin := srv.AdminKey(t)
 	c := api(srv, admin)
-	createRole(t, c, "support")
+	azCreateRole(t, c, "support")
 	sam := createUser(t, srv, "sam@example.com", "support-password-1", "support")
-	allow(t, c, "role:support", "ticket:*", "read")
+	azAllow(t, c, "role:support", "ticket:*", "read")
 
 	var disc struct {
 		TokenEndpoint string `json:"token_endpoint"`
@@ -428,18 +455,18 @@ func TestAuthzClientCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatalf("client_credentials token for a client with authzen:evaluate: %v", err)
 	}
-	if !can(t, srv, tok.AccessToken, sam, "read", "ticket", "1") {
+	if !azCan(t, srv, tok.AccessToken, sam, "read", "ticket", "1") {
 		t.Error("decision via a client-credentials token: read ticket:1 denied, want allowed")
 	}
-	if can(t, srv, tok.AccessToken, sam, "close", "ticket", "1") {
+	if azCan(t, srv, tok.AccessToken, sam, "close", "ticket", "1") {
 		t.Error("decision via a client-credentials token: close ticket:1 allowed, want denied")
 	}
-	got := decisions(evaluations(t, srv, tok.AccessToken, map[string]any{
+	got := azDecisions(azEvaluations(t, srv, tok.AccessToken, map[string]any{
 		"subject":     map[string]any{"type": "user", "id": sam},
 		"action":      map[string]any{"name": "read"},
 		"evaluations": []any{map[string]any{"resource": map[string]any{"type": "ticket", "id": "1"}}, map[string]any{"resource": map[string]any{"type": "invoice", "id": "1"}}},
 	}))
-	if fmtBools(got) != fmtBools([]bool{true, false}) {
+	if azBools(got) != azBools([]bool{true, false}) {
 		t.Errorf("batch via a client-credentials token: %v, want [true false]", got)
 	}
 	// The token carries only its scope: no admin API.
@@ -452,7 +479,7 @@ func TestAuthzClientCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatalf("client_credentials token for a client with users:read: %v", err)
 	}
-	if r := root(srv, tok2.AccessToken).do(t, "POST", "/access/v1/evaluation", evalReq(sam, "read", "ticket", "1")); r.Status != http.StatusForbidden {
+	if r := azRoot(srv, tok2.AccessToken).do(t, "POST", "/access/v1/evaluation", azEvalReq(sam, "read", "ticket", "1")); r.Status != http.StatusForbidden {
 		t.Errorf("client without authzen:evaluate: status %d, want 403\n%s", r.Status, r.Body)
 	}
 }

@@ -16,7 +16,7 @@ import (
 
 // policyDTO is the CONTRACT's policies object, plus the optional attribute
 // condition (ABAC) the issue asks for.
-type policyDTO struct {
+type azPolicyDTO struct {
 	ID        string `json:"id"`
 	Subject   string `json:"subject"`
 	Resource  string `json:"resource"`
@@ -26,32 +26,32 @@ type policyDTO struct {
 }
 
 // rule is the content of a policy, for comparisons that ignore ids.
-func (p policyDTO) rule() string {
+func (p azPolicyDTO) rule() string {
 	return strings.Join([]string{p.Subject, p.Resource, p.Action, p.Effect, p.Condition}, " | ")
 }
 
 // rule builds a policy body.
-func ruleBody(subject, resource, action, effect string) map[string]any {
+func azRule(subject, resource, action, effect string) map[string]any {
 	return map[string]any{"subject": subject, "resource": resource, "action": action, "effect": effect}
 }
 
 // root returns a client for srv's root (not /api/v1): AuthZEN and
 // well-known endpoints.
-func root(srv *server, token string) *apiClient {
+func azRoot(srv *server, token string) *apiClient {
 	return &apiClient{base: srv.URL, token: token}
 }
 
 // createRole creates a custom role through /api/v1/roles.
-func createRole(t *testing.T, c *apiClient, name string) {
+func azCreateRole(t *testing.T, c *apiClient, name string) {
 	t.Helper()
 	c.do(t, "POST", "/roles", map[string]any{"name": name, "description": "e2e role " + name}).
 		expect(t, http.StatusCreated, http.StatusOK)
 }
 
 // createPolicy creates a rule and checks the answer echoes it with an id.
-func createPolicy(t *testing.T, c *apiClient, body map[string]any) policyDTO {
+func azCreatePolicy(t *testing.T, c *apiClient, body map[string]any) azPolicyDTO {
 	t.Helper()
-	var p policyDTO
+	var p azPolicyDTO
 	c.do(t, "POST", "/policies", body).expect(t, http.StatusCreated, http.StatusOK).decode(t, &p)
 	if p.ID == "" || p.Subject != body["subject"] || p.Resource != body["resource"] || p.Action != body["action"] || p.Effect != body["effect"] {
 		t.Fatalf("POST /policies %v answered %+v", body, p)
@@ -60,21 +60,21 @@ func createPolicy(t *testing.T, c *apiClient, body map[string]any) policyDTO {
 }
 
 // allow creates an allow rule.
-func allow(t *testing.T, c *apiClient, subject, resource, action string) policyDTO {
+func azAllow(t *testing.T, c *apiClient, subject, resource, action string) azPolicyDTO {
 	t.Helper()
-	return createPolicy(t, c, ruleBody(subject, resource, action, "allow"))
+	return azCreatePolicy(t, c, azRule(subject, resource, action, "allow"))
 }
 
 // deny creates a deny rule.
-func deny(t *testing.T, c *apiClient, subject, resource, action string) policyDTO {
+func azDeny(t *testing.T, c *apiClient, subject, resource, action string) azPolicyDTO {
 	t.Helper()
-	return createPolicy(t, c, ruleBody(subject, resource, action, "deny"))
+	return azCreatePolicy(t, c, azRule(subject, resource, action, "deny"))
 }
 
 // listPolicies walks every page of /api/v1/policies.
-func listPolicies(t *testing.T, c *apiClient) []policyDTO {
+func azListPolicies(t *testing.T, c *apiClient) []azPolicyDTO {
 	t.Helper()
-	var all []policyDTO
+	var all []azPolicyDTO
 	token := ""
 	for pages := 0; ; pages++ {
 		if pages > 100 {
@@ -84,7 +84,7 @@ func listPolicies(t *testing.T, c *apiClient) []policyDTO {
 		if token != "" {
 			q.Set("page_token", token)
 		}
-		var p page[policyDTO]
+		var p page[azPolicyDTO]
 		c.get(t, "/policies?"+q.Encode()).expect(t, http.StatusOK).decode(t, &p)
 		all = append(all, p.Items...)
 		if p.NextPageToken == "" {
@@ -96,10 +96,10 @@ func listPolicies(t *testing.T, c *apiClient) []policyDTO {
 
 // policySnapshot is the sorted list of every rule (id and content), to
 // check that a refused request changed nothing.
-func policySnapshot(t *testing.T, c *apiClient) []string {
+func azSnapshot(t *testing.T, c *apiClient) []string {
 	t.Helper()
 	var out []string
-	for _, p := range listPolicies(t, c) {
+	for _, p := range azListPolicies(t, c) {
 		out = append(out, p.ID+" = "+p.rule())
 	}
 	sort.Strings(out)
@@ -107,7 +107,7 @@ func policySnapshot(t *testing.T, c *apiClient) []string {
 }
 
 // assertUnchanged compares two snapshots.
-func assertUnchanged(t *testing.T, what string, before, after []string) {
+func azAssertUnchanged(t *testing.T, what string, before, after []string) {
 	t.Helper()
 	if strings.Join(before, "\n") != strings.Join(after, "\n") {
 		t.Fatalf("%s changed the policies:\nbefore:\n  %s\nafter:\n  %s", what,
@@ -116,7 +116,7 @@ func assertUnchanged(t *testing.T, what string, before, after []string) {
 }
 
 // hasRule reports whether the list holds a rule with that content.
-func hasRule(list []policyDTO, subject, resource, action, effect string) bool {
+func azHasRule(list []azPolicyDTO, subject, resource, action, effect string) bool {
 	for _, p := range list {
 		if p.Subject == subject && p.Resource == resource && p.Action == action && p.Effect == effect {
 			return true
@@ -126,7 +126,7 @@ func hasRule(list []policyDTO, subject, resource, action, effect string) bool {
 }
 
 // rawDo sends body as is with the given content type.
-func rawDo(t *testing.T, c *apiClient, method, path, contentType string, body []byte) *apiResponse {
+func azRawDo(t *testing.T, c *apiClient, method, path, contentType string, body []byte) *apiResponse {
 	t.Helper()
 	u := c.base + path
 	req, err := http.NewRequest(method, u, bytes.NewReader(body))
@@ -147,7 +147,7 @@ func rawDo(t *testing.T, c *apiClient, method, path, contentType string, body []
 }
 
 // evalReq builds an AuthZEN access evaluation request for a user.
-func evalReq(userID, action, resType, resID string) map[string]any {
+func azEvalReq(userID, action, resType, resID string) map[string]any {
 	return map[string]any{
 		"subject":  map[string]any{"type": "user", "id": userID},
 		"action":   map[string]any{"name": action},
@@ -156,20 +156,20 @@ func evalReq(userID, action, resType, resID string) map[string]any {
 }
 
 // decisionDTO is an AuthZEN decision.
-type decisionDTO struct {
+type azDecisionDTO struct {
 	Decision *bool          `json:"decision"`
 	Context  map[string]any `json:"context"`
 }
 
 // evaluate posts body to /access/v1/evaluation and returns the decision;
 // the answer must be 200 application/json with a boolean "decision".
-func evaluate(t *testing.T, srv *server, token string, body any) bool {
+func azEvaluate(t *testing.T, srv *server, token string, body any) bool {
 	t.Helper()
-	r := root(srv, token).do(t, "POST", "/access/v1/evaluation", body).expect(t, http.StatusOK)
+	r := azRoot(srv, token).do(t, "POST", "/access/v1/evaluation", body).expect(t, http.StatusOK)
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Fatalf("POST /access/v1/evaluation: Content-Type %q, want application/json", ct)
 	}
-	var d decisionDTO
+	var d azDecisionDTO
 	r.decode(t, &d)
 	if d.Decision == nil {
 		t.Fatalf("POST /access/v1/evaluation: no boolean \"decision\" in %s", r.Body)
@@ -178,27 +178,27 @@ func evaluate(t *testing.T, srv *server, token string, body any) bool {
 }
 
 // can asks whether the user may perform action on <resType>:<resID>.
-func can(t *testing.T, srv *server, token, userID, action, resType, resID string) bool {
+func azCan(t *testing.T, srv *server, token, userID, action, resType, resID string) bool {
 	t.Helper()
-	return evaluate(t, srv, token, evalReq(userID, action, resType, resID))
+	return azEvaluate(t, srv, token, azEvalReq(userID, action, resType, resID))
 }
 
 // expectDecision fails unless the decision is want.
-func expectDecision(t *testing.T, srv *server, token, userID, action, resType, resID string, want bool) {
+func azExpect(t *testing.T, srv *server, token, userID, action, resType, resID string, want bool) {
 	t.Helper()
-	if got := can(t, srv, token, userID, action, resType, resID); got != want {
+	if got := azCan(t, srv, token, userID, action, resType, resID); got != want {
 		t.Errorf("decision for user %s %s %s:%s = %v, want %v", userID, action, resType, resID, got, want)
 	}
 }
 
 // waitDecision polls until the decision is want or limit passes; it
 // returns how long it took, and fails the test on timeout.
-func waitDecision(t *testing.T, srv *server, token, userID, action, resType, resID string, want bool, limit time.Duration) time.Duration {
+func azWait(t *testing.T, srv *server, token, userID, action, resType, resID string, want bool, limit time.Duration) time.Duration {
 	t.Helper()
 	start := time.Now()
 	deadline := start.Add(limit)
 	for {
-		if can(t, srv, token, userID, action, resType, resID) == want {
+		if azCan(t, srv, token, userID, action, resType, resID) == want {
 			return time.Since(start)
 		}
 		if time.Now().After(deadline) {
@@ -209,11 +209,11 @@ func waitDecision(t *testing.T, srv *server, token, userID, action, resType, res
 }
 
 // evaluations posts a batch and returns the decisions in order.
-func evaluations(t *testing.T, srv *server, token string, body any) []decisionDTO {
+func azEvaluations(t *testing.T, srv *server, token string, body any) []azDecisionDTO {
 	t.Helper()
-	r := root(srv, token).do(t, "POST", "/access/v1/evaluations", body).expect(t, http.StatusOK)
+	r := azRoot(srv, token).do(t, "POST", "/access/v1/evaluations", body).expect(t, http.StatusOK)
 	var out struct {
-		Evaluations []decisionDTO `json:"evaluations"`
+		Evaluations []azDecisionDTO `json:"evaluations"`
 	}
 	r.decode(t, &out)
 	if out.Evaluations == nil {
@@ -228,7 +228,7 @@ func evaluations(t *testing.T, srv *server, token string, body any) []decisionDT
 }
 
 // decisions flattens a batch answer to booleans.
-func decisions(ds []decisionDTO) []bool {
+func azDecisions(ds []azDecisionDTO) []bool {
 	out := make([]bool, len(ds))
 	for i, d := range ds {
 		out[i] = *d.Decision
@@ -236,10 +236,10 @@ func decisions(ds []decisionDTO) []bool {
 	return out
 }
 
-func fmtBools(b []bool) string { return fmt.Sprint(b) }
+func azBools(b []bool) string { return fmt.Sprint(b) }
 
 // userIDByEmail finds a user's id through the API.
-func userIDByEmail(t *testing.T, c *apiClient, email string) string {
+func azUserID(t *testing.T, c *apiClient, email string) string {
 	t.Helper()
 	var all page[userDTO]
 	c.get(t, "/users?page_size=200").expect(t, http.StatusOK).decode(t, &all)
@@ -253,11 +253,20 @@ func userIDByEmail(t *testing.T, c *apiClient, email string) string {
 }
 
 // mustJSON encodes v.
-func mustJSON(t *testing.T, v any) []byte {
+func azJSON(t *testing.T, v any) []byte {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// azBody encodes v as JSON unless it is already a string.
+func azBody(t *testing.T, v any) []byte {
+	t.Helper()
+	if s, ok := v.(string); ok {
+		return []byte(s)
+	}
+	return azJSON(t, v)
 }

@@ -14,11 +14,11 @@ func TestAuthzBuiltInRoles(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, serverOpts{})
 	admin := api(srv, srv.AdminKey(t))
-	createRole(t, admin, "staff")
+	azCreateRole(t, admin, "staff")
 	target := createUser(t, srv, "target@example.com", "target-password-1", "staff")
-	pol := allow(t, admin, "role:staff", "wiki:*", "read")
+	pol := azAllow(t, admin, "role:staff", "wiki:*", "read")
 	newClient := map[string]any{"name": "e2e app", "redirect_uris": []string{"https://app.example.com/cb"}}
-	newRule := ruleBody("role:staff", "wiki:*", "edit", "allow")
+	newRule := azRule("role:staff", "wiki:*", "edit", "allow")
 
 	t.Run("user-admin", func(t *testing.T) {
 		createUser(t, srv, "ua@example.com", "user-admin-password-1", "user-admin")
@@ -31,7 +31,7 @@ func TestAuthzBuiltInRoles(t *testing.T) {
 		ua.do(t, "POST", "/roles", map[string]any{"name": "ua-made", "description": "made by user-admin"}).expect(t, http.StatusCreated, http.StatusOK)
 		ua.do(t, "PUT", "/users/"+u.ID+"/roles/staff", nil).expect(t, http.StatusOK, http.StatusNoContent, http.StatusCreated)
 
-		before := policySnapshot(t, admin)
+		before := azSnapshot(t, admin)
 		for _, r := range []*apiResponse{
 			ua.get(t, "/clients"),
 			ua.do(t, "POST", "/clients", newClient),
@@ -40,11 +40,11 @@ func TestAuthzBuiltInRoles(t *testing.T) {
 			ua.do(t, "PUT", "/policies", map[string]any{"policies": []any{}}),
 			ua.do(t, "DELETE", "/policies/"+pol.ID, nil),
 			ua.get(t, "/policies/export"),
-			rawDo(t, ua, "POST", "/policies/import", "text/csv", []byte("p, role:staff, wiki:*, edit, allow\n")),
+			azRawDo(t, ua, "POST", "/policies/import", "text/csv", []byte("p, role:staff, wiki:*, edit, allow\n")),
 		} {
 			assertProblem(t, r, http.StatusForbidden)
 		}
-		assertUnchanged(t, "user-admin's refused policy requests", before, policySnapshot(t, admin))
+		azAssertUnchanged(t, "user-admin's refused policy requests", before, azSnapshot(t, admin))
 		// Granting admin requires admin.
 		assertProblem(t, ua.do(t, "PUT", "/users/"+u.ID+"/roles/admin", nil), http.StatusForbidden)
 	})
@@ -55,7 +55,7 @@ func TestAuthzBuiltInRoles(t *testing.T) {
 		for _, path := range []string{"/audit-events", "/users", "/users/" + target, "/roles", "/policies", "/policies/" + pol.ID, "/clients", "/api-keys"} {
 			aud.get(t, path).expect(t, http.StatusOK)
 		}
-		before := policySnapshot(t, admin)
+		before := azSnapshot(t, admin)
 		for _, r := range []*apiResponse{
 			aud.do(t, "POST", "/users", map[string]any{"email": "by-aud@example.com", "name": "By auditor"}),
 			aud.do(t, "PATCH", "/users/"+target, map[string]any{"name": "Changed"}),
@@ -67,20 +67,20 @@ func TestAuthzBuiltInRoles(t *testing.T) {
 			aud.do(t, "POST", "/policies", newRule),
 			aud.do(t, "PUT", "/policies", map[string]any{"policies": []any{}}),
 			aud.do(t, "DELETE", "/policies/"+pol.ID, nil),
-			rawDo(t, aud, "POST", "/policies/import", "text/csv", []byte("p, role:staff, wiki:*, edit, allow\n")),
+			azRawDo(t, aud, "POST", "/policies/import", "text/csv", []byte("p, role:staff, wiki:*, edit, allow\n")),
 			aud.do(t, "PUT", "/roles/staff/parents/auditor", nil),
 			aud.do(t, "POST", "/clients", newClient),
 		} {
 			assertProblem(t, r, http.StatusForbidden)
 		}
-		assertUnchanged(t, "the auditor's refused requests", before, policySnapshot(t, admin))
+		azAssertUnchanged(t, "the auditor's refused requests", before, azSnapshot(t, admin))
 		var got userDTO
 		admin.get(t, "/users/"+target).expect(t, http.StatusOK).decode(t, &got)
 		if got.Name == "Changed" || got.Status != "active" || !contains(got.Roles, "staff") || contains(got.Roles, "auditor") {
 			t.Errorf("the auditor changed the user: %+v", got)
 		}
 		// Reading is not evaluating: the decision API needs evaluate.
-		if r := root(srv, aud.token).do(t, "POST", "/access/v1/evaluation", evalReq(target, "read", "wiki", "1")); r.Status != http.StatusForbidden {
+		if r := azRoot(srv, aud.token).do(t, "POST", "/access/v1/evaluation", azEvalReq(target, "read", "wiki", "1")); r.Status != http.StatusForbidden {
 			t.Errorf("auditor on /access/v1/evaluation: status %d, want 403\n%s", r.Status, r.Body)
 		}
 	})
@@ -94,26 +94,26 @@ func TestAuthzBuiltInRoles(t *testing.T) {
 		for _, r := range []*apiResponse{
 			me.get(t, "/users/"+target),
 			me.get(t, "/policies"),
-			me.do(t, "POST", "/policies", ruleBody("user:"+plainID, "*:*", "*", "allow")),
+			me.do(t, "POST", "/policies", azRule("user:"+plainID, "*:*", "*", "allow")),
 			me.get(t, "/audit-events"),
 			me.get(t, "/clients"),
 			me.do(t, "POST", "/roles", map[string]any{"name": "mine", "description": "x"}),
 		} {
 			assertProblem(t, r, http.StatusForbidden)
 		}
-		if r := root(srv, me.token).do(t, "POST", "/access/v1/evaluation", evalReq(plainID, "read", "wiki", "1")); r.Status != http.StatusForbidden {
+		if r := azRoot(srv, me.token).do(t, "POST", "/access/v1/evaluation", azEvalReq(plainID, "read", "wiki", "1")); r.Status != http.StatusForbidden {
 			t.Errorf("plain user key on /access/v1/evaluation: status %d, want 403\n%s", r.Status, r.Body)
 		}
 
 		// A role allowed evaluate on authzen:decisions makes an app's
 		// service user a caller of the decision API, and nothing more.
-		createRole(t, admin, "pep")
-		allow(t, admin, "role:pep", "authzen:decisions", "evaluate")
+		azCreateRole(t, admin, "pep")
+		azAllow(t, admin, "role:pep", "authzen:decisions", "evaluate")
 		admin.do(t, "PUT", "/users/"+plainID+"/roles/pep", nil).expect(t, http.StatusOK, http.StatusNoContent, http.StatusCreated)
-		if !can(t, srv, me.token, target, "read", "wiki", "1") {
+		if !azCan(t, srv, me.token, target, "read", "wiki", "1") {
 			t.Error("pep caller: staff read wiki:1 denied, want allowed")
 		}
-		if can(t, srv, me.token, target, "edit", "wiki", "1") {
+		if azCan(t, srv, me.token, target, "edit", "wiki", "1") {
 			t.Error("pep caller: staff edit wiki:1 allowed, want denied")
 		}
 		assertProblem(t, me.get(t, "/policies"), http.StatusForbidden)
@@ -127,10 +127,10 @@ func TestAuthzAPIKeyScopes(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, serverOpts{})
 	admin := api(srv, srv.AdminKey(t))
-	createRole(t, admin, "team")
+	azCreateRole(t, admin, "team")
 	member := createUser(t, srv, "member@example.com", "member-password-1", "team")
-	allow(t, admin, "role:team", "board:*", "read")
-	rule := ruleBody("role:team", "board:*", "write", "allow")
+	azAllow(t, admin, "role:team", "board:*", "read")
+	rule := azRule("role:team", "board:*", "write", "allow")
 
 	// Admin key scoped to reading policies.
 	pr := api(srv, createAPIKey(t, srv, srv.AdminEmail, "policies-read", "--scope", "policies:read"))
@@ -139,19 +139,19 @@ func TestAuthzAPIKeyScopes(t *testing.T) {
 	assertProblem(t, pr.do(t, "POST", "/policies", rule), http.StatusForbidden)
 	assertProblem(t, pr.do(t, "PUT", "/policies", map[string]any{"policies": []any{}}), http.StatusForbidden)
 	assertProblem(t, pr.get(t, "/users"), http.StatusForbidden)
-	if r := root(srv, pr.token).do(t, "POST", "/access/v1/evaluation", evalReq(member, "read", "board", "1")); r.Status != http.StatusForbidden {
+	if r := azRoot(srv, pr.token).do(t, "POST", "/access/v1/evaluation", azEvalReq(member, "read", "board", "1")); r.Status != http.StatusForbidden {
 		t.Errorf("policies:read key on /access/v1/evaluation: status %d, want 403", r.Status)
 	}
 
 	// Admin key scoped to policies:* may write policies, nothing else.
 	pw := api(srv, createAPIKey(t, srv, srv.AdminEmail, "policies-all", "--scope", "policies:*"))
-	p := createPolicy(t, pw, rule)
+	p := azCreatePolicy(t, pw, rule)
 	pw.do(t, "DELETE", "/policies/"+p.ID, nil).expect(t, http.StatusNoContent, http.StatusOK)
 	assertProblem(t, pw.do(t, "POST", "/users", map[string]any{"email": "scoped@example.com", "name": "S"}), http.StatusForbidden)
 
 	// Admin key scoped to authzen:evaluate asks for decisions, nothing else.
 	ev := createAPIKey(t, srv, srv.AdminEmail, "pep", "--scope", "authzen:evaluate")
-	if !can(t, srv, ev, member, "read", "board", "1") {
+	if !azCan(t, srv, ev, member, "read", "board", "1") {
 		t.Error("authzen:evaluate key: member read board:1 denied, want allowed")
 	}
 	assertProblem(t, api(srv, ev).get(t, "/policies"), http.StatusForbidden)
@@ -162,7 +162,7 @@ func TestAuthzAPIKeyScopes(t *testing.T) {
 	big := api(srv, createAPIKey(t, srv, "member@example.com", "greedy", "--scope", "policies:*", "--scope", "authzen:evaluate", "--scope", "*:*"))
 	assertProblem(t, big.get(t, "/policies"), http.StatusForbidden)
 	assertProblem(t, big.do(t, "POST", "/policies", rule), http.StatusForbidden)
-	if r := root(srv, big.token).do(t, "POST", "/access/v1/evaluation", evalReq(member, "read", "board", "1")); r.Status != http.StatusForbidden {
+	if r := azRoot(srv, big.token).do(t, "POST", "/access/v1/evaluation", azEvalReq(member, "read", "board", "1")); r.Status != http.StatusForbidden {
 		t.Errorf("plain user's scoped key on /access/v1/evaluation: status %d, want 403", r.Status)
 	}
 	big.get(t, "/users/"+member).expect(t, http.StatusOK) // self-service still within *:*
@@ -193,7 +193,7 @@ func TestAuthzCustomRulesGovernAPI(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, serverOpts{})
 	admin := api(srv, srv.AdminKey(t))
-	createRole(t, admin, "helpdesk")
+	azCreateRole(t, admin, "helpdesk")
 	createUser(t, srv, "hd@example.com", "helpdesk-password-1", "helpdesk")
 	hd := api(srv, createAPIKey(t, srv, "hd@example.com", "hd"))
 	uaID := createUser(t, srv, "ua2@example.com", "user-admin-password-2", "user-admin")
@@ -201,7 +201,7 @@ func TestAuthzCustomRulesGovernAPI(t *testing.T) {
 
 	// A custom role gains read on users through a rule.
 	assertProblem(t, hd.get(t, "/users"), http.StatusForbidden)
-	grant := allow(t, admin, "role:helpdesk", "users:*", "read")
+	grant := azAllow(t, admin, "role:helpdesk", "users:*", "read")
 	hd.get(t, "/users").expect(t, http.StatusOK)
 	assertProblem(t, hd.do(t, "POST", "/users", map[string]any{"email": "by-hd@example.com", "name": "By HD"}), http.StatusForbidden)
 	admin.do(t, "DELETE", "/policies/"+grant.ID, nil).expect(t, http.StatusNoContent, http.StatusOK)
@@ -210,7 +210,7 @@ func TestAuthzCustomRulesGovernAPI(t *testing.T) {
 	// A deny on one user-admin wins over the built-in user-admin rights.
 	var victim userDTO
 	ua.do(t, "POST", "/users", map[string]any{"email": "victim@example.com", "name": "Victim"}).expect(t, http.StatusCreated).decode(t, &victim)
-	d := deny(t, admin, "user:"+uaID, "users:*", "delete")
+	d := azDeny(t, admin, "user:"+uaID, "users:*", "delete")
 	assertProblem(t, ua.do(t, "DELETE", "/users/"+victim.ID, nil), http.StatusForbidden)
 	ua.do(t, "PATCH", "/users/"+victim.ID, map[string]any{"name": "Still editable"}).expect(t, http.StatusOK)
 	admin.do(t, "DELETE", "/policies/"+d.ID, nil).expect(t, http.StatusNoContent, http.StatusOK)

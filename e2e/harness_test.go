@@ -109,6 +109,7 @@ type server struct {
 	Port          int
 	DB            dbKind
 	DatabaseURL   string
+	MasterKey     string
 	DataDir       string
 	AdminEmail    string
 	AdminPassword string
@@ -193,6 +194,7 @@ func tryStart(t *testing.T, opts serverOpts, kind dbKind, dbURL string) (*server
 		URL:         "http://localhost:" + strconv.Itoa(port),
 		DB:          kind,
 		DatabaseURL: dbURL,
+		MasterKey:   opts.MasterKey,
 		DataDir:     t.TempDir(),
 		logs:        &syncBuffer{},
 		exited:      make(chan struct{}),

@@ -270,7 +270,17 @@ func expectOAuthError(t *testing.T, r *apiResponse, status int, code string) {
 // introspect asks the introspection endpoint (RFC 7662) as client c.
 func introspect(t *testing.T, endpoint string, c oidcClient, token string) map[string]any {
 	t.Helper()
-	r := postForm(t, endpoint, url.Values{"token": {token}}, c.ID, c.Secret)
+	return introspectHint(t, endpoint, c, token, "")
+}
+
+// introspectHint is introspect with a token_type_hint (RFC 7662 §2.1).
+func introspectHint(t *testing.T, endpoint string, c oidcClient, token, hint string) map[string]any {
+	t.Helper()
+	form := url.Values{"token": {token}}
+	if hint != "" {
+		form.Set("token_type_hint", hint)
+	}
+	r := postForm(t, endpoint, form, c.ID, c.Secret)
 	r.expect(t, http.StatusOK)
 	var m map[string]any
 	r.decode(t, &m)

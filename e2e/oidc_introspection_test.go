@@ -39,8 +39,8 @@ func TestOIDCIntrospectionAndRevocation(t *testing.T) {
 	if s, _ := m["scope"].(string); s == "" {
 		t.Errorf("introspection without scope: %v", m)
 	}
-	if !isActive(introspect(t, introURL, client, tok.RefreshToken)) {
-		t.Errorf("a live refresh token is inactive at introspection")
+	if m := introspectHint(t, introURL, client, tok.RefreshToken, "refresh_token"); !isActive(m) {
+		t.Errorf("a live refresh token (token_type_hint=refresh_token) is inactive at introspection: %v (RFC 7662 §2.1: token is an access_token or refresh_token value)", m)
 	}
 	if isActive(introspect(t, introURL, client, "not-a-token")) {
 		t.Errorf("garbage is active at introspection")
@@ -70,7 +70,7 @@ func TestOIDCIntrospectionAndRevocation(t *testing.T) {
 		t.Errorf("a revoked access token is still active: %v", m)
 	}
 	revoke(t, revokeURL, client, tok.RefreshToken, "")
-	if m := introspect(t, introURL, client, tok.RefreshToken); isActive(m) {
+	if m := introspectHint(t, introURL, client, tok.RefreshToken, "refresh_token"); isActive(m) {
 		t.Errorf("a revoked refresh token is still active: %v", m)
 	}
 	// Unknown and already revoked tokens: 200 (RFC 7009 §2.2).

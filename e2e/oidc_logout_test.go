@@ -81,6 +81,13 @@ func TestOIDCLogout(t *testing.T) {
 	cb.wait(t, func() string { return pageState(ctx) })
 	browserNavigate(t, ctx, meta.EndSession)
 	browserHasButton(t, ctx, "Sign out")
+	// Asking alone signs nobody out: another tab of the same browser still
+	// gets a code without the form.
+	tab, closeTab := chromedp.NewContext(ctx)
+	ar := newAuthRequest(cfg)
+	browserNavigate(t, tab, ar.URL)
+	codeFrom(t, cb.wait(t, func() string { return pageState(tab) }), ar.State)
+	closeTab()
 	browserClick(t, ctx, "Sign out")
 	sel, by := button("Sign out")
 	browserDo(t, ctx, "leave the Sign out page", chromedp.WaitNotPresent(sel, by))

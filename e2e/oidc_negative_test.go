@@ -131,6 +131,24 @@ func TestOIDCRejectsBadRequests(t *testing.T) {
 		}
 	})
 
+	t.Run("sign-in post without csrf_token", func(t *testing.T) {
+		ua := newUserAgent(t, srv)
+		page := ua.get(newAuthRequest(oauthConfig(p, client, oidc.ScopeOpenID)).URL)
+		if page.Final.Path != "/login" {
+			t.Fatalf("authorization request ended at %s, want /login", page.Final)
+		}
+		f := findForm(t, page.Body, "password")
+		if f.Fields.Get("csrf_token") == "" {
+			t.Fatalf("the sign-in form has no csrf_token (CONTRACT: every form)")
+		}
+		f.Fields.Del("csrf_token")
+		res := ua.submit(page, f, url.Values{"username": {"frank@example.com"}, "password": {password}})
+		if res.Status < 400 {
+			t.Errorf("a sign-in post without its csrf_token answered %d (Location %q), want it refused (CONTRACT: every form is protected against cross-site posts)", res.Status, res.Header.Get("Location"))
+		}
+		cb.noHit(t)
+	})
+
 	t.Run("public client without PKCE", func(t *testing.T) {
 		pub := createOIDCClient(t, srv, "--name", "spa", "--redirect-uri", cb.URL+"/spa", "--public", "--first-party")
 		if pub.Secret != "" {

@@ -223,7 +223,7 @@ func TestBootstrapAdmin(t *testing.T) {
 		if db == sqliteDB {
 			return // one SQLite file per process in these tests; replicas are PostgreSQL
 		}
-		srv2 := startServer(t, serverOpts{DatabaseURL: srv.DatabaseURL, Env: []string{
+		srv2 := startServer(t, serverOpts{DatabaseURL: srv.DatabaseURL, MasterKey: srv.MasterKey, Env: []string{
 			"GATEHOUSE_BOOTSTRAP_ADMIN_EMAIL=" + srv.AdminEmail,
 			"GATEHOUSE_BOOTSTRAP_ADMIN_PASSWORD=" + srv.AdminPassword,
 		}, NoBootstrapAdmin: true})

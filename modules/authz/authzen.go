@@ -38,6 +38,7 @@ func (m *Module) mountAuthZEN(g *echo.Group) {
 	g.GET("/.well-known/authzen-configuration", m.authzenMetadata)
 	g.POST("/access/v1/evaluation", m.authzenEvaluation)
 	g.POST("/access/v1/evaluations", m.authzenEvaluations)
+	g.POST("/access/v1/search/action", m.authzenActionSearch)
 }
 
 // authzenMetadata serves the PDP metadata (AuthZEN §9).
@@ -47,6 +48,7 @@ func (m *Module) authzenMetadata(c echo.Context) error {
 		"policy_decision_point":       m.issuer,
 		"access_evaluation_endpoint":  m.issuer + "/access/v1/evaluation",
 		"access_evaluations_endpoint": m.issuer + "/access/v1/evaluations",
+		"search_action_endpoint":      m.issuer + "/access/v1/search/action",
 	})
 }
 
@@ -187,4 +189,33 @@ func (m *Module) authzenEvaluations(c echo.Context) error {
 		}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"evaluations": out})
+}
+
+// authzenActionSearch lists the actions a subject may perform on a
+// resource (AuthZEN §8.6), in one page.
+func (m *Module) authzenActionSearch(c echo.Context) error {
+	echoRequestID(c)
+	if _, ok, err := m.authenticate(c); !ok {
+		return err
+	}
+	body, err := readBody(c, maxEvalBody)
+	if err != nil {
+		return err
+	}
+	req, err := DecodeActionSearch(body)
+	if err != nil {
+		return httpserver.WriteProblem(c, http.StatusBadRequest, err.Error())
+	}
+	names, err := m.svc.SearchActions(c.Request().Context(), req)
+	if errors.Is(err, ErrCondition) {
+		return httpserver.WriteProblem(c, http.StatusBadRequest, err.Error())
+	}
+	if err != nil {
+		return err
+	}
+	results := make([]map[string]string, len(names))
+	for i, n := range names {
+		results[i] = map[string]string{"name": n}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"results": results, "page": map[string]string{"next_token": ""}})
 }

@@ -215,3 +215,20 @@ func normalizeValue(v any) any {
 	}
 	return v
 }
+
+// DecodeActionSearch parses an /access/v1/search/action body (§8.6):
+// subject and resource are required, there is no action.
+func DecodeActionSearch(body []byte) (EvalRequest, error) {
+	var ev azEvaluation
+	if err := decodeJSON(body, &ev); err != nil {
+		return EvalRequest{}, err
+	}
+	if ev.Action != nil {
+		return EvalRequest{}, badf("an action search has no action")
+	}
+	name := "*"
+	ev.Action = &azAction{Name: &name}
+	r, err := ev.toRequest("")
+	r.Action = ""
+	return r, err
+}

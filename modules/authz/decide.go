@@ -106,3 +106,44 @@ func (s *Service) PermissionsFor(ctx context.Context, userID string) ([]string, 
 	sort.Strings(out)
 	return out, nil
 }
+
+// standardActions are Gatehouse's own action names; SearchActions offers
+// them (with every action a rule names) as candidates for "*" rules.
+var standardActions = []string{"read", "create", "update", "delete", "assign", "evaluate", "rotate"}
+
+// SearchActions answers AuthZEN's Action Search: the actions the subject
+// may perform on the resource. Candidates are the action names that appear
+// in any rule plus Gatehouse's standard actions (a "*" rule cannot list
+// names no rule mentions); each is decided like an evaluation, so deny
+// rules and conditions apply. The result is sorted.
+func (s *Service) SearchActions(ctx context.Context, req EvalRequest) ([]string, error) {
+	e := s.eng
+	e.mu.RLock()
+	cands := map[string]bool{}
+	for _, a := range standardActions {
+		cands[a] = true
+	}
+	for _, r := range e.rules {
+		if r.Action != "*" {
+			cands[r.Action] = true
+		}
+	}
+	e.mu.RUnlock()
+	names := make([]string, 0, len(cands))
+	for a := range cands {
+		names = append(names, a)
+	}
+	sort.Strings(names)
+	out := []string{}
+	for _, a := range names {
+		req.Action = a
+		d, err := s.Evaluate(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		if d.Allowed {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}

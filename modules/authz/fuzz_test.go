@@ -81,6 +81,10 @@ func FuzzDecodeEvaluation(f *testing.F) {
 		if r, err := DecodeEvaluation(data); err == nil {
 			check(r)
 		}
+		if r, err := DecodeActionSearch(data); err == nil {
+			r.Action = "x"
+			check(r)
+		}
 		b, err := DecodeEvaluations(data)
 		if err != nil {
 			return

@@ -163,7 +163,7 @@ func TestAuthZEN(t *testing.T) {
 		eval := `{"subject":{"type":"user","id":"u-view"},"action":{"name":"read"},"resource":{"type":"docs","id":"1"},"context":{}}`
 		run(t, h, []step{
 			{name: "metadata", method: "GET", path: "/.well-known/authzen-configuration", wantStatus: 200,
-				wantContains: []string{`"policy_decision_point":"http://gh.test"`, `"access_evaluation_endpoint":"http://gh.test/access/v1/evaluation"`, `"access_evaluations_endpoint":"http://gh.test/access/v1/evaluations"`}},
+				wantContains: []string{`"policy_decision_point":"http://gh.test"`, `"access_evaluation_endpoint":"http://gh.test/access/v1/evaluation"`, `"access_evaluations_endpoint":"http://gh.test/access/v1/evaluations"`, `"search_action_endpoint":"http://gh.test/access/v1/search/action"`}},
 			{name: "no credential", method: "POST", path: "/access/v1/evaluation", body: eval, wantStatus: 401,
 				wantHeader: map[string]string{"WWW-Authenticate": "Bearer", "Content-Type": "json"}},
 			{name: "bad credential", method: "POST", path: "/access/v1/evaluation", token: "nope", body: eval, wantStatus: 401},
@@ -193,6 +193,16 @@ func TestAuthZEN(t *testing.T) {
 				body: `{"options":{"evaluations_semantic":"sometimes"},"evaluations":[{}]}`},
 			{name: "no evaluations is a single evaluation", method: "POST", path: "/access/v1/evaluations", token: "admin", wantStatus: 200,
 				body: eval, wantContains: []string{`{"decision":true`}},
+			{name: "action search", method: "POST", path: "/access/v1/search/action", token: "admin", wantStatus: 200,
+				body:         `{"subject":{"type":"user","id":"u-view"},"resource":{"type":"docs","id":"1"}}`,
+				wantContains: []string{`{"page":{"next_token":""},"results":[{"name":"read"}]}`}},
+			{name: "action search: user-admin may not assign the admin role", method: "POST", path: "/access/v1/search/action", token: "pep", wantStatus: 200,
+				body:         `{"subject":{"type":"user","id":"u-ua"},"resource":{"type":"roles","id":"admin"}}`,
+				wantContains: []string{`"results":[{"name":"create"},{"name":"delete"},{"name":"evaluate"},{"name":"read"},{"name":"rotate"},{"name":"update"}]`}},
+			{name: "action search with action", method: "POST", path: "/access/v1/search/action", token: "admin", wantStatus: 400,
+				body: `{"subject":{"type":"user","id":"u-view"},"action":{"name":"read"},"resource":{"type":"docs","id":"1"}}`},
+			{name: "action search needs permission", method: "POST", path: "/access/v1/search/action", token: "viewer", wantStatus: 403,
+				body: `{"subject":{"type":"user","id":"u-view"},"resource":{"type":"docs","id":"1"}}`},
 			{name: "too many", method: "POST", path: "/access/v1/evaluations", token: "admin", wantStatus: 413,
 				body: `{"subject":{"type":"user","id":"u-view"},"resource":{"type":"docs","id":"1"},"action":{"name":"read"},"evaluations":[` + strings.Repeat(`{},`, MaxEvaluations) + `{}]}`},
 		})

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -130,7 +131,7 @@ func (s *Service) CreatePolicy(ctx context.Context, r Rule) (Policy, error) {
 		return Policy{}, err
 	}
 	row := policyRow{ID: id, Subject: r.Subject, Resource: r.Resource, Action: r.Action,
-		Effect: r.Effect, Condition: r.Condition, CreatedAt: s.opts.Now().UTC()}
+		Effect: r.Effect, Condition: r.Condition, CreatedAt: s.opts.Now().UTC().Truncate(time.Microsecond)}
 	err = database.Transact(ctx, s.db.Gorm, func(ctx context.Context) error {
 		if err := s.st.bump(ctx); err != nil {
 			return err
@@ -200,7 +201,7 @@ func (s *Service) prepareSet(ctx context.Context, rules []Rule, field func(int) 
 		return nil, err
 	}
 	seen := make(map[string]bool, len(norm))
-	now := s.opts.Now().UTC()
+	now := s.opts.Now().UTC().Truncate(time.Microsecond)
 	rows := make([]policyRow, 0, len(norm))
 	for _, r := range norm {
 		k := r.key()
@@ -319,7 +320,7 @@ func (s *Service) ImportCSV(ctx context.Context, data []byte) (ImportResult, err
 }
 
 func (s *Service) prepareParents(ctx context.Context, parents []RoleParent) ([]parentRow, error) {
-	now := s.opts.Now().UTC()
+	now := s.opts.Now().UTC().Truncate(time.Microsecond)
 	seen := map[string]bool{}
 	known := map[string]bool{}
 	var rows []parentRow

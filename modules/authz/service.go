@@ -194,6 +194,9 @@ func (s *Service) decidePrincipal(ctx context.Context, p principal.Principal, re
 		return Decision{Allowed: true, Reason: "self-service"}, nil
 	}
 	roles, err := s.rolesOf(ctx, p.ID)
+	if errors.Is(err, ErrUnknownSubject) {
+		return Decision{Reason: "unknown user"}, nil
+	}
 	if err != nil {
 		return Decision{}, err
 	}

@@ -500,3 +500,31 @@ func TestRoleDeleted(t *testing.T) {
 		mustCan(t, s, userP("u-admin"), principal.Resource{Type: "docs", ID: "1"}, "read", true)
 	})
 }
+
+var errNoUser = errors.New("no such user")
+
+type missingUsers struct{ *fakeRoles }
+
+func (m missingUsers) RolesOf(ctx context.Context, id string) ([]string, error) {
+	if id == "ghost" {
+		return nil, errNoUser
+	}
+	return m.fakeRoles.RolesOf(ctx, id)
+}
+
+func TestUnknownUser(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
+		ctx := context.Background()
+		s := newTestService(t, db, missingUsers{newFakeRoles()}, Options{IsUnknownUser: func(err error) bool { return errors.Is(err, errNoUser) }})
+		mustCan(t, s, userP("ghost"), principal.Resource{Type: "users"}, "read", false)
+		d, err := s.Evaluate(ctx, EvalRequest{Subject: Entity{Type: "user", ID: "ghost"}, Resource: Entity{Type: "users", ID: "1"}, Action: "read"})
+		if err != nil || d.Allowed || d.Reason != "unknown subject" {
+			t.Fatalf("decision = %+v, %v", d, err)
+		}
+		// other errors are not swallowed
+		s2 := newTestService(t, db, missingUsers{newFakeRoles()}, Options{})
+		if _, err := s2.Can(ctx, userP("ghost"), principal.Resource{Type: "users"}, "read"); !errors.Is(err, errNoUser) {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}

@@ -238,6 +238,25 @@ func (m *identityModule) apiError(ctx context.Context, err error, rolesIn string
 	return m.internal(ctx, err)
 }
 
+// guardAdminTarget stops privilege escalation through someone else's admin
+// account: changing, re-keying or deleting a user who holds admin needs the
+// right to grant admin (admins only), not merely to manage users.
+func (m *identityModule) guardAdminTarget(ctx context.Context, id string) error {
+	if p, ok := principal.From(ctx); ok && p.IsUser() && p.ID == id {
+		return nil
+	}
+	roles, err := m.svc.RolesOf(ctx, id)
+	if err != nil {
+		return m.internal(ctx, err)
+	}
+	for _, r := range roles {
+		if r == RoleAdmin {
+			return m.can(ctx, roleRes(RoleAdmin), "assign")
+		}
+	}
+	return nil
+}
+
 func (m *identityModule) createUser(ctx context.Context, in *createUserInput) (*userOutput, error) {
 	if err := m.can(ctx, allUsers, "create"); err != nil {
 		return nil, err
@@ -295,6 +314,9 @@ func (m *identityModule) patchUser(ctx context.Context, in *patchUserInput) (*us
 	if err := m.can(ctx, userRes(in.ID), "update"); err != nil {
 		return nil, err
 	}
+	if err := m.guardAdminTarget(ctx, in.ID); err != nil {
+		return nil, err
+	}
 	b := in.Body
 	if b.Status != nil || b.EmailVerified != nil {
 		if err := m.can(ctx, principal.Resource{Type: "users", ID: in.ID}, "update"); err != nil {
@@ -312,6 +334,9 @@ func (m *identityModule) deleteUser(ctx context.Context, in *userIDInput) (*stru
 	if err := m.can(ctx, principal.Resource{Type: "users", ID: in.ID}, "delete"); err != nil {
 		return nil, err
 	}
+	if err := m.guardAdminTarget(ctx, in.ID); err != nil {
+		return nil, err
+	}
 	if err := m.svc.DeleteUser(ctx, in.ID); err != nil {
 		return nil, m.apiError(ctx, err, "")
 	}
@@ -320,6 +345,9 @@ func (m *identityModule) deleteUser(ctx context.Context, in *userIDInput) (*stru
 
 func (m *identityModule) setPassword(ctx context.Context, in *setPasswordInput) (*struct{}, error) {
 	if err := m.can(ctx, userRes(in.ID), "update"); err != nil {
+		return nil, err
+	}
+	if err := m.guardAdminTarget(ctx, in.ID); err != nil {
 		return nil, err
 	}
 	if err := m.svc.SetPassword(ctx, in.ID, in.Body.Password); err != nil {

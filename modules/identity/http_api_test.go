@@ -223,6 +223,11 @@ func TestUsersAPI(t *testing.T) {
 			{"patch unknown id", "PATCH", "/users/nope", `{"name":"x"}`, "admin", 404, ""},
 			{"user-admin disables", "PATCH", "/users/{bob}", `{"status":"disabled"}`, "uadmin", 200, `"status":"disabled"`},
 			{"user-admin enables", "PATCH", "/users/{bob}", `{"status":"active","email_verified":true}`, "uadmin", 200, `"email_verified":true`},
+			{"user-admin cannot edit an admin", "PATCH", "/users/{admin}", `{"email":"mine@example.com"}`, "uadmin", 403, "roles:admin"},
+			{"user-admin cannot disable an admin", "PATCH", "/users/{admin}", `{"status":"disabled"}`, "uadmin", 403, "roles:admin"},
+			{"user-admin cannot set an admin's password", "PUT", "/users/{admin}/password", `{"password":"a much better passphrase"}`, "uadmin", 403, "roles:admin"},
+			{"user-admin cannot delete an admin", "DELETE", "/users/{admin}", "", "uadmin", 403, "roles:admin"},
+			{"admin edits self", "PATCH", "/users/{admin}", `{"name":"The Admin"}`, "admin", 200, `"name":"The Admin"`},
 			{"last admin not disabled", "PATCH", "/users/{admin}", `{"status":"disabled"}`, "admin", 409, "last active admin"},
 
 			{"set own password", "PUT", "/users/{alice}/password", `{"password":"a much better passphrase"}`, "alice", 204, ""},
@@ -296,7 +301,11 @@ func TestListUsersPagination(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
 		f := newAPIFixture(t, db)
 		for i := 0; i < 7; i++ {
-			mustCreate(t, f.svc, identity.NewUser{Email: fmt.Sprintf("page%d@example.com", i), Name: fmt.Sprintf("Zed %d", i)})
+			var roles []string
+			if i%2 == 0 {
+				roles = []string{"auditor"}
+			}
+			mustCreate(t, f.svc, identity.NewUser{Email: fmt.Sprintf("page%d@example.com", i), Name: fmt.Sprintf("Zed %d", i), Roles: roles})
 		}
 		seen := map[string]bool{}
 		token, pages := "", 0
@@ -336,6 +345,28 @@ func TestListUsersPagination(t *testing.T) {
 			if err != nil || len(page.Items) != want {
 				t.Fatalf("q=%q: %d items (%v), want %d", q, len(page.Items), err, want)
 			}
+		}
+		// The role filter pages too: the fixture's auditor and four others.
+		var auditors []string
+		filter := identity.UserFilter{Role: "auditor", PageSize: 2}
+		for {
+			page, err := f.svc.ListUsers(context.Background(), filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, u := range page.Items {
+				if !u.HasRole("auditor") || (len(auditors) > 0 && u.ID <= auditors[len(auditors)-1]) {
+					t.Fatalf("role page: %+v after %v", u, auditors)
+				}
+				auditors = append(auditors, u.ID)
+			}
+			if page.NextPageToken == "" {
+				break
+			}
+			filter.PageToken = page.NextPageToken
+		}
+		if len(auditors) != 5 {
+			t.Fatalf("%d auditors listed, want 5", len(auditors))
 		}
 		page, err := f.svc.ListUsers(context.Background(), identity.UserFilter{Role: "admin", Status: "active"})
 		if err != nil || len(page.Items) != 1 || page.Items[0].Email != "admin@example.com" {

@@ -251,6 +251,19 @@ func TestUpdateUser(t *testing.T) {
 		if len(l.changed) != 0 {
 			t.Fatalf("profile edits notified listeners: %v", l.changed)
 		}
+		if err := svc.SetPassword(ctx, u.ID, goodPassword); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.SetPassword(ctx, u.ID, "u2@example.com"); err == nil {
+			t.Fatal("password equal to the email accepted")
+		}
+		if err := svc.SetPassword(ctx, "missing", goodPassword); !errors.Is(err, identity.ErrNotFound) {
+			t.Fatalf("password of unknown user: %v", err)
+		}
+		if len(l.changed) != 1 || l.changed[0] != u.ID {
+			t.Fatalf("password change not notified: %v", l.changed)
+		}
+		l.changed = nil
 		if got, err = svc.DisableUser(ctx, u.ID); err != nil || got.Status != identity.StatusDisabled {
 			t.Fatalf("disable: %+v %v", got, err)
 		}
@@ -258,7 +271,7 @@ func TestUpdateUser(t *testing.T) {
 			t.Fatalf("listener %v", l.changed)
 		}
 		acts := strings.Join(auditActions(t, db), ",")
-		if !strings.HasSuffix(acts, "user.update,user.update,user.disable") {
+		if !strings.HasSuffix(acts, "user.update,user.update,user.password.set,user.disable") {
 			t.Fatalf("audit %s", acts)
 		}
 	})

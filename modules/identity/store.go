@@ -193,27 +193,30 @@ func decodeCursor(tok string) (string, error) {
 // sorted by id. The primary key gives the order; the email and name indexes
 // serve the prefix search and identity_user_roles_role the role filter.
 func (s *store) listUsers(ctx context.Context, f UserFilter) (UserPage, error) {
-	q := s.conn(ctx).Model(&userRow{})
+	q := s.conn(ctx).Model(&userRow{}).Select("identity_users.*")
+	// With a role filter the role index drives the scan, in user id order.
+	sortKey := "identity_users.id"
+	if f.Role != "" {
+		q = q.Joins("JOIN identity_user_roles AS r ON r.user_id = identity_users.id AND r.role_name = ?", f.Role)
+		sortKey = "r.user_id"
+	}
 	if f.PageToken != "" {
 		after, err := decodeCursor(f.PageToken)
 		if err != nil {
 			return UserPage{}, err
 		}
-		q = q.Where("id > ?", after)
+		q = q.Where(sortKey+" > ?", after)
 	}
 	if f.Query != "" {
 		p := normalizeQuery(f.Query)
-		q = q.Where("((email_normalized >= ? AND email_normalized < ?) OR (name_normalized >= ? AND name_normalized < ?))",
+		q = q.Where("((identity_users.email_normalized >= ? AND identity_users.email_normalized < ?) OR (identity_users.name_normalized >= ? AND identity_users.name_normalized < ?))",
 			p, prefixEnd(p), p, prefixEnd(p))
 	}
 	if f.Status != "" {
-		q = q.Where("status = ?", f.Status)
-	}
-	if f.Role != "" {
-		q = q.Where("EXISTS (SELECT 1 FROM identity_user_roles AS r WHERE r.user_id = identity_users.id AND r.role_name = ?)", f.Role)
+		q = q.Where("identity_users.status = ?", f.Status)
 	}
 	var rows []userRow
-	if err := q.Order("id").Limit(f.PageSize + 1).Find(&rows).Error; err != nil {
+	if err := q.Order(sortKey).Limit(f.PageSize + 1).Find(&rows).Error; err != nil {
 		return UserPage{}, fmt.Errorf("identity: list users: %w", err)
 	}
 	page := UserPage{Items: make([]User, 0, len(rows))}

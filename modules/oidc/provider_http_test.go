@@ -181,6 +181,20 @@ func TestClientCredentials(t *testing.T) {
 			}
 		})
 
+		t.Run("a deleted client's tokens stop working", func(t *testing.T) {
+			gone, gsecret := mustCreateClient(t, ts.p, NewClient{Name: "gone", GrantTypes: []string{GrantClientCredentials}})
+			tk, err := ccConfig(ts, gone.ID, gsecret).Token(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ts.p.DeleteClient(systemCtx(), gone.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ts.p.AuthenticateBearer(ctx, tk.AccessToken); !errors.Is(err, httpserver.ErrUnauthenticated) {
+				t.Errorf("deleted client's token accepted: %v", err)
+			}
+		})
+
 		t.Run("client_secret_post works", func(t *testing.T) {
 			cfg := ccConfig(ts, c.ID, secret)
 			cfg.AuthStyle = oauth2.AuthStyleInParams

@@ -177,7 +177,8 @@ func TestSigningKeys(t *testing.T) {
 			}
 		})
 
-		token, _, err := p.mintAccessToken(p.issuer, accessToken{Subject: "s", ClientID: "c", Expires: clock.Now().Add(time.Hour)})
+		kc, _ := mustCreateClient(t, p, NewClient{Name: "svc", GrantTypes: []string{GrantClientCredentials}})
+		token, _, err := p.mintAccessToken(p.issuer, accessToken{Subject: kc.ID, ClientID: kc.ID, Expires: clock.Now().Add(time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,7 +222,8 @@ func TestRevocationCache(t *testing.T) {
 		a := newTestProvider(t, db, "https://id.example.test", users, mk)
 		b := newTestProvider(t, db, "https://id.example.test", users, mk)
 		ctx := context.Background()
-		tok, jti, err := a.mintAccessToken(a.issuer, accessToken{Subject: "s", ClientID: "c", Expires: time.Now().Add(time.Hour)})
+		c, _ := mustCreateClient(t, a, NewClient{Name: "svc", GrantTypes: []string{GrantClientCredentials}})
+		tok, jti, err := a.mintAccessToken(a.issuer, accessToken{Subject: c.ID, ClientID: c.ID, Expires: time.Now().Add(time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}

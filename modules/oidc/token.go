@@ -3,6 +3,7 @@ package oidc
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -247,6 +248,14 @@ func (p *Provider) verifyAccessToken(ctx context.Context, token string) (*oidc.A
 	if p.revoked.isRevoked(claims.JWTID, gid) || p.revoked.subjectRevoked(claims.Subject, claims.IssuedAt.AsTime()) {
 		return nil, fmt.Errorf("%w: revoked", ErrInvalidToken)
 	}
+	// A deleted client's tokens stop working (cached look-up).
+	if _, err := p.clientRecord(ctx, claims.ClientID); err != nil {
+		var oe *oidc.Error
+		if errors.As(err, &oe) && oe.ErrorType == oidc.ServerError {
+			return nil, err // a database fault is not the caller's fault
+		}
+		return nil, fmt.Errorf("%w: client: %v", ErrInvalidToken, err)
+	}
 	return claims, nil
 }
 
@@ -321,8 +330,11 @@ func (c *verifiedCache) put(token string, cl *oidc.AccessTokenClaims) {
 // credential it does not accept yields httpserver.ErrUnauthenticated.
 func (p *Provider) AuthenticateBearer(ctx context.Context, token string) (principal.Principal, error) {
 	claims, err := p.verifyAccessToken(ctx, token)
-	if err != nil {
+	if errors.Is(err, ErrInvalidToken) {
 		return principal.Principal{}, fmt.Errorf("%w: %v", httpserver.ErrUnauthenticated, err)
+	}
+	if err != nil {
+		return principal.Principal{}, err
 	}
 	kind := principal.User
 	if claims.Subject == claims.ClientID {

@@ -1,0 +1,90 @@
+package oidc
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/gatehouse/gatehouse/modules/audit"
+)
+
+// Introspect answers RFC 7662 for a client-authenticated caller; an
+// unauthenticated one gets 401. Any token we cannot verify, expired or
+// revoked is {"active": false}.
+func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionRequest]) (*op.Response, error) {
+	if _, err := s.p.authenticateClient(ctx, r.Data.ClientID, r.Data.ClientSecret); err != nil {
+		return nil, err
+	}
+	claims, err := s.p.verifyAccessToken(ctx, r.Data.Token)
+	if err != nil {
+		return op.NewResponse(&oidc.IntrospectionResponse{}), nil
+	}
+	resp := &oidc.IntrospectionResponse{
+		Active: true, Scope: claims.Scopes, ClientID: claims.ClientID, TokenType: oidc.BearerToken,
+		Expiration: claims.Expiration, IssuedAt: claims.IssuedAt, AuthTime: claims.AuthTime,
+		NotBefore: claims.NotBefore, Subject: claims.Subject, Audience: claims.Audience,
+		AuthenticationMethodsReferences: claims.AuthenticationMethodsReferences,
+		Issuer:                          claims.Issuer, JWTID: claims.JWTID,
+	}
+	if roles, ok := claims.Claims[claimRoles]; ok {
+		resp.Claims = map[string]any{claimRoles: roles}
+	}
+	return op.NewResponse(resp), nil
+}
+
+// UserInfo (OpenID Connect Core 1.0 §5.3) answers the claims of the access
+// token's scopes via claimsFor. Client-credentials tokens have no user.
+func (s *server) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoRequest]) (*op.Response, error) {
+	claims, err := s.p.verifyAccessToken(ctx, r.Data.AccessToken)
+	if err != nil || claims.Subject == claims.ClientID {
+		return nil, op.NewStatusError(oidc.ErrAccessDenied().WithDescription("access token invalid"), http.StatusUnauthorized)
+	}
+	uc, err := s.p.userClaims(ctx, claims.Subject, claims.Scopes)
+	if err != nil {
+		return nil, op.NewStatusError(oidc.ErrAccessDenied().WithDescription("user unavailable"), http.StatusUnauthorized)
+	}
+	info := new(oidc.UserInfo)
+	setUserInfo(info, uc)
+	return op.NewResponse(info), nil
+}
+
+// Revocation (RFC 7009): a refresh token revokes its whole grant (access
+// tokens included, §2.1); an access token is added to the denylist until it
+// expires. Tokens of other clients or unknown tokens are ignored (200).
+func (s *server) Revocation(ctx context.Context, r *op.ClientRequest[oidc.RevocationRequest]) (*op.Response, error) {
+	token := r.Data.Token
+	if r.Data.TokenTypeHint != "access_token" {
+		var row refreshTokenRow
+		if _, id, err := s.p.storage.GetRefreshTokenInfo(ctx, r.Client.GetID(), token); err == nil {
+			if err := s.p.db.Gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
+				return nil, op.RevocationError(oidc.ErrServerError().WithParent(err))
+			}
+			if err := s.p.revokeGrant(ctx, row.FamilyID, "token.revoke", row.ClientID); err != nil {
+				return nil, op.RevocationError(oidc.ErrServerError().WithParent(err))
+			}
+			return op.NewResponse(nil), nil
+		}
+	}
+	claims, err := s.p.verifyAccessToken(ctx, token)
+	if err != nil || claims.ClientID != r.Client.GetID() {
+		return op.NewResponse(nil), nil
+	}
+	err = s.p.revokeAccessToken(ctx, claims.JWTID, claims.ClientID, claims.Expiration.AsTime())
+	if err != nil {
+		return nil, op.RevocationError(oidc.ErrServerError().WithParent(err))
+	}
+	return op.NewResponse(nil), nil
+}
+
+func (p *Provider) revokeAccessToken(ctx context.Context, jti, clientID string, exp time.Time) error {
+	return runTx(ctx, p, func(ctx context.Context) error {
+		if err := p.revoked.record(ctx, jti, revokedAccessToken, exp); err != nil {
+			return err
+		}
+		return p.record(ctx, audit.Event{Action: "token.revoke", Target: audit.Ref{Type: "client", ID: clientID},
+			Details: map[string]string{"jti": jti}})
+	})
+}
