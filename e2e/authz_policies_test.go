@@ -347,9 +347,8 @@ func TestAuthzReplaceAll(t *testing.T) {
 		for i := range huge {
 			huge[i] = azRule("role:ops", fmt.Sprintf("host:h%d", i), "read", "allow")
 		}
-		if r := c.do(t, "PUT", "/policies", map[string]any{"policies": huge}); r.Status != http.StatusRequestEntityTooLarge {
-			assertProblemIn(t, r, azValidation)
-		}
+		assertProblemIn(t, c.do(t, "PUT", "/policies", map[string]any{"policies": huge}),
+			[]int{http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity})
 		azAssertUnchanged(t, "a refused PUT /policies", before, azSnapshot(t, c))
 		azExpect(t, srv, admin, olga, "restore", "backup", "1", false)
 		azExpect(t, srv, admin, olga, "read", "database", "dev", true)

@@ -13,23 +13,27 @@ import (
 	"github.com/casbin/govaluate"
 )
 
-// engine owns the process's one Casbin enforcer and what is derived from
-// the same load (rule ids, the conditional rules, the decision cache). mu
-// guards all of it: decisions hold the read lock, a reload the write lock
-// for the time it takes to swap the model in (the tables are read before).
+// engine owns what is derived from one load of the tables: the Casbin
+// enforcers (one per subject partition, see partition.go, plus one holding
+// role→role inheritance), rule ids, the loaded rules and the decision
+// cache. mu guards all of it: decisions hold the read lock; a reload builds
+// the new enforcers without it and takes the write lock only to swap them
+// in, so a decision never sees a half-built state.
 type engine struct {
 	mu      sync.RWMutex
-	enf     *casbin.Enforcer
+	enf     *casbin.Enforcer // role→role inheritance (g) only
 	adapter *adapter
 	version int64
-	ruleIDs map[string]string // Rule.key() → policy id
-	// conditional are the loaded rules with a condition: a decision is
-	// cacheable only when none of them could apply (subject, resource and
-	// action match), since only conditions read attributes and time.
-	conditional []Rule
-	rules       []Rule // every loaded rule, for PermissionsFor
-	implied     sync.Map
-	cache       decisionCache
+	ruleIdx map[string]int // Rule.key() → load-order index
+	ids     []string       // load-order index → policy id
+	// parts are the rules grouped by subject ("role:<name>", "user:<id>"),
+	// each group in its own Casbin enforcers.
+	parts   map[string]*subjectRules
+	rules   []Rule // every loaded rule, in load order
+	implied sync.Map
+	cache   decisionCache
+	// noCache turns the decision cache off (benchmarks of the uncached path).
+	noCache bool
 }
 
 // Decision is the outcome of one evaluation.
@@ -65,23 +69,36 @@ type request struct {
 }
 
 func newEngine(st store) (*engine, error) {
-	m, err := model.NewModelFromString(casbinModel)
-	if err != nil {
-		return nil, fmt.Errorf("authz: model: %w", err)
-	}
 	e := &engine{adapter: &adapter{store: st}}
-	enf, err := casbin.NewEnforcer(m)
+	enf, err := newRoleEnforcer(nil)
 	if err != nil {
-		return nil, fmt.Errorf("authz: enforcer: %w", err)
-	}
-	enf.SetAdapter(e.adapter)
-	enf.EnableAutoSave(false)
-	for name, fn := range modelFunctions() {
-		enf.AddFunction(name, fn)
+		return nil, err
 	}
 	e.enf = enf
 	e.cache.reset()
 	return e, nil
+}
+
+// newRoleEnforcer returns an enforcer of the model holding only the
+// role→role inheritance edges (g); it answers effectiveRoles.
+func newRoleEnforcer(parents []parentRow) (*casbin.Enforcer, error) {
+	m, err := model.NewModelFromString(casbinModel)
+	if err != nil {
+		return nil, fmt.Errorf("authz: model: %w", err)
+	}
+	enf, err := casbin.NewEnforcer(m)
+	if err != nil {
+		return nil, fmt.Errorf("authz: enforcer: %w", err)
+	}
+	enf.SetAdapter(&adapter{pending: &snapshotRows{parents: parents}})
+	enf.EnableAutoSave(false)
+	for name, fn := range modelFunctions() {
+		enf.AddFunction(name, fn)
+	}
+	if err := enf.LoadPolicy(); err != nil {
+		return nil, fmt.Errorf("authz: load role parents: %w", err)
+	}
+	return enf, nil
 }
 
 // modelFunctions are the functions the matcher calls.
@@ -105,28 +122,37 @@ func conditionFunctions() map[string]govaluate.ExpressionFunction {
 	return fns
 }
 
-// load swaps a freshly read snapshot into the enforcer.
+// load builds enforcers from a freshly read snapshot and swaps them in.
 func (e *engine) load(version int64, rows *snapshotRows) error {
-	ids := make(map[string]string, len(rows.policies))
-	var cond []Rule
+	idx := make(map[string]int, len(rows.policies))
+	byIdx := make([]string, 0, len(rows.policies))
 	rules := make([]Rule, 0, len(rows.policies))
 	for _, r := range rows.policies {
 		p := r.toPolicy().Rule()
-		ids[p.key()] = r.ID
+		idx[p.key()] = len(rules)
+		byIdx = append(byIdx, r.ID)
 		rules = append(rules, p)
-		if p.Condition != "" {
-			cond = append(cond, p)
-		}
 	}
+	parents := make([][]string, 0, len(rows.parents))
+	for _, r := range rows.parents {
+		parents = append(parents, []string{"role:" + r.Role, "role:" + r.Parent})
+	}
+	roleEnf, err := newRoleEnforcer(rows.parents)
+	if err != nil {
+		return err
+	}
+	parts, err := buildPartitions(rules, parents)
+	if err != nil {
+		return err
+	}
+
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.adapter.pending = rows
-	if err := e.enf.LoadPolicy(); err != nil {
-		return fmt.Errorf("authz: load policy: %w", err)
-	}
+	e.enf = roleEnf
 	e.version = version
-	e.ruleIDs = ids
-	e.conditional = cond
+	e.ruleIdx = idx
+	e.ids = byIdx
+	e.parts = parts
 	e.rules = rules
 	e.implied = sync.Map{}
 	e.cache.reset()
@@ -183,9 +209,10 @@ func (e *engine) decide(req request, now time.Time) (Decision, error) {
 	}
 	subKey := req.Sub.key()
 	resource := req.ResType + ":" + req.ResID
+	subjects := e.subjectsOf(subKey, eff)
 
 	cacheKey := ""
-	if !e.conditionMayApply(subKey, eff, req.ResType, req.ResID, req.Action) {
+	if !e.noCache && !e.conditionMayApply(subjects, subKey, eff, req.ResType, req.ResID, req.Action) {
 		cacheKey = subKey + "\x00" + strings.Join(eff, ",") + "\x00" + resource + "\x00" + req.Action
 		if d, ok := e.cache.get(cacheKey); ok {
 			return d, nil
@@ -217,19 +244,30 @@ func (e *engine) decide(req request, now time.Time) (Decision, error) {
 		ctx[k] = v
 	}
 
-	ok, explain, err := e.enf.EnforceEx(sub, obj, req.Action, ctx)
-	if err != nil {
-		return Decision{}, fmt.Errorf("%w: %v", ErrCondition, err)
+	// Only the rules of the subjects that apply can match; merge their
+	// enforcers' outcomes by load order (see partition.go).
+	o := newOutcome()
+	for _, s := range subjects {
+		for _, p := range e.parts[s].parts {
+			if p.mayMatchAction(req.Action) {
+				p.enforce(&o, e.ruleIdx, sub, obj, req.Action, ctx)
+			}
+		}
 	}
-	d := Decision{Allowed: ok}
-	if len(explain) == 5 {
-		d.RuleID = e.ruleIDs[strings.Join(explain, "\x00")]
+	if o.firstErr >= 0 && !earlier(o.firstDeny, o.firstErr) {
+		// Casbin stops at the first matching deny; an error before it
+		// (or with no deny at all) fails the whole decision.
+		return Decision{}, fmt.Errorf("%w: %v", ErrCondition, o.err)
 	}
+	var d Decision
 	switch {
-	case ok:
-		d.Reason = "allowed by rule " + d.RuleID
-	case d.RuleID != "":
+	case o.firstDeny >= 0:
+		d.RuleID = e.ids[o.firstDeny]
 		d.Reason = "denied by rule " + d.RuleID
+	case o.firstAllow >= 0:
+		d.Allowed = true
+		d.RuleID = e.ids[o.firstAllow]
+		d.Reason = "allowed by rule " + d.RuleID
 	default:
 		d.Reason = "no rule allows this action"
 	}
@@ -239,12 +277,32 @@ func (e *engine) decide(req request, now time.Time) (Decision, error) {
 	return d, nil
 }
 
-// conditionMayApply reports whether a conditional rule matches the
-// request's subject, resource and action (so its condition would run).
-func (e *engine) conditionMayApply(subKey string, roles []string, resType, resID, action string) bool {
-	for _, r := range e.conditional {
-		if subjectMatches(subKey, roles, r.Subject) && resourceMatches(resType, resID, r.Resource) && actionMatches(action, r.Action) {
-			return true
+// subjectsOf returns the rule subjects that apply to a request subject
+// with effective roles eff and that have rules: its own key and
+// "role:<r>" for each effective role. Call with mu held.
+func (e *engine) subjectsOf(subKey string, eff []string) []string {
+	out := make([]string, 0, len(eff)+1)
+	if e.parts[subKey] != nil {
+		out = append(out, subKey)
+	}
+	for _, r := range eff {
+		k := "role:" + r
+		if k != subKey && e.parts[k] != nil {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// conditionMayApply reports whether a conditional rule of one of the
+// subjects matches the request's subject, resource and action (so its
+// condition would run).
+func (e *engine) conditionMayApply(subjects []string, subKey string, roles []string, resType, resID, action string) bool {
+	for _, s := range subjects {
+		for _, r := range e.parts[s].conditional {
+			if subjectMatches(subKey, roles, r.Subject) && resourceMatches(resType, resID, r.Resource) && actionMatches(action, r.Action) {
+				return true
+			}
 		}
 	}
 	return false

@@ -30,6 +30,8 @@ var (
 	ErrMachinePassword = errors.New("identity: service accounts cannot have a password")
 	// ErrSetupToken: the setup token is unknown, used or expired.
 	ErrSetupToken = errors.New("identity: the setup link is invalid, expired or already used")
+	// ErrBadPageToken: the page token was not produced by ListUsers.
+	ErrBadPageToken = errors.New("identity: invalid page token")
 	// ErrSetupDone: an active admin already exists, so first-start setup is over.
 	ErrSetupDone = errors.New("identity: setup is already complete")
 )

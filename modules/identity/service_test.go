@@ -448,3 +448,33 @@ func TestConcurrentLastAdmin(t *testing.T) {
 }
 
 func timeZero() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
+
+// TestConcurrentCreateSameEmail: racing creates of one address yield one
+// user and ErrEmailTaken for the rest, never a raw database error.
+func TestConcurrentCreateSameEmail(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
+		svc, _ := newService(t, db)
+		var wg sync.WaitGroup
+		errs := make([]error, 6)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = svc.CreateUser(sysCtx(), identity.NewUser{Email: "Race@Example.com"})
+			}()
+		}
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case !errors.Is(err, identity.ErrEmailTaken):
+				t.Fatalf("unexpected error %v", err)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("%d creates succeeded, want 1", ok)
+		}
+	})
+}

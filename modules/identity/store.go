@@ -178,9 +178,6 @@ func prefixEnd(p string) string { return p + "\U0010FFFF" }
 
 func encodeCursor(id string) string { return base64.RawURLEncoding.EncodeToString([]byte(id)) }
 
-// ErrBadPageToken: the page token was not produced by ListUsers.
-var ErrBadPageToken = errors.New("identity: invalid page token")
-
 func decodeCursor(tok string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(tok)
 	if err != nil || len(b) == 0 || len(b) > 64 {
