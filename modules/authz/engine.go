@@ -249,7 +249,7 @@ func (e *engine) decide(req request, now time.Time) (Decision, error) {
 	o := newOutcome()
 	for _, s := range subjects {
 		for _, p := range e.parts[s].parts {
-			if p.mayMatchAction(req.Action) {
+			if p.mayMatch(req.ResType, req.ResID, req.Action) {
 				p.enforce(&o, e.ruleIdx, sub, obj, req.Action, ctx)
 			}
 		}

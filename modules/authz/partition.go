@@ -55,12 +55,11 @@ type partition struct {
 	enf *casbin.Enforcer
 	// idx[i] is the load-order index of the enforcer's line i.
 	idx []int
-	// actions named by the lines; anyAction when one of them is "*". A
-	// request for another action cannot match any line, so the enforcer
-	// is skipped (actionMatch is false before any condition runs).
+	// actions named by the lines; anyAction when one of them is "*".
 	actions   map[string]bool
 	anyAction bool
-	// rules are the lines, for conditionMayApply and error location.
+	// rules are the lines, for mayMatch, conditionMayApply and error
+	// location.
 	rules []Rule
 	cond  bool
 }
@@ -71,8 +70,20 @@ type subjectRules struct {
 	conditional []Rule // rules with a condition, for conditionMayApply
 }
 
-func (p *partition) mayMatchAction(action string) bool {
-	return p.anyAction || p.actions[action]
+// mayMatch reports whether a line of p can match a request for action on
+// resType:resID. A partition without such a line cannot match, and its
+// conditions never run (the matcher's && stops at resourceMatch or
+// actionMatch), so Casbin need not be asked.
+func (p *partition) mayMatch(resType, resID, action string) bool {
+	if !p.anyAction && !p.actions[action] {
+		return false
+	}
+	for _, r := range p.rules {
+		if actionMatches(action, r.Action) && resourceMatches(resType, resID, r.Resource) {
+			return true
+		}
+	}
+	return false
 }
 
 // buildPartitions groups rules by subject. parents are the g lines

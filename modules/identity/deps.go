@@ -30,6 +30,14 @@ type Listener interface {
 	UserDeleted(ctx context.Context, userID string) error
 }
 
+// RoleListener is told, inside the transaction, that a role was deleted, so
+// rules that name it (authz policies) go with it and cannot come back to life
+// when a role of the same name is created later. Listeners added with
+// AddListener that also implement it are told.
+type RoleListener interface {
+	RoleDeleted(ctx context.Context, name string) error
+}
+
 // PageRenderer renders an HTML page (web.Renderer).
 type PageRenderer interface {
 	HTML(c echo.Context, status int, name string, data any) error

@@ -119,6 +119,13 @@ func (s *Service) DeleteRole(ctx context.Context, name string) error {
 				return err
 			}
 		}
+		for _, l := range s.listeners {
+			if rl, ok := l.(RoleListener); ok {
+				if err := rl.RoleDeleted(ctx, name); err != nil {
+					return fmt.Errorf("identity: role-deleted listener: %w", err)
+				}
+			}
+		}
 		return nil
 	})
 }

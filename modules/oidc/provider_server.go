@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/gatehouse/gatehouse/internal/httpserver"
 )
 
 // Endpoint paths (advertised by discovery as absolute URLs under the issuer).
@@ -68,20 +71,24 @@ func (p *Provider) buildHandler() error {
 // request carries no client credentials at all (RFC 7662 §2.1 requires
 // client authentication; the library would answer 400). Wrong credentials
 // get 401 from server.Introspect. It also marks token-bearing responses
-// uncacheable (RFC 6749 §5.1), which the library does not.
+// uncacheable (RFC 6749 §5.1) and adds the WWW-Authenticate challenge to
+// every 401 (RFC 6749 §5.2), which the library does not.
 func requireIntrospectionAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case pathToken, pathIntrospect, pathUserinfo, pathRevoke:
 			w.Header().Set("Cache-Control", "no-store")
 			w.Header().Set("Pragma", "no-cache")
+			scheme := "Basic"
+			if r.URL.Path == pathUserinfo {
+				scheme = "Bearer"
+			}
+			w = &challengeWriter{ResponseWriter: w, challenge: scheme + ` realm="gatehouse"`}
 		}
 		if r.URL.Path == pathIntrospect && r.Method == http.MethodPost {
 			if _, _, ok := r.BasicAuth(); !ok {
 				if err := r.ParseForm(); err != nil || r.PostForm.Get("client_id") == "" || r.PostForm.Get("client_secret") == "" {
-					w.Header().Set("WWW-Authenticate", `Basic realm="gatehouse"`)
 					w.Header().Set("Content-Type", "application/json")
-					w.Header().Set("Cache-Control", "no-store")
 					w.WriteHeader(http.StatusUnauthorized)
 					_, _ = w.Write([]byte(`{"error":"invalid_client","error_description":"client authentication is required"}`))
 					return
@@ -90,6 +97,19 @@ func requireIntrospectionAuth(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// challengeWriter adds WWW-Authenticate to a 401 answer.
+type challengeWriter struct {
+	http.ResponseWriter
+	challenge string
+}
+
+func (w *challengeWriter) WriteHeader(status int) {
+	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
+		w.Header().Set("WWW-Authenticate", w.challenge)
+	}
+	w.ResponseWriter.WriteHeader(status)
 }
 
 // renderDiscovery renders the discovery document once (the issuer is
@@ -164,9 +184,11 @@ func (p *Provider) mountPublic(g *echo.Group) {
 	g.GET(pathDiscovery, echo.WrapHandler(http.HandlerFunc(p.serveDiscovery)))
 	g.GET(pathKeys, echo.WrapHandler(http.HandlerFunc(p.serveKeys)))
 	h := echo.WrapHandler(p.handler)
-	for _, path := range []string{pathAuthorize, pathCallback, pathUserinfo, pathEndSession} {
-		g.Match([]string{http.MethodGet, http.MethodPost, http.MethodOptions}, path, h)
+	browser := p.browserEndpoint
+	for _, path := range []string{pathAuthorize, pathCallback, pathEndSession} {
+		g.Match([]string{http.MethodGet, http.MethodPost, http.MethodOptions}, path, browser)
 	}
+	g.Match([]string{http.MethodGet, http.MethodPost, http.MethodOptions}, pathUserinfo, h)
 	for _, path := range []string{pathToken, pathIntrospect, pathRevoke} {
 		g.Match([]string{http.MethodPost, http.MethodOptions}, path, h)
 	}
@@ -220,4 +242,61 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 // JWTProfile: the JWT bearer grant (RFC 7523) is not offered.
 func (s *server) JWTProfile(context.Context, *op.Request[oidc.JWTProfileGrantRequest]) (*op.Response, error) {
 	return nil, oidc.ErrUnsupportedGrantType().WithDescription("grant type not supported")
+}
+
+// browserEndpoint serves the endpoints a browser visits (/authorize, its
+// callback, /end_session). When the library refuses a request without
+// redirecting (unknown client, unregistered redirect_uri: RFC 6749 §4.1.2.1
+// forbids redirecting then), a browser gets the server's HTML error page
+// instead of the library's JSON or plain text.
+func (p *Provider) browserEndpoint(c echo.Context) error {
+	rec := &bufferedResponse{header: http.Header{}}
+	p.handler.ServeHTTP(rec, c.Request())
+	if rec.status >= 400 && !httpserver.IsAPIRequest(c.Request()) {
+		msg := strings.TrimSpace(rec.body.String())
+		var e struct {
+			Error       string `json:"error"`
+			Description string `json:"error_description"`
+		}
+		if json.Unmarshal(rec.body.Bytes(), &e) == nil && e.Error != "" {
+			msg = e.Error
+			if e.Description != "" {
+				msg = e.Description
+			}
+		}
+		if msg == "" || len(msg) > 500 {
+			msg = http.StatusText(rec.status)
+		}
+		return echo.NewHTTPError(rec.status, msg)
+	}
+	w := c.Response()
+	for k, v := range rec.header {
+		w.Header()[k] = v
+	}
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	w.WriteHeader(rec.status)
+	_, err := w.Write(rec.body.Bytes())
+	return err
+}
+
+// bufferedResponse holds a small response until we know how to answer.
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header { return b.header }
+func (b *bufferedResponse) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	return b.body.Write(p)
+}
+func (b *bufferedResponse) WriteHeader(status int) {
+	if b.status == 0 {
+		b.status = status
+	}
 }
