@@ -47,6 +47,10 @@ BIN="$PWD/bin/gatehouse"
 SIZE=$(stat -c %s "$BIN")
 MIB=$(awk -v s="$SIZE" 'BEGIN {printf "%.1f", s/1048576}')
 echo "binary: bin/gatehouse, $SIZE bytes ($MIB MiB)"
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$WORK/gatehouse-stripped" ./cmd/gatehouse
+SSIZE=$(stat -c %s "$WORK/gatehouse-stripped")
+SMIB=$(awk -v s="$SSIZE" 'BEGIN {printf "%.1f", s/1048576}')
+echo "binary stripped (-s -w, as in the Dockerfile): $SSIZE bytes ($SMIB MiB)"
 
 RESULTS="$WORK/results.md"
 printf '| target | endpoint | conns | req/s | p99 | non-2xx |\n| --- | --- | --- | --- | --- | --- |\n' >"$RESULTS"
@@ -186,5 +190,5 @@ else
 fi
 
 echo
-echo "== summary (binary $MIB MiB, wrk -t$THREADS, $DURATION per run)"
+echo "== summary (binary $MIB MiB, stripped $SMIB MiB; wrk -t$THREADS, $DURATION per run)"
 cat "$RESULTS"

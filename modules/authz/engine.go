@@ -208,50 +208,37 @@ func (e *engine) decide(req request, now time.Time) (Decision, error) {
 		return Decision{}, err
 	}
 	subKey := req.Sub.key()
-	resource := req.ResType + ":" + req.ResID
 	subjects := e.subjectsOf(subKey, eff)
 
 	cacheKey := ""
 	if !e.noCache && !e.conditionMayApply(subjects, subKey, eff, req.ResType, req.ResID, req.Action) {
-		cacheKey = subKey + "\x00" + strings.Join(eff, ",") + "\x00" + resource + "\x00" + req.Action
+		cacheKey = subKey + "\x00" + strings.Join(eff, ",") + "\x00" + req.ResType + ":" + req.ResID + "\x00" + req.Action
 		if d, ok := e.cache.get(cacheKey); ok {
 			return d, nil
 		}
 	}
 
-	rolesAny := make([]any, len(eff))
-	for i, r := range eff {
-		rolesAny[i] = r
-	}
-	sub := make(map[string]any, len(req.Sub.Props)+4)
-	for k, v := range req.Sub.Props {
-		sub[k] = v
-	}
-	sub["type"], sub["id"], sub["key"], sub["roles"] = req.Sub.Type, req.Sub.ID, subKey, rolesAny
-
-	obj := make(map[string]any, len(req.ResProp)+4)
-	for k, v := range req.ResProp {
-		obj[k] = v
-	}
-	obj["type"], obj["id"], obj["key"], obj["owner"] = req.ResType, req.ResID, resource, req.Owner
-
-	ctx := make(map[string]any, len(req.Ctx)+3)
-	now = now.UTC()
-	ctx["time"] = now.Format(time.RFC3339)
-	ctx["hour"] = float64(now.Hour())
-	ctx["weekday"] = float64(now.Weekday())
-	for k, v := range req.Ctx {
-		ctx[k] = v
-	}
-
 	// Only the rules of the subjects that apply can match; merge their
-	// enforcers' outcomes by load order (see partition.go).
+	// enforcers' outcomes by load order (see partition.go). r.sub and
+	// r.ctx are built only when a conditional rule may need them.
+	var obj, sub, ctx map[string]any
 	o := newOutcome()
 	for _, s := range subjects {
 		for _, p := range e.parts[s].parts {
-			if p.mayMatch(req.ResType, req.ResID, req.Action) {
-				p.enforce(&o, e.ruleIdx, sub, obj, req.Action, ctx)
+			if !p.mayMatch(req.ResType, req.ResID, req.Action) {
+				continue
 			}
+			if obj == nil {
+				obj = objectValues(req)
+			}
+			if !p.cond {
+				p.enforce(&o, e.ruleIdx, noValues, obj, req.Action, noValues)
+				continue
+			}
+			if sub == nil {
+				sub, ctx = attributeValues(req, eff, now)
+			}
+			p.enforce(&o, e.ruleIdx, sub, obj, req.Action, ctx)
 		}
 	}
 	if o.firstErr >= 0 && !earlier(o.firstDeny, o.firstErr) {
@@ -276,6 +263,50 @@ func (e *engine) decide(req request, now time.Time) (Decision, error) {
 	}
 	return d, nil
 }
+
+// requestValues builds the matcher's r.sub, r.obj and r.ctx for req whose
+// subject has the effective roles eff.
+func requestValues(req request, eff []string, now time.Time) (sub, obj, ctx map[string]any) {
+	sub, ctx = attributeValues(req, eff, now)
+	return sub, objectValues(req), ctx
+}
+
+// objectValues builds r.obj.
+func objectValues(req request) map[string]any {
+	obj := make(map[string]any, len(req.ResProp)+4)
+	for k, v := range req.ResProp {
+		obj[k] = v
+	}
+	obj["type"], obj["id"], obj["key"], obj["owner"] = req.ResType, req.ResID, req.ResType+":"+req.ResID, req.Owner
+	return obj
+}
+
+// attributeValues builds r.sub and r.ctx, which only conditions read.
+func attributeValues(req request, eff []string, now time.Time) (sub, ctx map[string]any) {
+	rolesAny := make([]any, len(eff))
+	for i, r := range eff {
+		rolesAny[i] = r
+	}
+	sub = make(map[string]any, len(req.Sub.Props)+4)
+	for k, v := range req.Sub.Props {
+		sub[k] = v
+	}
+	sub["type"], sub["id"], sub["key"], sub["roles"] = req.Sub.Type, req.Sub.ID, req.Sub.key(), rolesAny
+
+	ctx = make(map[string]any, len(req.Ctx)+3)
+	now = now.UTC()
+	ctx["time"] = now.Format(time.RFC3339)
+	ctx["hour"] = float64(now.Hour())
+	ctx["weekday"] = float64(now.Weekday())
+	for k, v := range req.Ctx {
+		ctx[k] = v
+	}
+	return sub, ctx
+}
+
+// noValues stands for r.sub and r.ctx in the enforcers of unconditional
+// rules, whose matcher reads neither. Never written.
+var noValues = map[string]any{}
 
 // subjectsOf returns the rule subjects that apply to a request subject
 // with effective roles eff and that have rules: its own key and

@@ -2,7 +2,6 @@ package authz
 
 import (
 	"errors"
-	"fmt"
 	"testing"
 	"time"
 )
@@ -192,41 +191,4 @@ func TestCacheNotUsedWhenConditionApplies(t *testing.T) {
 			t.Fatalf("call %d (%s): allowed = %v", i, dep, d.Allowed)
 		}
 	}
-}
-
-func BenchmarkEnforce(b *testing.B) {
-	// 10,000 rules over 1,000 roles; the subject has three roles, one of
-	// them inheriting another.
-	var rows []policyRow
-	for i := 0; i < 10000; i++ {
-		rows = append(rows, policyRow{ID: fmt.Sprintf("r%05d", i), Subject: fmt.Sprintf("role:r%d", i%1000),
-			Resource: fmt.Sprintf("type%d:%d", i%50, i), Action: []string{"read", "update", "*"}[i%3], Effect: "allow"})
-	}
-	e := testEngine(b, rows, [][2]string{{"r1", "r2"}, {"r2", "r3"}})
-	sub := subject{Type: "user", ID: "bench", Roles: []string{"r1", "r500", "r999"}}
-	now := time.Now()
-	b.Run("uncached", func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			e.cache.reset()
-			if _, err := e.decide(request{Sub: sub, ResType: "type3", ResID: "3", Action: "read"}, now); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	small := testEngine(b, rows[:50], nil)
-	b.Run("uncached-50-rules", func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			small.cache.reset()
-			if _, err := small.decide(request{Sub: sub, ResType: "type3", ResID: "3", Action: "read"}, now); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("cached", func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			if _, err := e.decide(request{Sub: sub, ResType: "type3", ResID: "3", Action: "read"}, now); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 }

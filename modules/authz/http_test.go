@@ -242,24 +242,3 @@ func TestAuthZEN(t *testing.T) {
 		}
 	})
 }
-
-func BenchmarkEvaluationHTTP(b *testing.B) {
-	db := testutil.NewSQLite(b)
-	h, svc := newHTTP(b, db)
-	ctx := principal.With(context.Background(), testTokens["admin"])
-	if _, err := svc.CreatePolicy(ctx, Rule{Subject: "role:viewer", Resource: "docs:*", Action: "read", Effect: "allow"}); err != nil {
-		b.Fatal(err)
-	}
-	body := `{"subject":{"type":"user","id":"u-view"},"action":{"name":"read"},"resource":{"type":"docs","id":"1"}}`
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		req := httptest.NewRequest("POST", "/access/v1/evaluation", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer admin")
-		req.Header.Set("Content-Type", "application/json")
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != 200 {
-			b.Fatal(rec.Code, rec.Body.String())
-		}
-	}
-}

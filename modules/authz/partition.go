@@ -22,8 +22,9 @@ import (
 // per effective role (inherited ones included).
 //
 // Each subject has up to two enforcers: one for its unconditional rules,
-// whose matcher is the model's matcher without the "(p.cond == "" ||
-// eval(p.cond))" term (true for every line in it), and one for its
+// whose matcher is the model's matcher without the terms that are true for
+// every line in it (subjectMatch and "(p.cond == "" || eval(p.cond))"),
+// and one for its
 // conditional rules with the full model (and the role links, since a
 // condition may call g). The split matters because Casbin compiles the
 // matcher again on every call when it contains eval(); without eval the
@@ -36,17 +37,23 @@ import (
 // error wins, else the earliest allow), which gives exactly the decision,
 // the deciding rule and the errors of one enforcer over all rules.
 
-// plainMatcher is casbinModel's matcher without the condition term.
-const plainMatcher = "subjectMatch(r.sub, p.sub) && resourceMatch(r.obj, p.obj) && actionMatch(r.act, p.act)"
+// plainMatcher is casbinModel's matcher for the unconditional rules of one
+// subject: the condition term is true for every such line, and so is
+// subjectMatch, since a decision only runs the partitions of subjects that
+// apply to it (engine.subjectsOf).
+const plainMatcher = "resourceMatch(r.obj, p.obj) && actionMatch(r.act, p.act)"
 
 // plainModel is casbinModel for unconditional rules: same request, policy
 // and effect, no role definition (nothing calls g), plainMatcher.
 var plainModel = func() string {
-	full := plainMatcher + ` && (p.cond == "" || eval(p.cond))`
+	full := "subjectMatch(r.sub, p.sub) && " + plainMatcher + ` && (p.cond == "" || eval(p.cond))`
 	if !strings.Contains(casbinModel, "m = "+full+"\n") {
 		panic("authz: casbinModel's matcher changed; update plainMatcher")
 	}
 	s := strings.Replace(casbinModel, "m = "+full, "m = "+plainMatcher, 1)
+	if s == casbinModel {
+		panic("authz: plainModel")
+	}
 	return strings.Replace(s, "[role_definition]\ng = _, _\n", "", 1)
 }()
 

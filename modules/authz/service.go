@@ -1,6 +1,8 @@
-// Package authz decides who may do what. It owns the process's one Casbin
-// enforcer (RBAC with role inheritance, resource patterns, allow/deny with
-// deny winning, and attribute conditions), the policy tables it loads from,
+// Package authz decides who may do what. It owns the process's Casbin
+// enforcers — one model (RBAC with role inheritance, resource patterns,
+// allow/deny with deny winning, and attribute conditions), the rules
+// partitioned by subject so a decision evaluates only the rules of the
+// subjects that apply (partition.go) — the policy tables they load from,
 // Gatehouse's own permissions (built-in rules, self-service, scopes), the
 // policy API and the OpenID AuthZEN decision API.
 //

@@ -72,7 +72,8 @@ func newAPIEnv(t *testing.T, db database.DB) *apiEnv {
 			}
 			return p.AuthenticateBearer(ctx, token)
 		}),
-		Session: m,
+		Session:   m,
+		ErrorPage: renderer,
 	})
 	m.Mount(srv.Routes)
 	ts.Config.Handler = srv.Echo
@@ -207,6 +208,34 @@ func TestClientsAPI(t *testing.T) {
 			}
 			if st, _ := postForm(t, e.ts.URL+"/oauth/introspect", "", "", url.Values{"token": {"x"}}); st != 401 {
 				t.Errorf("introspect without auth: %d", st)
+			}
+		})
+
+		t.Run("browsers get an HTML page for a refused authorization request", func(t *testing.T) {
+			for _, q := range []string{
+				"client_id=nope&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fapp.test%2Fcb",
+				"client_id=" + id + "&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fevil.test%2Fcb",
+			} {
+				req, _ := http.NewRequest("GET", e.ts.URL+"/authorize?"+q, nil)
+				req.Header.Set("Accept", "text/html,application/xhtml+xml")
+				resp, err := noRedirect.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != 400 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || resp.Header.Get("Location") != "" {
+					t.Errorf("%s: %d %q %q", q, resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Location"))
+				}
+			}
+			// A valid request still redirects to the sign-in page.
+			q := "client_id=" + id + "&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fapp.test%2Fcb&state=s"
+			resp, err := noRedirect.Get(e.ts.URL + "/authorize?" + q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), "/login?authRequestID=") {
+				t.Errorf("valid request: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 			}
 		})
 

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -111,7 +112,8 @@ type Provider struct {
 	verified    verifiedCache
 	storage     *storage
 	op          *op.Provider
-	handler     http.Handler
+	handler     http.Handler // see opHandler
+	handlerOnce sync.Once
 	discovery   []byte
 }
 
@@ -161,6 +163,7 @@ func (p *Provider) Init(ctx context.Context) error {
 	if err := p.revoked.poll(ctx); err != nil {
 		return err
 	}
+	p.opHandler()
 	return p.renderDiscovery()
 }
 

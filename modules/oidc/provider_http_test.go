@@ -157,8 +157,11 @@ func TestClientCredentials(t *testing.T) {
 
 		t.Run("wrong secret is 401 invalid_client", func(t *testing.T) {
 			_, err := ccConfig(ts, c.ID, secret+"x").Token(ctx)
+			var re *oauth2.RetrieveError
 			if st, code := retrieveCode(err); st != http.StatusUnauthorized || code != "invalid_client" {
 				t.Errorf("got %d %q (%v)", st, code, err)
+			} else if errors.As(err, &re) && !strings.HasPrefix(re.Response.Header.Get("WWW-Authenticate"), "Basic") {
+				t.Errorf("401 without a Basic challenge (RFC 6749 §5.2): %q", re.Response.Header.Get("WWW-Authenticate"))
 			}
 			_, err = ccConfig(ts, "nope", secret).Token(ctx)
 			if st, code := retrieveCode(err); st != http.StatusUnauthorized || code != "invalid_client" {
@@ -204,6 +207,12 @@ func TestClientCredentials(t *testing.T) {
 		})
 
 		t.Run("introspection and revocation", func(t *testing.T) {
+			// A second replica on the same database, started before the
+			// revocation: it must see it at once, without waiting for a poll.
+			replica := newTestProvider(t, db, ts.URL, ts.users, ts.p.opts.MasterKey)
+			if _, err := replica.AuthenticateBearer(ctx, tok.AccessToken); err != nil {
+				t.Fatalf("replica rejects a live token: %v", err)
+			}
 			other, osecret := mustCreateClient(t, ts.p, NewClient{Name: "rs", GrantTypes: []string{GrantClientCredentials}})
 			st, body := introspect(t, ts, other.ID, osecret, tok.AccessToken)
 			if st != 200 || body["active"] != true || body["sub"] != c.ID || body["scope"] != "users:read" || body["client_id"] != c.ID {
@@ -234,8 +243,6 @@ func TestClientCredentials(t *testing.T) {
 			if _, err := ts.p.AuthenticateBearer(ctx, tok.AccessToken); !errors.Is(err, httpserver.ErrUnauthenticated) {
 				t.Errorf("revoked token authenticates: %v", err)
 			}
-			// A second replica on the same database sees the revocation after a poll.
-			replica := newTestProvider(t, db, ts.URL, ts.users, ts.p.opts.MasterKey)
 			if _, err := replica.AuthenticateBearer(ctx, tok.AccessToken); !errors.Is(err, httpserver.ErrUnauthenticated) {
 				t.Errorf("replica accepts revoked token: %v", err)
 			}
@@ -428,6 +435,17 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 			if r1 == "" {
 				t.Fatal("no refresh token for offline_access")
 			}
+			other, osecret := mustCreateClient(t, ts.p, NewClient{Name: "rs", GrantTypes: []string{GrantClientCredentials}})
+			form := url.Values{"token": {r1}, "token_type_hint": {"refresh_token"}}
+			_, b := postForm(t, ts.URL+"/oauth/introspect", c.ID, secret, form)
+			var m map[string]any
+			_ = json.Unmarshal(b, &m)
+			if m["active"] != true || m["sub"] != "user-1" || m["client_id"] != c.ID || m["token_type"] != "refresh_token" {
+				t.Errorf("refresh token introspection by its client: %s", b)
+			}
+			if _, b := postForm(t, ts.URL+"/oauth/introspect", other.ID, osecret, form); !strings.Contains(string(b), `"active":false`) {
+				t.Errorf("refresh token introspected by another client: %s", b)
+			}
 			t2, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: r1}).Token()
 			if err != nil {
 				t.Fatalf("refresh: %v", err)
@@ -439,6 +457,9 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 				t.Errorf("no ID token on refresh")
 			} else if cl := jwtClaims(t, raw); cl["acr"] != "pwd" || cl["sid"] != "sess-1" {
 				t.Errorf("refreshed ID token claims %v", cl)
+			}
+			if _, b := postForm(t, ts.URL+"/oauth/introspect", c.ID, secret, form); !strings.Contains(string(b), `"active":false`) {
+				t.Errorf("used refresh token still active: %s", b)
 			}
 			_, err = cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: r1}).Token()
 			if _, code := retrieveCode(err); code != "invalid_grant" {

@@ -62,9 +62,18 @@ func (p *Provider) buildHandler() error {
 		return err
 	}
 	p.op = provider
-	srv := &server{LegacyServer: op.NewLegacyServer(provider, endpoints), p: p}
-	p.handler = requireIntrospectionAuth(op.RegisterLegacyServer(srv, op.AuthorizeCallbackHandler(provider)))
 	return nil
+}
+
+// opHandler returns the library's HTTP handler, built on first use: the
+// library logs every route it registers through the global slog logger, and
+// CLI sub-commands, which never serve, must print nothing but their result.
+func (p *Provider) opHandler() http.Handler {
+	p.handlerOnce.Do(func() {
+		srv := &server{LegacyServer: op.NewLegacyServer(p.op, endpoints), p: p}
+		p.handler = requireIntrospectionAuth(op.RegisterLegacyServer(srv, op.AuthorizeCallbackHandler(p.op)))
+	})
+	return p.handler
 }
 
 // requireIntrospectionAuth answers 401 invalid_client when an introspection
@@ -153,7 +162,7 @@ func (p *Provider) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+pathDiscovery, p.serveDiscovery)
 	mux.HandleFunc("GET "+pathKeys, p.serveKeys)
-	mux.Handle("/", p.handler)
+	mux.Handle("/", p.opHandler())
 	return mux
 }
 
@@ -183,7 +192,7 @@ func (p *Provider) serveKeys(w http.ResponseWriter, _ *http.Request) {
 func (p *Provider) mountPublic(g *echo.Group) {
 	g.GET(pathDiscovery, echo.WrapHandler(http.HandlerFunc(p.serveDiscovery)))
 	g.GET(pathKeys, echo.WrapHandler(http.HandlerFunc(p.serveKeys)))
-	h := echo.WrapHandler(p.handler)
+	h := echo.WrapHandler(p.opHandler())
 	browser := p.browserEndpoint
 	for _, path := range []string{pathAuthorize, pathCallback, pathEndSession} {
 		g.Match([]string{http.MethodGet, http.MethodPost, http.MethodOptions}, path, browser)
@@ -251,7 +260,7 @@ func (s *server) JWTProfile(context.Context, *op.Request[oidc.JWTProfileGrantReq
 // instead of the library's JSON or plain text.
 func (p *Provider) browserEndpoint(c echo.Context) error {
 	rec := &bufferedResponse{header: http.Header{}}
-	p.handler.ServeHTTP(rec, c.Request())
+	p.opHandler().ServeHTTP(rec, c.Request())
 	if rec.status >= 400 && !httpserver.IsAPIRequest(c.Request()) {
 		msg := strings.TrimSpace(rec.body.String())
 		var e struct {

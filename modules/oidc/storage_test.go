@@ -230,6 +230,9 @@ func TestRevocationCache(t *testing.T) {
 		if _, err := b.verifyAccessToken(ctx, tok); err != nil {
 			t.Fatalf("replica b rejects a's token: %v", err)
 		}
+		if _, err := b.verifyAccessTokenNow(ctx, tok); err != nil {
+			t.Fatalf("replica b's current check rejects a's token: %v", err)
+		}
 		if err := a.revokeAccessToken(systemCtx(), jti, "c", time.Now().Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
@@ -238,6 +241,17 @@ func TestRevocationCache(t *testing.T) {
 		}
 		if _, err := a.verifyAccessToken(ctx, tok); !errors.Is(err, ErrInvalidToken) {
 			t.Errorf("a accepts its revoked token")
+		}
+		// Checks that must be current (introspection, API) see it at once,
+		// sharing polls when concurrent.
+		errs := make(chan error, 40)
+		for i := 0; i < cap(errs); i++ {
+			go func() { _, err := b.verifyAccessTokenNow(ctx, tok); errs <- err }()
+		}
+		for i := 0; i < cap(errs); i++ {
+			if err := <-errs; !errors.Is(err, ErrInvalidToken) {
+				t.Errorf("b's current check accepts a token a revoked: %v", err)
+			}
 		}
 		if err := b.revoked.poll(ctx); err != nil {
 			t.Fatal(err)

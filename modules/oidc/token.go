@@ -56,6 +56,10 @@ type revocationCache struct {
 	m        map[string]time.Time // id → expiry
 	subjects map[string]time.Time // user id → tokens issued up to then are revoked
 	lastPoll time.Time
+
+	syncMu  sync.Mutex
+	pending *pollRound // the next shared poll, collecting callers
+	running bool       // a runRounds goroutine is active
 }
 
 const revocationPollOverlap = 30 * time.Second
@@ -102,6 +106,63 @@ func (c *revocationCache) record(ctx context.Context, id, kind string, expires t
 	return nil
 }
 
+// syncNow returns once a poll that started after the call has finished, so
+// every revocation committed before the call (on any replica) is in the
+// cache. Concurrent callers share one poll, and polls start at most every
+// syncInterval, so under load the database sees at most ~1000 small queries
+// a second per replica however many tokens are checked, at the price of up
+// to a couple of milliseconds of latency.
+func (c *revocationCache) syncNow(ctx context.Context) error {
+	c.syncMu.Lock()
+	r := c.pending
+	if r == nil {
+		r = &pollRound{done: make(chan struct{})}
+		c.pending = r
+	}
+	if !c.running {
+		c.running = true
+		go c.runRounds()
+	}
+	c.syncMu.Unlock()
+	select {
+	case <-r.done:
+		return r.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// pollRound is one shared poll and the callers waiting for it.
+type pollRound struct {
+	done chan struct{}
+	err  error
+}
+
+const syncInterval = time.Millisecond
+
+func (c *revocationCache) runRounds() {
+	var lastStart time.Time
+	for {
+		if wait := syncInterval - time.Since(lastStart); wait > 0 {
+			time.Sleep(wait)
+		}
+		c.syncMu.Lock()
+		r := c.pending
+		c.pending = nil
+		if r == nil {
+			c.running = false
+			c.syncMu.Unlock()
+			return
+		}
+		c.syncMu.Unlock()
+		lastStart = time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		r.err = c.pollSince(ctx)
+		cancel()
+		close(r.done)
+	}
+}
+
 func (c *revocationCache) apply(r revokedTokenRow) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -119,8 +180,30 @@ func (c *revocationCache) apply(r revokedTokenRow) {
 }
 
 // poll loads revocations made since the last poll (by any replica) and
-// forgets expired ones.
+// forgets expired ones (the periodic background refresh).
 func (c *revocationCache) poll(ctx context.Context) error {
+	if err := c.pollSince(ctx); err != nil {
+		return err
+	}
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, exp := range c.m {
+		if !now.Before(exp) {
+			delete(c.m, id)
+		}
+	}
+	for sub, at := range c.subjects {
+		if now.Sub(at) > maxTokenTTL+time.Hour {
+			delete(c.subjects, sub)
+		}
+	}
+	return nil
+}
+
+// pollSince loads the revocations recorded since the last poll, with an
+// overlap for commit delay and clock skew between replicas.
+func (c *revocationCache) pollSince(ctx context.Context) error {
 	now := c.now()
 	c.mu.RLock()
 	since := c.lastPoll
@@ -137,18 +220,10 @@ func (c *revocationCache) poll(ctx context.Context) error {
 		c.apply(r)
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	for id, exp := range c.m {
-		if !now.Before(exp) {
-			delete(c.m, id)
-		}
+	if now.After(c.lastPoll) {
+		c.lastPoll = now
 	}
-	for sub, at := range c.subjects {
-		if now.Sub(at) > maxTokenTTL+time.Hour {
-			delete(c.subjects, sub)
-		}
-	}
-	c.lastPoll = now
+	c.mu.Unlock()
 	return nil
 }
 
@@ -259,6 +334,17 @@ func (p *Provider) verifyAccessToken(ctx context.Context, token string) (*oidc.A
 	return claims, nil
 }
 
+// verifyAccessTokenNow is verifyAccessToken after syncNow, so a revocation
+// made on another replica a moment ago counts: introspection, userinfo and
+// API authentication answer the token's current state. A database fault is
+// returned as is, not as ErrInvalidToken.
+func (p *Provider) verifyAccessTokenNow(ctx context.Context, token string) (*oidc.AccessTokenClaims, error) {
+	if err := p.revoked.syncNow(ctx); err != nil {
+		return nil, err
+	}
+	return p.verifyAccessToken(ctx, token)
+}
+
 // verifySignedToken checks everything about a token that cannot change:
 // typ, key, signature, issuer, presence of jti.
 func (p *Provider) verifySignedToken(ctx context.Context, token string) (*oidc.AccessTokenClaims, error) {
@@ -329,7 +415,7 @@ func (c *verifiedCache) put(token string, cl *oidc.AccessTokenClaims) {
 // nil, so a token with just openid/profile carries no API rights. Any
 // credential it does not accept yields httpserver.ErrUnauthenticated.
 func (p *Provider) AuthenticateBearer(ctx context.Context, token string) (principal.Principal, error) {
-	claims, err := p.verifyAccessToken(ctx, token)
+	claims, err := p.verifyAccessTokenNow(ctx, token)
 	if errors.Is(err, ErrInvalidToken) {
 		return principal.Principal{}, fmt.Errorf("%w: %v", httpserver.ErrUnauthenticated, err)
 	}

@@ -2,26 +2,46 @@ package oidc
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+	"gorm.io/gorm"
 
+	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/modules/audit"
 )
 
 // Introspect answers RFC 7662 for a client-authenticated caller; an
-// unauthenticated one gets 401. Any token we cannot verify, expired or
-// revoked is {"active": false}.
+// unauthenticated one gets 401. Access tokens are verified offline plus a
+// revocation look-up; refresh tokens are reported to the client they were
+// issued to. Anything else, expired or revoked is {"active": false}.
 func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionRequest]) (*op.Response, error) {
-	if _, err := s.p.authenticateClient(ctx, r.Data.ClientID, r.Data.ClientSecret); err != nil {
+	caller, err := s.p.authenticateClient(ctx, r.Data.ClientID, r.Data.ClientSecret)
+	if err != nil {
 		return nil, err
 	}
-	claims, err := s.p.verifyAccessToken(ctx, r.Data.Token)
-	if err != nil {
-		return op.NewResponse(&oidc.IntrospectionResponse{}), nil
+	token := r.Data.Token
+	if r.Form.Get("token_type_hint") != "refresh_token" || strings.Count(token, ".") == 2 {
+		claims, err := s.p.verifyAccessTokenNow(ctx, token)
+		if err == nil {
+			return op.NewResponse(accessIntrospection(claims)), nil
+		}
+		if !errors.Is(err, ErrInvalidToken) {
+			return nil, oidc.ErrServerError().WithParent(err)
+		}
 	}
+	resp, err := s.p.introspectRefreshToken(ctx, caller.ID, token)
+	if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	return op.NewResponse(resp), nil
+}
+
+func accessIntrospection(claims *oidc.AccessTokenClaims) *oidc.IntrospectionResponse {
 	resp := &oidc.IntrospectionResponse{
 		Active: true, Scope: claims.Scopes, ClientID: claims.ClientID, TokenType: oidc.BearerToken,
 		Expiration: claims.Expiration, IssuedAt: claims.IssuedAt, AuthTime: claims.AuthTime,
@@ -32,13 +52,42 @@ func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 	if roles, ok := claims.Claims[claimRoles]; ok {
 		resp.Claims = map[string]any{claimRoles: roles}
 	}
-	return op.NewResponse(resp), nil
+	return resp
+}
+
+// introspectRefreshToken reports a live refresh token to the client it was
+// issued to (RFC 7662 §2.2); for anyone else, or a used, revoked or expired
+// one, it is inactive.
+func (p *Provider) introspectRefreshToken(ctx context.Context, callerID, token string) (*oidc.IntrospectionResponse, error) {
+	inactive := &oidc.IntrospectionResponse{}
+	if token == "" || len(token) > 200 || strings.Contains(token, ".") {
+		return inactive, nil
+	}
+	var row refreshTokenRow
+	err := database.Conn(ctx, p.db.Gorm).Where("token_hash = ?", hashSecret(token)).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return inactive, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := p.now()
+	if row.ClientID != callerID || row.UsedAt != nil || row.RevokedAt != nil ||
+		!now.Before(row.ExpiresAt) || !now.Before(row.FamilyExpiresAt) {
+		return inactive, nil
+	}
+	return &oidc.IntrospectionResponse{
+		Active: true, Scope: row.Scopes, ClientID: row.ClientID, TokenType: "refresh_token",
+		Expiration: oidc.FromTime(row.ExpiresAt), IssuedAt: oidc.FromTime(row.CreatedAt),
+		AuthTime: oidc.FromTime(row.AuthTime), Subject: row.UserID, Issuer: p.issuer,
+		AuthenticationMethodsReferences: row.AMR,
+	}, nil
 }
 
 // UserInfo (OpenID Connect Core 1.0 §5.3) answers the claims of the access
 // token's scopes via claimsFor. Client-credentials tokens have no user.
 func (s *server) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoRequest]) (*op.Response, error) {
-	claims, err := s.p.verifyAccessToken(ctx, r.Data.AccessToken)
+	claims, err := s.p.verifyAccessTokenNow(ctx, r.Data.AccessToken)
 	if err != nil || claims.Subject == claims.ClientID {
 		return nil, op.NewStatusError(oidc.ErrAccessDenied().WithDescription("access token invalid"), http.StatusUnauthorized)
 	}
