@@ -27,6 +27,9 @@ const shutdownGrace = 20 * time.Second
 
 func (serveCmd) Run(e *env) error {
 	logger := logging.New(e.cfg.LogFormat, e.stderr, slog.LevelInfo)
+	// zitadel/oidc logs through the default logger; give it ours so every
+	// line has one format.
+	slog.SetDefault(logger)
 	started := time.Now()
 	a, err := newApp(e.ctx, e.cfg, logger)
 	if err != nil {

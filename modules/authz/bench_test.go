@@ -56,6 +56,29 @@ func BenchmarkEnforce(b *testing.B) {
 	// uncached-nomatch: no rule of the subject's roles matches.
 	run("uncached-nomatch", true, request{Sub: sub, ResType: "type7", ResID: "x", Action: "read"})
 	run("cached", false, allowed)
+	// uncached-big-role: the subject's one role has 5,000 rules of its
+	// own on 500 resource types (split into buckets by type).
+	big := make([]policyRow, 0, 5000)
+	for i := 0; i < 5000; i++ {
+		big = append(big, policyRow{ID: fmt.Sprintf("g%05d", i), Subject: "role:big",
+			Resource: fmt.Sprintf("type%d:%d", i%500, i), Action: []string{"read", "update", "*"}[i%3], Effect: "allow"})
+	}
+	eBig := testEngine(b, big, nil)
+	b.Run("uncached-big-role", func(b *testing.B) {
+		eBig.noCache = true
+		req := request{Sub: subject{Type: "user", ID: "bench", Roles: []string{"big"}}, ResType: "type3", ResID: "3", Action: "read"}
+		if d, err := eBig.decide(req, now); err != nil || !d.Allowed || d.RuleID != "g00003" {
+			b.Fatalf("decision %+v %v, want allowed by g00003", d, err)
+		}
+		b.ReportAllocs()
+		cpu := processCPU()
+		for i := 0; i < b.N; i++ {
+			if _, err := eBig.decide(req, now); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportCPU(b, cpu)
+	})
 	b.Run("uncached-parallel", func(b *testing.B) {
 		e.noCache = true
 		defer func() { e.noCache = false }()

@@ -224,22 +224,22 @@ func (e *engine) decide(req request, now time.Time) (Decision, error) {
 	var obj, sub, ctx map[string]any
 	o := newOutcome()
 	for _, s := range subjects {
-		for _, p := range e.parts[s].parts {
+		e.parts[s].forRequest(req.ResType, func(p *partition) {
 			if !p.mayMatch(req.ResType, req.ResID, req.Action) {
-				continue
+				return
 			}
 			if obj == nil {
 				obj = objectValues(req)
 			}
 			if !p.cond {
 				p.enforce(&o, e.ruleIdx, noValues, obj, req.Action, noValues)
-				continue
+				return
 			}
 			if sub == nil {
 				sub, ctx = attributeValues(req, eff, now)
 			}
 			p.enforce(&o, e.ruleIdx, sub, obj, req.Action, ctx)
-		}
+		})
 	}
 	if o.firstErr >= 0 && !earlier(o.firstDeny, o.firstErr) {
 		// Casbin stops at the first matching deny; an error before it

@@ -73,8 +73,41 @@ type partition struct {
 
 // subjectRules are the partitions of one subject.
 type subjectRules struct {
-	parts       []*partition
+	// parts are asked for every request (filtered by mayMatch).
+	parts []*partition
+	// byType holds the unconditional rules on an exact resource type of a
+	// subject with more than splitAbove of them, in buckets by a hash of
+	// the type: a request only needs the bucket of its type. nil when the
+	// subject's rules are not split.
+	byType      []*partition
 	conditional []Rule // rules with a condition, for conditionMayApply
+}
+
+// splitAbove is the number of unconditional rules above which a subject's
+// rules are split by resource type, about splitAbove rules per bucket.
+var splitAbove = 32
+
+// forRequest calls fn with the partitions of sr a request on resType
+// might need.
+func (sr *subjectRules) forRequest(resType string, fn func(*partition)) {
+	for _, p := range sr.parts {
+		fn(p)
+	}
+	if len(sr.byType) > 0 {
+		if p := sr.byType[typeBucket(resType, len(sr.byType))]; p != nil {
+			fn(p)
+		}
+	}
+}
+
+// typeBucket hashes a resource type (FNV-1a) into n buckets.
+func typeBucket(typ string, n int) int {
+	h := uint32(2166136261)
+	for i := 0; i < len(typ); i++ {
+		h ^= uint32(typ[i])
+		h *= 16777619
+	}
+	return int(h % uint32(n))
 }
 
 // mayMatch reports whether a line of p can match a request for action on
@@ -124,8 +157,43 @@ func buildPartitions(rules []Rule, parents [][]string) (map[string]*subjectRules
 	for _, sub := range order {
 		g := groups[sub]
 		sr := &subjectRules{}
-		if len(g.plain) > 0 {
-			p, err := newPartition(plainM, rules, g.plain, nil)
+		plain := g.plain
+		if len(plain) > splitAbove {
+			// Rules on a type pattern ("*", "doc*") stay together; the
+			// others go to their type's bucket.
+			var patterns []int
+			var buckets [][]int
+			n := 0
+			for _, i := range plain {
+				if !strings.Contains(resourceType(rules[i].Resource), "*") {
+					n++
+				}
+			}
+			if k := (n + splitAbove - 1) / splitAbove; k > 1 {
+				buckets = make([][]int, k)
+				for _, i := range plain {
+					typ := resourceType(rules[i].Resource)
+					if strings.Contains(typ, "*") {
+						patterns = append(patterns, i)
+					} else {
+						b := typeBucket(typ, k)
+						buckets[b] = append(buckets[b], i)
+					}
+				}
+				sr.byType = make([]*partition, k)
+				for b, idx := range buckets {
+					if len(idx) == 0 {
+						continue
+					}
+					if sr.byType[b], err = newPartition(plainM, rules, idx, nil); err != nil {
+						return nil, err
+					}
+				}
+				plain = patterns
+			}
+		}
+		if len(plain) > 0 {
+			p, err := newPartition(plainM, rules, plain, nil)
 			if err != nil {
 				return nil, err
 			}
@@ -143,6 +211,12 @@ func buildPartitions(rules []Rule, parents [][]string) (map[string]*subjectRules
 		out[sub] = sr
 	}
 	return out, nil
+}
+
+// resourceType is the type part of a rule's resource ("docs" of "docs:1").
+func resourceType(resource string) string {
+	typ, _, _ := strings.Cut(resource, ":")
+	return typ
 }
 
 func newPartition(base model.Model, rules []Rule, idx []int, parents [][]string) (*partition, error) {

@@ -65,7 +65,7 @@ func referenceDecide(t testing.TB, e *engine, ref *casbin.Enforcer, ruleIDs map[
 // deciding rule and condition errors must agree, with the decision cache
 // off and on.
 func TestPartitionedMatchesUnpartitioned(t *testing.T) {
-	types := []string{"docs", "doc*", "files", "*", "d*"}
+	types := []string{"docs", "doc*", "files", "*", "d*", "notes", "dx"}
 	ids := []string{"1", "2", "a*", "*", "12", "1*"}
 	actions := []string{"read", "update", "*", "delete"}
 	conds := []string{
@@ -77,10 +77,12 @@ func TestPartitionedMatchesUnpartitioned(t *testing.T) {
 		"r.obj.class != 'secret'", // errs without class
 		"keyMatch(r.obj.id, '1*')",
 	}
-	reqTypes := []string{"docs", "documents", "files", "dx", "other"}
+	reqTypes := []string{"docs", "documents", "files", "dx", "notes", "other"}
 	reqIDs := []string{"1", "2", "a1", "12", "x", "*"}
 	reqActions := []string{"read", "update", "delete", "assign"}
-	var compared, allowed, denied, errored, byRule int
+	var compared, allowed, denied, errored, byRule, splitSubjects int
+	defaultSplit := splitAbove
+	defer func() { splitAbove = defaultSplit }()
 	for seed := int64(1); seed <= 30; seed++ {
 		rng := rand.New(rand.NewSource(seed))
 		pick := func(s []string) string { return s[rng.Intn(len(s))] }
@@ -115,7 +117,19 @@ func TestPartitionedMatchesUnpartitioned(t *testing.T) {
 				}
 			}
 		}
+		// Odd seeds split the subjects' rules by resource type into
+		// small buckets.
+		if seed%2 == 1 {
+			splitAbove = 1 + int(seed/2)%4
+		} else {
+			splitAbove = defaultSplit
+		}
 		e := testEngine(t, rows, parents)
+		for _, sr := range e.parts {
+			if len(sr.byType) > 0 {
+				splitSubjects++
+			}
+		}
 		all := &snapshotRows{policies: append(append([]policyRow{}, builtIns...), rows...)}
 		for _, p := range parents {
 			all.parents = append(all.parents, parentRow{Role: p[0], Parent: p[1]})
@@ -180,7 +194,11 @@ func TestPartitionedMatchesUnpartitioned(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d requests: %d allowed, %d denied (%d by a deny rule), %d condition errors", compared, allowed, denied, byRule, errored)
+	t.Logf("%d requests: %d allowed, %d denied (%d by a deny rule), %d condition errors; %d subjects split by type",
+		compared, allowed, denied, byRule, errored, splitSubjects)
+	if splitSubjects < 10 {
+		t.Fatalf("only %d subjects had their rules split by type", splitSubjects)
+	}
 	// The generator must exercise every outcome, or the comparison proves little.
 	if allowed < compared/20 || denied < compared/20 || byRule < compared/50 || errored < compared/100 {
 		t.Fatalf("unbalanced sample: %d allowed, %d denied, %d by deny rule, %d errors of %d", allowed, denied, byRule, errored, compared)

@@ -198,6 +198,16 @@ func TestClientCredentials(t *testing.T) {
 			}
 		})
 
+		t.Run("no scope parameter: the registered scopes", func(t *testing.T) {
+			tk, err := ccConfig(ts, c.ID, secret).Token(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := jwtClaims(t, tk.AccessToken)["scope"]; got != "users:read openid" {
+				t.Errorf("default scope = %v", got)
+			}
+		})
+
 		t.Run("client_secret_post works", func(t *testing.T) {
 			cfg := ccConfig(ts, c.ID, secret)
 			cfg.AuthStyle = oauth2.AuthStyleInParams

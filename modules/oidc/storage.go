@@ -69,6 +69,11 @@ func (s *storage) ClientCredentialsTokenRequest(ctx context.Context, clientID st
 		return nil, err
 	}
 	allowed := rec.allowedScopes()
+	if len(scopes) == 0 && len(rec.Scopes) > 0 {
+		// RFC 6749 §3.3: without a scope parameter, the client's registered
+		// scopes are the default.
+		scopes = slices.Clone(rec.Scopes)
+	}
 	for _, sc := range scopes {
 		if !slices.Contains(allowed, sc) {
 			return nil, oidc.ErrInvalidScope().WithDescription("scope %q is not allowed for this client", sc)
