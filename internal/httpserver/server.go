@@ -67,7 +67,7 @@ func New(opts Options) *Server {
 		e.Use(newMetrics(opts.Registerer).middleware)
 	}
 	e.Use(securityHeaders)
-	e.Use(middleware.BodyLimit("1M"))
+	e.Use(middleware.BodyLimit("1MiB")) // = MaxBodyBytes
 
 	public := e.Group("")
 	api := e.Group("/api/v1", s.requireBearer)
