@@ -28,10 +28,11 @@ type engine struct {
 	ids     []string       // load-order index → policy id
 	// parts are the rules grouped by subject ("role:<name>", "user:<id>"),
 	// each group in its own Casbin enforcers.
-	parts   map[string]*subjectRules
-	rules   []Rule // every loaded rule, in load order
-	implied sync.Map
-	cache   decisionCache
+	parts     map[string]*subjectRules
+	roleParts map[string]*subjectRules // parts["role:<name>"] by <name>
+	rules     []Rule                   // every loaded rule, in load order
+	implied   sync.Map
+	cache     decisionCache
 	// noCache turns the decision cache off (benchmarks of the uncached path).
 	noCache bool
 }
@@ -145,6 +146,12 @@ func (e *engine) load(version int64, rows *snapshotRows) error {
 	if err != nil {
 		return err
 	}
+	roleParts := make(map[string]*subjectRules, len(parts))
+	for k, sr := range parts {
+		if name, ok := strings.CutPrefix(k, "role:"); ok {
+			roleParts[name] = sr
+		}
+	}
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -153,6 +160,7 @@ func (e *engine) load(version int64, rows *snapshotRows) error {
 	e.ruleIdx = idx
 	e.ids = byIdx
 	e.parts = parts
+	e.roleParts = roleParts
 	e.rules = rules
 	e.implied = sync.Map{}
 	e.cache.reset()
@@ -223,23 +231,27 @@ func (e *engine) decide(req request, now time.Time) (Decision, error) {
 	// r.ctx are built only when a conditional rule may need them.
 	var obj, sub, ctx map[string]any
 	o := newOutcome()
-	for _, s := range subjects {
-		e.parts[s].forRequest(req.ResType, func(p *partition) {
-			if !p.mayMatch(req.ResType, req.ResID, req.Action) {
-				return
-			}
-			if obj == nil {
-				obj = objectValues(req)
-			}
-			if !p.cond {
-				p.enforce(&o, e.ruleIdx, noValues, obj, req.Action, noValues)
-				return
-			}
-			if sub == nil {
-				sub, ctx = attributeValues(req, eff, now)
-			}
-			p.enforce(&o, e.ruleIdx, sub, obj, req.Action, ctx)
-		})
+	run := func(p *partition) {
+		if p == nil || !p.mayMatch(req.ResType, req.ResID, req.Action) {
+			return
+		}
+		if obj == nil {
+			obj = objectValues(req)
+		}
+		if !p.cond {
+			p.enforce(&o, e.ruleIdx, noValues, obj, req.Action, noValues)
+			return
+		}
+		if sub == nil {
+			sub, ctx = attributeValues(req, eff, now)
+		}
+		p.enforce(&o, e.ruleIdx, sub, obj, req.Action, ctx)
+	}
+	for _, sr := range subjects {
+		for _, p := range sr.parts {
+			run(p)
+		}
+		run(sr.bucket(req.ResType))
 	}
 	if o.firstErr >= 0 && !earlier(o.firstDeny, o.firstErr) {
 		// Casbin stops at the first matching deny; an error before it
@@ -308,18 +320,18 @@ func attributeValues(req request, eff []string, now time.Time) (sub, ctx map[str
 // rules, whose matcher reads neither. Never written.
 var noValues = map[string]any{}
 
-// subjectsOf returns the rule subjects that apply to a request subject
-// with effective roles eff and that have rules: its own key and
-// "role:<r>" for each effective role. Call with mu held.
-func (e *engine) subjectsOf(subKey string, eff []string) []string {
-	out := make([]string, 0, len(eff)+1)
-	if e.parts[subKey] != nil {
-		out = append(out, subKey)
+// subjectsOf returns the rules of the subjects that apply to a request
+// subject with effective roles eff: its own key ("user:<id>" or
+// "role:<name>") and "role:<r>" for each effective role. Call with mu held.
+func (e *engine) subjectsOf(subKey string, eff []string) []*subjectRules {
+	out := make([]*subjectRules, 0, len(eff)+1)
+	own := e.parts[subKey]
+	if own != nil {
+		out = append(out, own)
 	}
 	for _, r := range eff {
-		k := "role:" + r
-		if k != subKey && e.parts[k] != nil {
-			out = append(out, k)
+		if sr := e.roleParts[r]; sr != nil && sr != own {
+			out = append(out, sr)
 		}
 	}
 	return out
@@ -328,9 +340,9 @@ func (e *engine) subjectsOf(subKey string, eff []string) []string {
 // conditionMayApply reports whether a conditional rule of one of the
 // subjects matches the request's subject, resource and action (so its
 // condition would run).
-func (e *engine) conditionMayApply(subjects []string, subKey string, roles []string, resType, resID, action string) bool {
-	for _, s := range subjects {
-		for _, r := range e.parts[s].conditional {
+func (e *engine) conditionMayApply(subjects []*subjectRules, subKey string, roles []string, resType, resID, action string) bool {
+	for _, sr := range subjects {
+		for _, r := range sr.conditional {
 			if subjectMatches(subKey, roles, r.Subject) && resourceMatches(resType, resID, r.Resource) && actionMatches(action, r.Action) {
 				return true
 			}

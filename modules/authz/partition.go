@@ -36,6 +36,14 @@ import (
 // per-enforcer outcomes are merged by that index (the earliest deny or
 // error wins, else the earliest allow), which gives exactly the decision,
 // the deciding rule and the errors of one enforcer over all rules.
+//
+// Two filters keep Casbin from evaluating lines that cannot match, without
+// changing the outcome: an enforcer none of whose lines matches the
+// request's resource and action (checked in Go with the matcher's own
+// functions) is not asked, since its conditions would not run either; and
+// a subject with more than splitAbove unconditional rules has those on an
+// exact resource type spread over buckets by type, so a request only asks
+// the bucket of its type (rules on a type pattern stay in one enforcer).
 
 // plainMatcher is casbinModel's matcher for the unconditional rules of one
 // subject: the condition term is true for every such line, and so is
@@ -87,17 +95,13 @@ type subjectRules struct {
 // rules are split by resource type, about splitAbove rules per bucket.
 var splitAbove = 32
 
-// forRequest calls fn with the partitions of sr a request on resType
-// might need.
-func (sr *subjectRules) forRequest(resType string, fn func(*partition)) {
-	for _, p := range sr.parts {
-		fn(p)
+// bucket returns the partition of sr's split rules a request on resType
+// needs, or nil.
+func (sr *subjectRules) bucket(resType string) *partition {
+	if len(sr.byType) == 0 {
+		return nil
 	}
-	if len(sr.byType) > 0 {
-		if p := sr.byType[typeBucket(resType, len(sr.byType))]; p != nil {
-			fn(p)
-		}
-	}
+	return sr.byType[typeBucket(resType, len(sr.byType))]
 }
 
 // typeBucket hashes a resource type (FNV-1a) into n buckets.

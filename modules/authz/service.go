@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/database"
@@ -55,6 +56,8 @@ type Service struct {
 
 	rcMu sync.Mutex
 	rc   map[string]roleEntry
+	// rolesVersion is the authz_state.roles_version last seen by poll.
+	rolesVersion atomic.Int64
 }
 
 type roleEntry struct {
@@ -128,11 +131,19 @@ func (s *Service) Run(ctx context.Context) error {
 }
 
 func (s *Service) poll(ctx context.Context) error {
-	v, err := s.st.version(ctx)
+	st, err := s.st.state(ctx)
 	if err != nil {
 		return err
 	}
-	if v == s.eng.loadedVersion() {
+	// Another instance changed someone's roles: drop every cached role set
+	// (cheap; they are re-read on demand), so no replica keeps granting a
+	// revoked role for longer than one poll interval.
+	if old := s.rolesVersion.Swap(st.RolesVersion); old != st.RolesVersion {
+		s.rcMu.Lock()
+		clear(s.rc)
+		s.rcMu.Unlock()
+	}
+	if st.Version == s.eng.loadedVersion() {
 		return nil
 	}
 	return s.Reload(ctx)
@@ -294,7 +305,8 @@ func (s *Service) InvalidateUser(userID string) {
 // changed, so their cached roles are dropped.
 func (s *Service) UserChanged(ctx context.Context, userID string) error {
 	s.InvalidateUser(userID)
-	return nil
+	// Tell the other instances, in the caller's transaction.
+	return s.st.bumpRoles(ctx)
 }
 
 // UserDeleted implements identity's Listener: drops the cache entry and

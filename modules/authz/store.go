@@ -46,6 +46,9 @@ func (parentRow) TableName() string { return "authz_role_parents" }
 type stateRow struct {
 	ID      int `gorm:"primaryKey"`
 	Version int64
+	// RolesVersion is bumped when any user's roles or status change; other
+	// instances then drop their cached roles (policies need no reload).
+	RolesVersion int64
 }
 
 func (stateRow) TableName() string { return "authz_state" }
@@ -55,11 +58,25 @@ type store struct{ db *gorm.DB }
 func (s store) conn(ctx context.Context) *gorm.DB { return database.Conn(ctx, s.db) }
 
 func (s store) version(ctx context.Context) (int64, error) {
+	row, err := s.state(ctx)
+	return row.Version, err
+}
+
+func (s store) state(ctx context.Context) (stateRow, error) {
 	var row stateRow
 	if err := s.conn(ctx).Where("id = ?", 1).Take(&row).Error; err != nil {
-		return 0, fmt.Errorf("authz: read version: %w", err)
+		return stateRow{}, fmt.Errorf("authz: read version: %w", err)
 	}
-	return row.Version, nil
+	return row, nil
+}
+
+// bumpRoles increments roles_version in the caller's transaction.
+func (s store) bumpRoles(ctx context.Context) error {
+	res := s.conn(ctx).Model(&stateRow{}).Where("id = ?", 1).Update("roles_version", gorm.Expr("roles_version + 1"))
+	if res.Error != nil {
+		return fmt.Errorf("authz: bump roles version: %w", res.Error)
+	}
+	return nil
 }
 
 // bump increments the version; call it first inside the change's
