@@ -22,6 +22,7 @@ type clientsCreateCmd struct {
 	GrantType             []string `name:"grant-type" help:"authorization_code, refresh_token, client_credentials (repeatable)."`
 	Scope                 []string `help:"Allowed scope (repeatable)."`
 	PostLogoutRedirectURI []string `name:"post-logout-redirect-uri" help:"Post-logout redirect URI (repeatable)."`
+	PermissionsClaim      bool     `name:"permissions-claim" help:"Put the user's permissions in ID tokens, access tokens and userinfo (a \"permissions\" claim)."`
 }
 
 // clientCreated is the CLI's output: the secret only for confidential
@@ -43,7 +44,7 @@ func (c *clientsCreateCmd) Run(e *env) error {
 	cl, secret, err := a.oidc.CreateClient(ctx, oidc.NewClient{
 		Name: c.Name, Public: c.Public, FirstParty: c.FirstParty,
 		RedirectURIs: c.RedirectURI, PostLogoutRedirectURIs: c.PostLogoutRedirectURI,
-		GrantTypes: c.GrantType, Scopes: c.Scope,
+		GrantTypes: c.GrantType, Scopes: c.Scope, PermissionsClaim: c.PermissionsClaim,
 	})
 	if err != nil {
 		return clientsCLIError(err)

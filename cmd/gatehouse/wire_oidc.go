@@ -13,10 +13,17 @@ import (
 // the bearer authenticator from a.apikeys ("gh_" keys) and a.oidc
 // (AuthenticateBearer verifies our JWT access tokens offline).
 func (a *app) wireOIDC(ctx context.Context) error {
+	// authz is wired before oidc (wire.go); the guard keeps a typed nil
+	// out of the interface should that order change.
+	var perms oidc.PermissionSource
+	if a.authz != nil {
+		perms = a.authz
+	}
 	p, err := oidc.NewProvider(a.db, a.identity, a.audit, lateAuthorizer{a: a}, oidc.Options{
-		Issuer:    a.cfg.Issuer,
-		MasterKey: a.masterKey,
-		Logger:    a.logger,
+		Issuer:      a.cfg.Issuer,
+		MasterKey:   a.masterKey,
+		Logger:      a.logger,
+		Permissions: perms,
 	})
 	if err != nil {
 		return err

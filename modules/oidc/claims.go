@@ -22,9 +22,12 @@ var supportedScopes = []string{scopeOpenID, scopeProfile, scopeEmail, scopeRoles
 // claimsFor returns the user claims a set of granted scopes releases
 // (OpenID Connect Core 1.0 §5.4): profile → name, preferred_username,
 // updated_at; email → email, email_verified; roles → roles (always a JSON
-// array, possibly empty). sub is always present. It is pure, so the same
+// array, possibly empty). perms, when non-nil (the client has the
+// permissions claim option), becomes the permissions claim whatever the
+// scopes: a sorted, deduplicated JSON array of "<resource>#<action>"
+// strings, possibly empty. sub is always present. It is pure, so the same
 // function feeds the ID token, the access token and userinfo.
-func claimsFor(u identity.User, roles []string, scopes []string) map[string]any {
+func claimsFor(u identity.User, roles, perms []string, scopes []string) map[string]any {
 	c := map[string]any{"sub": u.ID}
 	if slices.Contains(scopes, scopeProfile) {
 		if u.Name != "" {
@@ -51,5 +54,16 @@ func claimsFor(u identity.User, roles []string, scopes []string) map[string]any 
 		slices.Sort(r)
 		c["roles"] = slices.Compact(r)
 	}
+	if perms != nil {
+		c[claimPermissions] = sortedSet(perms)
+	}
 	return c
+}
+
+// sortedSet is a sorted, deduplicated copy of in (never nil).
+func sortedSet(in []string) []string {
+	out := make([]string, 0, len(in))
+	out = append(out, in...)
+	slices.Sort(out)
+	return slices.Compact(out)
 }

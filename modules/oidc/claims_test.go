@@ -36,9 +36,47 @@ func TestClaimsFor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := claimsFor(tt.user, tt.roles, tt.scopes)
+			got := claimsFor(tt.user, tt.roles, nil, tt.scopes)
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("claimsFor = %#v\nwant %#v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestClaimsForPermissions pins the permissions claim: present exactly when
+// the caller passes a non-nil list (the client has the option), whatever
+// the scopes; always a sorted, deduplicated array; independent of roles.
+func TestClaimsForPermissions(t *testing.T) {
+	u := identity.User{ID: "u1", Email: "ada@example.test"}
+	tests := []struct {
+		name   string
+		roles  []string
+		perms  []string
+		scopes []string
+		want   map[string]any
+	}{
+		{"option off (nil): no claim", nil, nil, []string{"openid"}, map[string]any{"sub": "u1"}},
+		{"empty list: empty array", nil, []string{}, []string{"openid"}, map[string]any{"sub": "u1", "permissions": []string{}}},
+		{"sorted, deduplicated", nil, []string{"users:*#read", "invoice:*#read", "users:*#read"}, []string{"openid"},
+			map[string]any{"sub": "u1", "permissions": []string{"invoice:*#read", "users:*#read"}}},
+		{"no scope needed", nil, []string{"*:*#*"}, nil, map[string]any{"sub": "u1", "permissions": []string{"*:*#*"}}},
+		{"beside roles and email", []string{"auditor"}, []string{"*:*#read"}, []string{"openid", "email", "roles"},
+			map[string]any{"sub": "u1", "email": "ada@example.test", "email_verified": false,
+				"roles": []string{"auditor"}, "permissions": []string{"*:*#read"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := append([]string(nil), tt.perms...)
+			if tt.perms != nil && in == nil {
+				in = []string{}
+			}
+			got := claimsFor(u, tt.roles, in, tt.scopes)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("claimsFor = %#v\nwant %#v", got, tt.want)
+			}
+			if !reflect.DeepEqual(in, tt.perms) && !(len(in) == 0 && len(tt.perms) == 0) {
+				t.Errorf("claimsFor changed its input: %v", in)
 			}
 		})
 	}

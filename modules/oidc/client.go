@@ -51,8 +51,12 @@ type Client struct {
 	RefreshTokenTTL     time.Duration // absolute lifetime of a refresh token family
 	RefreshTokenIdleTTL time.Duration // a refresh token unused this long expires
 	IDTokenAlg          string        // RS256 (default) or ES256
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
+	// PermissionsClaim puts the user's permissions (Options.Permissions) in
+	// the ID token, the access token and userinfo as a "permissions" claim,
+	// for apps that check them offline. Never on client-credentials tokens.
+	PermissionsClaim bool
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
 }
 
 // NewClient is the input of CreateClient.
@@ -69,6 +73,7 @@ type NewClient struct {
 	RefreshTokenTTL        time.Duration
 	RefreshTokenIdleTTL    time.Duration
 	IDTokenAlg             string
+	PermissionsClaim       bool
 }
 
 // ClientUpdate changes the non-nil fields of a client.
@@ -84,6 +89,7 @@ type ClientUpdate struct {
 	RefreshTokenTTL        *time.Duration
 	RefreshTokenIdleTTL    *time.Duration
 	IDTokenAlg             *string
+	PermissionsClaim       *bool
 }
 
 // ClientValidationError names the field of a client definition that is wrong.

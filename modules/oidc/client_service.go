@@ -27,7 +27,7 @@ func (p *Provider) CreateClient(ctx context.Context, in NewClient) (Client, stri
 		GrantTypes: in.GrantTypes, Scopes: in.Scopes,
 		AccessTokenTTL: in.AccessTokenTTL, IDTokenTTL: in.IDTokenTTL,
 		RefreshTokenTTL: in.RefreshTokenTTL, RefreshTokenIdleTTL: in.RefreshTokenIdleTTL,
-		IDTokenAlg: in.IDTokenAlg,
+		IDTokenAlg: in.IDTokenAlg, PermissionsClaim: in.PermissionsClaim,
 	}
 	if err := c.normalize(); err != nil {
 		return Client{}, "", err
@@ -135,6 +135,9 @@ func (p *Provider) UpdateClient(ctx context.Context, id string, u ClientUpdate) 
 		}
 		if u.IDTokenAlg != nil {
 			c.IDTokenAlg = *u.IDTokenAlg
+		}
+		if u.PermissionsClaim != nil {
+			c.PermissionsClaim = *u.PermissionsClaim
 		}
 		if u.GrantTypes != nil && len(*u.GrantTypes) == 0 {
 			return invalidClient("grant_types", "must not be empty")

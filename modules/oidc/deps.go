@@ -16,6 +16,14 @@ type UserDirectory interface {
 	RolesOf(ctx context.Context, userID string) ([]string, error)
 }
 
+// PermissionSource lists what a user may do, as "<resource>#<action>"
+// strings (e.g. "invoice:*#read"), for the optional permissions claim of
+// clients with Client.PermissionsClaim. authz.Service satisfies it. It is
+// called at token issuance and on userinfo, and only for those clients.
+type PermissionSource interface {
+	PermissionsFor(ctx context.Context, userID string) ([]string, error)
+}
+
 // AuditLog records security events inside the caller's transaction.
 type AuditLog interface {
 	Record(ctx context.Context, e audit.Event) error

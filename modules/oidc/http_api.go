@@ -28,6 +28,7 @@ type ClientBody struct {
 	RefreshTokenIdleTTL      int64     `json:"refresh_token_idle_ttl" doc:"Idle lifetime in seconds; 0 = default (7 days)."`
 	IDTokenSignedResponseAlg string    `json:"id_token_signed_response_alg" enum:"RS256,ES256"`
 	TokenEndpointAuthMethod  string    `json:"token_endpoint_auth_method"`
+	PermissionsClaim         bool      `json:"permissions_claim" doc:"Tokens and userinfo carry a permissions claim: the user's allowed \"<resource>#<action>\" pairs at issuance."`
 	CreatedAt                time.Time `json:"created_at"`
 	UpdatedAt                time.Time `json:"updated_at"`
 }
@@ -43,7 +44,7 @@ func toClientBody(c Client) ClientBody {
 		GrantTypes: nonNil(c.GrantTypes), Scopes: nonNil(c.Scopes),
 		AccessTokenTTL: int64(c.AccessTokenTTL / time.Second), IDTokenTTL: int64(c.IDTokenTTL / time.Second),
 		RefreshTokenTTL: int64(c.RefreshTokenTTL / time.Second), RefreshTokenIdleTTL: int64(c.RefreshTokenIdleTTL / time.Second),
-		IDTokenSignedResponseAlg: c.IDTokenAlg, TokenEndpointAuthMethod: method,
+		IDTokenSignedResponseAlg: c.IDTokenAlg, TokenEndpointAuthMethod: method, PermissionsClaim: c.PermissionsClaim,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 }
@@ -62,6 +63,7 @@ type createClientInput struct {
 		RefreshTokenTTL          int64    `json:"refresh_token_ttl,omitempty" minimum:"0" maximum:"31536000"`
 		RefreshTokenIdleTTL      int64    `json:"refresh_token_idle_ttl,omitempty" minimum:"0" maximum:"31536000"`
 		IDTokenSignedResponseAlg string   `json:"id_token_signed_response_alg,omitempty" enum:"RS256,ES256"`
+		PermissionsClaim         bool     `json:"permissions_claim,omitempty" doc:"Put the user's permissions in tokens and userinfo."`
 	}
 }
 
@@ -86,6 +88,7 @@ type patchClientInput struct {
 		RefreshTokenTTL          *int64    `json:"refresh_token_ttl,omitempty" minimum:"0" maximum:"31536000"`
 		RefreshTokenIdleTTL      *int64    `json:"refresh_token_idle_ttl,omitempty" minimum:"0" maximum:"31536000"`
 		IDTokenSignedResponseAlg *string   `json:"id_token_signed_response_alg,omitempty" enum:"RS256,ES256"`
+		PermissionsClaim         *bool     `json:"permissions_claim,omitempty"`
 	}
 }
 
@@ -199,7 +202,7 @@ func (a clientsAPI) create(ctx context.Context, in *createClientInput) (*createC
 		GrantTypes: b.GrantTypes, Scopes: b.Scopes,
 		AccessTokenTTL: secs(b.AccessTokenTTL), IDTokenTTL: secs(b.IDTokenTTL),
 		RefreshTokenTTL: secs(b.RefreshTokenTTL), RefreshTokenIdleTTL: secs(b.RefreshTokenIdleTTL),
-		IDTokenAlg: b.IDTokenSignedResponseAlg,
+		IDTokenAlg: b.IDTokenSignedResponseAlg, PermissionsClaim: b.PermissionsClaim,
 	})
 	if err != nil {
 		return nil, apiError(err)
@@ -249,7 +252,7 @@ func (a clientsAPI) patch(ctx context.Context, in *patchClientInput) (*clientOut
 	b := in.Body
 	u := ClientUpdate{Name: b.Name, FirstParty: b.FirstParty, RedirectURIs: b.RedirectURIs,
 		PostLogoutRedirectURIs: b.PostLogoutRedirectURIs, GrantTypes: b.GrantTypes, Scopes: b.Scopes,
-		IDTokenAlg: b.IDTokenSignedResponseAlg}
+		IDTokenAlg: b.IDTokenSignedResponseAlg, PermissionsClaim: b.PermissionsClaim}
 	dur := func(n *int64) *time.Duration {
 		if n == nil {
 			return nil

@@ -55,6 +55,9 @@ type Options struct {
 	AuthRequestTTL time.Duration
 	// CodeTTL: authorization code lifetime (default 60 s).
 	CodeTTL time.Duration
+	// Permissions feeds the permissions claim of clients with
+	// PermissionsClaim set; nil means no client gets the claim.
+	Permissions PermissionSource
 	// Now is the clock (default time.Now, UTC).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -264,8 +267,9 @@ func (p *Provider) authenticateClient(ctx context.Context, id, secret string) (*
 }
 
 // userClaims loads the user and (for the roles scope) their roles and runs
-// claimsFor. A disabled or deleted user yields an error.
-func (p *Provider) userClaims(ctx context.Context, userID string, scopes []string) (map[string]any, error) {
+// claimsFor; perms (from permissionsFor, nil for no claim) pass through. A
+// disabled or deleted user yields an error.
+func (p *Provider) userClaims(ctx context.Context, userID string, scopes, perms []string) (map[string]any, error) {
 	u, err := p.users.UserByID(ctx, userID)
 	if err != nil {
 		if errors.Is(err, identity.ErrNotFound) {
@@ -282,7 +286,39 @@ func (p *Provider) userClaims(ctx context.Context, userID string, scopes []strin
 			return nil, oidc.ErrServerError().WithParent(err)
 		}
 	}
-	return claimsFor(u, roles, scopes), nil
+	return claimsFor(u, roles, perms, scopes), nil
+}
+
+// permissionsFor returns the user's permissions for the permissions claim,
+// or nil (no claim) when the client did not ask for it or no source is
+// wired; only clients with the option pay for the look-up. The result is
+// never nil when the claim is due, so the claim is then always an array.
+func (p *Provider) permissionsFor(ctx context.Context, c *Client, userID string) ([]string, error) {
+	if c == nil || !c.PermissionsClaim || p.opts.Permissions == nil {
+		return nil, nil
+	}
+	perms, err := p.opts.Permissions.PermissionsFor(ctx, userID)
+	if err != nil {
+		return nil, oidc.ErrServerError().WithParent(fmt.Errorf("oidc: permissions of %s: %w", userID, err))
+	}
+	if perms == nil {
+		perms = []string{}
+	}
+	return perms, nil
+}
+
+// issuedPermissionsKey carries the permissions issueTokens computed for the
+// access token to the ID token (op.CreateIDToken → SetUserinfoFromRequest),
+// so both tokens of one response agree and the look-up runs once.
+type issuedPermissionsKey struct{}
+
+func withIssuedPermissions(ctx context.Context, perms []string) context.Context {
+	return context.WithValue(ctx, issuedPermissionsKey{}, perms)
+}
+
+func issuedPermissions(ctx context.Context) ([]string, bool) {
+	perms, ok := ctx.Value(issuedPermissionsKey{}).([]string)
+	return perms, ok
 }
 
 func containsScope(scopes []string, s string) bool {

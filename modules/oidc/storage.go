@@ -156,8 +156,20 @@ func (s *storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string,
 
 // SetUserinfoFromRequest (op.CanSetUserinfoFromRequest) fills the ID token's
 // user claims through claimsFor, plus sid and, for refreshed ID tokens, acr.
+// The permissions claim reuses what issueTokens computed for the access
+// token; reached any other way, it is computed for the request's client.
 func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, r op.IDTokenRequest, scopes []string) error {
-	claims, err := s.p.userClaims(ctx, r.GetSubject(), scopes)
+	perms, ok := issuedPermissions(ctx)
+	if !ok {
+		rec, err := s.p.clientRecord(ctx, r.GetClientID())
+		if err != nil {
+			return err
+		}
+		if perms, err = s.p.permissionsFor(ctx, &rec.Client, r.GetSubject()); err != nil {
+			return err
+		}
+	}
+	claims, err := s.p.userClaims(ctx, r.GetSubject(), scopes, perms)
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,9 @@ const (
 	claimGrantID   = "gid"   // the authorization grant (code / refresh family) the token came from
 	claimSessionID = "sid"   // the browser session (OpenID Connect Front-Channel Logout §3 naming)
 	claimRoles     = "roles" // role names, when the roles scope was granted
+	// claimPermissions lists the user's "<resource>#<action>" permissions,
+	// for clients with Client.PermissionsClaim.
+	claimPermissions = "permissions"
 )
 
 // Kinds of rows in oidc_revoked_tokens.
@@ -243,7 +246,9 @@ type accessToken struct {
 	AMR       []string
 	ACR       string
 	Roles     []string // nil: no roles claim
-	Expires   time.Time
+	// Permissions: nil means no permissions claim.
+	Permissions []string
+	Expires     time.Time
 }
 
 // mintAccessToken signs an RFC 9068 JWT access token (typ at+jwt, iss, sub,
@@ -285,6 +290,9 @@ func (p *Provider) mintAccessToken(issuer string, t accessToken) (token, jti str
 	}
 	if t.Roles != nil {
 		extra[claimRoles] = t.Roles
+	}
+	if t.Permissions != nil {
+		extra[claimPermissions] = t.Permissions
 	}
 	if len(extra) > 0 {
 		claims.Claims = extra

@@ -49,8 +49,13 @@ func accessIntrospection(claims *oidc.AccessTokenClaims) *oidc.IntrospectionResp
 		AuthenticationMethodsReferences: claims.AuthenticationMethodsReferences,
 		Issuer:                          claims.Issuer, JWTID: claims.JWTID,
 	}
-	if roles, ok := claims.Claims[claimRoles]; ok {
-		resp.Claims = map[string]any{claimRoles: roles}
+	for _, k := range []string{claimRoles, claimPermissions} {
+		if v, ok := claims.Claims[k]; ok {
+			if resp.Claims == nil {
+				resp.Claims = map[string]any{}
+			}
+			resp.Claims[k] = v
+		}
 	}
 	return resp
 }
@@ -91,7 +96,17 @@ func (s *server) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoReques
 	if err != nil || claims.Subject == claims.ClientID {
 		return nil, op.NewStatusError(oidc.ErrAccessDenied().WithDescription("access token invalid"), http.StatusUnauthorized)
 	}
-	uc, err := s.p.userClaims(ctx, claims.Subject, claims.Scopes)
+	// The permissions claim, like roles, reflects the user's rights now
+	// (OpenID Connect Core 1.0 §5.3: userinfo returns current claims).
+	rec, err := s.p.clientRecord(ctx, claims.ClientID)
+	if err != nil {
+		return nil, err // verifyAccessTokenNow saw the client: a server fault
+	}
+	perms, err := s.p.permissionsFor(ctx, &rec.Client, claims.Subject)
+	if err != nil {
+		return nil, err
+	}
+	uc, err := s.p.userClaims(ctx, claims.Subject, claims.Scopes, perms)
 	if err != nil {
 		return nil, op.NewStatusError(oidc.ErrAccessDenied().WithDescription("user unavailable"), http.StatusUnauthorized)
 	}

@@ -30,7 +30,7 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 		return nil, oidc.ErrInvalidGrant().WithDescription("redirect_uri does not match")
 	}
 	rec := r.Client.(*opClient).rec
-	if _, err := s.p.userClaims(ctx, a.authn.UserID, nil); err != nil {
+	if _, err := s.p.userClaims(ctx, a.authn.UserID, nil, nil); err != nil {
 		return nil, err // disabled or deleted since signing in
 	}
 	g := grant{
@@ -61,7 +61,7 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 		return nil, err
 	}
 	rec := r.Client.(*opClient).rec
-	if _, err := s.p.userClaims(ctx, rt.row.UserID, nil); err != nil {
+	if _, err := s.p.userClaims(ctx, rt.row.UserID, nil, nil); err != nil {
 		return nil, err // disabled or deleted user: the grant is dead
 	}
 	g := grant{
@@ -127,8 +127,13 @@ func (p *Provider) issueTokens(ctx context.Context, c *clientRecord, g grant) (*
 			roles = []string{}
 		}
 	}
+	// Computed at issuance, once for both tokens; nil unless the client
+	// has the permissions claim option.
+	perms, err := p.permissionsFor(ctx, &c.Client, g.subject)
+	if err != nil {
+		return nil, err
+	}
 	var refresh string
-	var err error
 	switch {
 	case g.rotate != nil:
 		refresh, err = p.rotateRefreshToken(ctx, g.rotate, &c.Client)
@@ -147,7 +152,7 @@ func (p *Provider) issueTokens(ctx context.Context, c *clientRecord, g grant) (*
 	ttl := c.accessTTL()
 	access, _, err := p.mintAccessToken(p.issuer, accessToken{
 		Subject: g.subject, ClientID: g.clientID, Scopes: g.scopes, GrantID: g.grantID, SessionID: g.sessionID,
-		AuthTime: g.authTime, AMR: g.amr, ACR: g.acr, Roles: roles, Expires: p.now().Add(ttl),
+		AuthTime: g.authTime, AMR: g.amr, ACR: g.acr, Roles: roles, Permissions: perms, Expires: p.now().Add(ttl),
 	})
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
@@ -162,6 +167,9 @@ func (p *Provider) issueTokens(ctx context.Context, c *clientRecord, g grant) (*
 			return nil, oidc.ErrServerError().WithParent(err)
 		}
 		ctx = op.ContextWithIssuer(ctx, p.issuer)
+		if perms != nil {
+			ctx = withIssuedPermissions(ctx, perms)
+		}
 		idt, err := op.CreateIDToken(ctx, p.issuer, g.idRequest, c.idTTL(), access, g.code,
 			idTokenStorage{storage: p.storage, key: key}, &opClient{rec: c})
 		if err != nil {
