@@ -2,6 +2,9 @@
 // them with goose. Each module has its own sequence under <module>/<dialect>/
 // and its own version table <module>_schema_migrations, so a module can later
 // move to its own database without renumbering anything.
+//
+// A new migration takes the number after the highest one of its module:
+// goose refuses to apply a version lower than one already applied.
 package migrations
 
 import (

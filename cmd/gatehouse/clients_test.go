@@ -50,6 +50,11 @@ func TestClientsCreate(t *testing.T) {
 		t.Fatalf("machine: %v %v", machine, err)
 	}
 
+	perms, _, err := cli("clients", "create", "--name", "Offline", "--redirect-uri", "https://app.test/cb", "--permissions-claim")
+	if err != nil || perms["client_id"] == "" {
+		t.Fatalf("--permissions-claim: %v %v", perms, err)
+	}
+
 	_, _, err = cli("clients", "create", "--name", "NoRedirect")
 	if err == nil || !strings.Contains(err.Error(), "--redirect-uri") || strings.Contains(err.Error(), "\n") {
 		t.Errorf("missing redirect URI: %v", err)
@@ -74,6 +79,12 @@ func TestClientsCreate(t *testing.T) {
 	}
 	if row.GrantTypes != `["authorization_code","refresh_token"]` || row.Public || row.FirstParty {
 		t.Errorf("stored %+v", row)
+	}
+	for id, want := range map[string]bool{conf["client_id"]: false, perms["client_id"]: true} {
+		var got bool
+		if err := db.Gorm.Table("oidc_clients").Where("id = ?", id).Pluck("permissions_claim", &got).Error; err != nil || got != want {
+			t.Errorf("client %s permissions_claim = %v (%v), want %v", id, got, err, want)
+		}
 	}
 	var hash string
 	db.Gorm.Table("oidc_client_secrets").Where("client_id = ?", conf["client_id"]).Pluck("secret_hash", &hash)

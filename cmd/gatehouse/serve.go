@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -61,6 +62,10 @@ func (serveCmd) Run(e *env) error {
 	for _, m := range a.modules {
 		m.Mount(srv.Routes)
 	}
+
+	// Start-up work (key generation, the bootstrap admin's argon2id hash)
+	// leaves garbage behind; hand it back so an idle server stays small.
+	debug.FreeOSMemory()
 
 	ln, err := net.Listen("tcp", e.cfg.Addr)
 	if err != nil {

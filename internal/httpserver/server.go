@@ -67,7 +67,11 @@ func New(opts Options) *Server {
 		e.Use(newMetrics(opts.Registerer).middleware)
 	}
 	e.Use(securityHeaders)
-	e.Use(middleware.BodyLimit("1MiB")) // = MaxBodyBytes
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+		Limit: "1MiB", // = MaxBodyBytes
+		// Requests without a body (most GETs) need no counting reader.
+		Skipper: func(c echo.Context) bool { return c.Request().Body == http.NoBody },
+	}))
 
 	public := e.Group("")
 	api := e.Group("/api/v1", s.requireBearer)
@@ -123,6 +127,14 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			level = slog.LevelError
 		}
 		path := c.Path()
+		// Probes, metrics scrapes, discovery and JWKS are polled constantly
+		// and say nothing on success; they log at debug level.
+		if status < 400 && quietRoutes[path] {
+			level = slog.LevelDebug
+		}
+		if !s.opts.Logger.Enabled(c.Request().Context(), level) {
+			return nil
+		}
 		if path == "" {
 			path = "unmatched"
 		}
@@ -135,6 +147,13 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		)
 		return nil
 	}
+}
+
+// quietRoutes are logged only when they fail.
+var quietRoutes = map[string]bool{
+	"/healthz": true, "/readyz": true, "/metrics": true, "/static/*": true,
+	"/.well-known/openid-configuration": true, "/keys": true,
+	"/.well-known/authzen-configuration": true,
 }
 
 // securityHeaders sets the headers every page needs. The CSP allows no inline

@@ -129,6 +129,10 @@ func TestClientsAPI(t *testing.T) {
 			{"reader cannot create", "POST", "/api/v1/clients", "reader", `{"name":"x","grant_types":["client_credentials"]}`, 403, ""},
 			{"no credential", "GET", "/api/v1/clients", "", "", 401, ""},
 			{"get hides the secret", "GET", "/api/v1/clients/" + id, "reader", "", 200, `"client_id":"` + id},
+			{"permissions claim off by default", "GET", "/api/v1/clients/" + id, "reader", "", 200, `"permissions_claim":false`},
+			{"patch permissions claim on", "PATCH", "/api/v1/clients/" + id, "admin", `{"permissions_claim":true}`, 200, `"permissions_claim":true`},
+			{"get shows permissions claim", "GET", "/api/v1/clients/" + id, "reader", "", 200, `"permissions_claim":true`},
+			{"permissions claim is a boolean", "PATCH", "/api/v1/clients/" + id, "admin", `{"permissions_claim":"yes"}`, 422, "permissions_claim"},
 			{"get unknown", "GET", "/api/v1/clients/nope", "admin", "", 404, ""},
 			{"patch", "PATCH", "/api/v1/clients/" + id, "admin", `{"name":"Web 2","id_token_signed_response_alg":"ES256"}`, 200, `"name":"Web 2"`},
 			{"patch invalid", "PATCH", "/api/v1/clients/" + id, "admin", `{"redirect_uris":["https://*.x/cb"]}`, 422, "body.redirect_uris"},
@@ -192,6 +196,17 @@ func TestClientsAPI(t *testing.T) {
 			}
 			if st, _ := postForm(t, e.ts.URL+"/oauth/token", id, newSecret, form); st != 200 {
 				t.Errorf("new secret: %d", st)
+			}
+		})
+
+		t.Run("create with permissions claim", func(t *testing.T) {
+			st, body := e.do(t, "POST", "/api/v1/clients", "admin", `{"name":"P","grant_types":["client_credentials"],"permissions_claim":true}`)
+			if st != http.StatusCreated || body["permissions_claim"] != true {
+				t.Fatalf("create: %d %v", st, body)
+			}
+			c, err := e.p.Client(context.Background(), body["client_id"].(string))
+			if err != nil || !c.PermissionsClaim {
+				t.Errorf("stored: %+v %v", c, err)
 			}
 		})
 

@@ -167,9 +167,7 @@ func (p *Provider) issueTokens(ctx context.Context, c *clientRecord, g grant) (*
 			return nil, oidc.ErrServerError().WithParent(err)
 		}
 		ctx = op.ContextWithIssuer(ctx, p.issuer)
-		if perms != nil {
-			ctx = withIssuedPermissions(ctx, perms)
-		}
+		ctx = withIssuedPermissions(ctx, perms) // nil too: no second look-up
 		idt, err := op.CreateIDToken(ctx, p.issuer, g.idRequest, c.idTTL(), access, g.code,
 			idTokenStorage{storage: p.storage, key: key}, &opClient{rec: c})
 		if err != nil {
