@@ -118,7 +118,7 @@ func TestModel(t *testing.T) {
 	}
 }
 
-// TestDocsExample pins the worked example of docs/authz.md.
+// TestDocsExample pins the worked example of README.md (Authorization model).
 func TestDocsExample(t *testing.T) {
 	e := testEngine(t, []policyRow{
 		{ID: "v", Subject: "role:viewer", Resource: "docs:*", Action: "read", Effect: "allow"},
