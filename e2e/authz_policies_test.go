@@ -343,7 +343,7 @@ func TestAuthzReplaceAll(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) { assertProblemIn(t, r, tc.statuses, tc.mention...) })
 		}
 		// An oversized set is a clear 4xx too.
-		huge := make([]any, 6000)
+		huge := make([]any, 20001)
 		for i := range huge {
 			huge[i] = azRule("role:ops", fmt.Sprintf("host:h%d", i), "read", "allow")
 		}

@@ -101,7 +101,7 @@ type RoleParent struct {
 // Limits.
 const (
 	// MaxRules bounds PUT /policies and CSV imports.
-	MaxRules = 5000
+	MaxRules = 20000
 	// MaxConditionLen bounds a condition expression.
 	MaxConditionLen = 1024
 	maxPartLen      = 256
