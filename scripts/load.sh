@@ -48,6 +48,7 @@ echo "== building"
 make -s build
 go build -o "$WORK/hello" ./scripts/hello
 go build -o "$WORK/seedusers" ./scripts/seedusers
+go build -o "$WORK/codeflow" ./scripts/codeflow
 BIN="$PWD/bin/gatehouse"
 SIZE=$(stat -c %s "$BIN")
 MIB=$(awk -v s="$SIZE" 'BEGIN {printf "%.1f", s/1048576}')
@@ -96,6 +97,124 @@ echo "== hello-world Go server (machine ceiling)"
 PIDS+=($!)
 wait_ready "http://127.0.0.1:$HELLO_PORT/" "${PIDS[-1]}" "$(now_ms)" >/dev/null || die "hello server did not start"
 wrk_run hello "GET /" "http://127.0.0.1:$HELLO_PORT/"
+
+# authzen_run TARGET BASE DIR KEY: 1,000 roles and 10,000 rules (Casbin CSV
+# import), a user with three of the roles, then POST /access/v1/evaluation
+# twice: the same question every time (the decision cache answers) and a
+# resource id that changes with every request (the cache misses).
+authzen_run() {
+	local target=$1 base=$2 dir=$3 key=$4 i j bad=0 code
+	echo "creating 1,000 roles and importing 10,000 rules"
+	for i in $(seq 1 1000); do
+		code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
+			-d "{\"name\":\"r$i\",\"description\":\"load role $i\"}" "$base/api/v1/roles" || true)
+		[ "$code" = 201 ] || bad=$((bad + 1))
+	done
+	[ "$bad" = 0 ] || { echo "(creating roles failed $bad times; skipping AuthZEN)"; return 0; }
+	local csv="$WORK/policies.csv"
+	: >"$csv"
+	for i in $(seq 1 1000); do
+		for j in $(seq 1 10); do printf 'p, role:r%d, doc%d:*, read, allow, \n' "$i" "$j"; done
+	done >"$csv"
+	if ! curl -sf -o "$dir/import.out" -H "Authorization: Bearer $key" -H 'Content-Type: text/csv' \
+		--data-binary "@$csv" "$base/api/v1/policies/import"; then
+		echo "(policy import failed: $(cat "$dir/import.out" 2>/dev/null); skipping AuthZEN)"
+		return 0
+	fi
+	echo "imported: $(cat "$dir/import.out")"
+	local uid
+	if ! uid=$(cd "$dir" && printf '%s\n' "authz-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')" |
+		"$BIN" users create --email authzen@example.com --role r1 --role r2 --role r3 --password-stdin 2>"$dir/cli.err"); then
+		echo "(users create failed: $(cat "$dir/cli.err"); skipping AuthZEN)"
+		return 0
+	fi
+	local body="{\"subject\":{\"type\":\"user\",\"id\":\"$uid\"},\"action\":{\"name\":\"read\"},\"resource\":{\"type\":\"doc3\",\"id\":\"x\"}}"
+	local answer
+	answer=$(curl -s -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d "$body" "$base/access/v1/evaluation" || true)
+	echo "evaluation answers: $answer"
+	grep -q '"decision": *true' <<<"$answer" || echo "(warning: the decision is not true; the rows below measure a denial)"
+	local lua="$WORK/authzen.lua"
+	cat >"$lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $key"
+wrk.body = '$body'
+LUA
+	wrk_run "$target" "POST /access/v1/evaluation, cached (same question)" "$base/access/v1/evaluation" "$lua"
+	lua="$WORK/authzen-varied.lua"
+	cat >"$lua" <<LUA
+-- every request asks about another resource id (thread number + counter),
+-- so the decision cache never answers
+local threads = 0
+function setup(thread)
+	threads = threads + 1
+	thread:set("tid", threads)
+end
+local counter = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $key"
+function request()
+	counter = counter + 1
+	return wrk.format(nil, nil, nil,
+		'{"subject":{"type":"user","id":"$uid"},"action":{"name":"read"},"resource":{"type":"doc3","id":"x' .. tostring(tid) .. '-' .. counter .. '"}}')
+end
+LUA
+	wrk_run "$target" "POST /access/v1/evaluation, varied resource ids" "$base/access/v1/evaluation" "$lua"
+}
+
+# codeflow_row TARGET NAME CONNS ARGS... : one codeflow run, one table row.
+codeflow_row() {
+	local target=$1 name=$2 c=$3
+	shift 3
+	local out="$WORK/codeflow.out"
+	if ! "$WORK/codeflow" -c "$c" -duration "$DURATION" "$@" >"$out" 2>&1; then
+		echo "codeflow failed for $name:"; cat "$out"; return 0
+	fi
+	grep -v '^RESULT' "$out"
+	local line rate p50 p99 errs thr note
+	line=$(grep '^RESULT' "$out")
+	rate=$(sed 's/.* rate=\([^ ]*\).*/\1/' <<<"$line")
+	p50=$(sed 's/.* p50=\([^ ]*\).*/\1/' <<<"$line")
+	p99=$(sed 's/.* p99=\([^ ]*\).*/\1/' <<<"$line")
+	errs=$(sed 's/.* errors=\([^ ]*\).*/\1/' <<<"$line")
+	thr=$(sed 's/.* throttled=\([^ ]*\).*/\1/' <<<"$line")
+	note="$errs errors"
+	[ "$thr" != 0 ] && note="$note, $thr throttled by the per-IP limit (429)"
+	printf '| %s | %s | %s | %s flows/s | %s | %s | %s |\n' "$target" "$name" "$c" "$rate" "$p50" "$p99" "$note" | tee -a "$RESULTS"
+}
+
+# codeflow_run TARGET BASE DIR: the full authorization-code flow with a
+# first-party client: re-using one session (no password step), then a fresh
+# sign-in per flow from 127.0.0.1 (sign-in protection allows 60 attempts a
+# minute per source address, so this is capped by design), then a fresh
+# sign-in per flow spread over 64 loopback source addresses.
+codeflow_run() {
+	local target=$1 base=$2 dir=$3 client id secret pw
+	if ! client=$(cd "$dir" && "$BIN" clients create --name flow --first-party --redirect-uri http://127.0.0.1:9/cb 2>"$dir/cli.err"); then
+		echo "(clients create failed: $(cat "$dir/cli.err"); skipping the code flow)"
+		return 0
+	fi
+	id=$(grep -o '"client_id": *"[^"]*"' <<<"$client" | sed 's/.*"\([^"]*\)"$/\1/')
+	secret=$(grep -o '"client_secret": *"[^"]*"' <<<"$client" | sed 's/.*"\([^"]*\)"$/\1/')
+	pw="flow-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+	if ! (cd "$dir" && printf '%s\n' "$pw" | "$BIN" users create --email flow@example.com --name Flow --password-stdin >/dev/null 2>"$dir/cli.err"); then
+		echo "(users create failed: $(cat "$dir/cli.err"); skipping the code flow)"
+		return 0
+	fi
+	local args=(-issuer "$base" -client-id "$id" -client-secret "$secret" -redirect-uri http://127.0.0.1:9/cb
+		-user flow@example.com -password "$pw")
+	local c
+	for c in $CONNS; do
+		codeflow_row "$target" "code flow with an existing session" "$c" "${args[@]}" -session
+	done
+	for c in $CONNS; do
+		codeflow_row "$target" "code flow (authorize, sign in, exchange)" "$c" "${args[@]}"
+	done
+	for c in $CONNS; do
+		codeflow_row "$target" "code flow (authorize, sign in, exchange), 64 source addresses" "$c" "${args[@]}" -sources 64
+	done
+}
 
 # bench_gatehouse LABEL DATABASE_URL
 bench_gatehouse() {
@@ -154,6 +273,7 @@ bench_gatehouse() {
 		wrk_run "$label" "GET /api/v1/users?page_size=50" "$base/api/v1/users?page_size=50" "$lua"
 	else
 		echo "(apikeys create failed: $(cat "$dir/cli.err"); skipping the API run)"
+		key=""
 	fi
 
 	token=$(grep -o '"token_endpoint":"[^"]*"' <<<"$disc" | cut -d'"' -f4 || true)
@@ -186,6 +306,17 @@ LUA
 		fi
 	else
 		echo "(no token endpoint or clients create failed; skipping token/introspection)"
+	fi
+
+	if [ -n "${key:-}" ]; then
+		authzen_run "$label" "$base" "$dir" "$key"
+	else
+		echo "(no admin API key; skipping AuthZEN)"
+	fi
+	if [ -n "$disc" ]; then
+		codeflow_run "$label" "$base" "$dir"
+	else
+		echo "(no OIDC discovery; skipping the code flow)"
 	fi
 
 	kill -TERM "$pid"
