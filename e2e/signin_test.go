@@ -3,6 +3,7 @@ package e2e
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -30,11 +31,19 @@ func TestSignInWithCLIPassword(t *testing.T) {
 		t.Fatalf("fill the sign-in form: %v", err)
 	}
 	waitPath(t, ctx, "/account")
-	text, err := chromedp.Run(ctx, chromedp.Evaluate[string]("document.body.innerText"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(text, "grace@example.com") {
-		t.Errorf("/account does not show the signed-in user:\n%s", text)
+	// The URL changes before the new document has rendered; read the page
+	// until it shows the user or the deadline passes.
+	var text string
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var err error
+		text, err = chromedp.Run(ctx, chromedp.Evaluate[string]("document.body ? document.body.innerText : ''"))
+		if err == nil && strings.Contains(text, "grace@example.com") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/account does not show the signed-in user (last error %v):\n%s", err, text)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
