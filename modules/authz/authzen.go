@@ -99,14 +99,25 @@ func echoRequestID(c echo.Context) {
 	}
 }
 
-// authzenEvaluation answers one access evaluation (AuthZEN §6).
-func (m *Module) authzenEvaluation(c echo.Context) error {
+// acceptRequest does what every AuthZEN call does first: echo the
+// X-Request-ID, authenticate the caller and read the body up to limit. When
+// ok is false the response is already decided: return err as is.
+func (m *Module) acceptRequest(c echo.Context, limit int64) (body []byte, ok bool, err error) {
 	echoRequestID(c)
 	if _, ok, err := m.authenticate(c); !ok {
-		return err
+		return nil, false, err
 	}
-	body, err := readBody(c, maxEvalBody)
+	body, err = readBody(c, limit)
 	if err != nil {
+		return nil, false, err
+	}
+	return body, true, nil
+}
+
+// authzenEvaluation answers one access evaluation (AuthZEN §6).
+func (m *Module) authzenEvaluation(c echo.Context) error {
+	body, ok, err := m.acceptRequest(c, maxEvalBody)
+	if !ok {
 		return err
 	}
 	req, err := DecodeEvaluation(body)
@@ -140,12 +151,8 @@ func errorDecision(status int, msg string) azDecision {
 // is malformed or whose condition fails gets decision false with an
 // "error" in its context, the others are still decided.
 func (m *Module) authzenEvaluations(c echo.Context) error {
-	echoRequestID(c)
-	if _, ok, err := m.authenticate(c); !ok {
-		return err
-	}
-	body, err := readBody(c, maxBatchBody)
-	if err != nil {
+	body, ok, err := m.acceptRequest(c, maxBatchBody)
+	if !ok {
 		return err
 	}
 	batch, err := DecodeEvaluations(body)
@@ -194,12 +201,8 @@ func (m *Module) authzenEvaluations(c echo.Context) error {
 // authzenActionSearch lists the actions a subject may perform on a
 // resource (AuthZEN §8.6), in one page.
 func (m *Module) authzenActionSearch(c echo.Context) error {
-	echoRequestID(c)
-	if _, ok, err := m.authenticate(c); !ok {
-		return err
-	}
-	body, err := readBody(c, maxEvalBody)
-	if err != nil {
+	body, ok, err := m.acceptRequest(c, maxEvalBody)
+	if !ok {
 		return err
 	}
 	req, err := DecodeActionSearch(body)

@@ -1,6 +1,8 @@
 package identity
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"fmt"
@@ -248,16 +250,9 @@ func (s *Service) AssignRole(ctx context.Context, userID, role string) (User, er
 			if err := s.st.conn(ctx).Create(&userRoleRow{UserID: userID, RoleName: role, CreatedAt: now}).Error; err != nil && !errors.Is(err, gorm.ErrDuplicatedKey) {
 				return fmt.Errorf("identity: assign role: %w", err)
 			}
-			if err := s.st.conn(ctx).Model(&userRow{}).Where("id = ?", userID).Update("updated_at", now).Error; err != nil {
+			if err := s.membershipChanged(ctx, &row, "role.assign", role, now); err != nil {
 				return err
 			}
-			if err := s.record(ctx, "role.assign", "user", userID, map[string]string{"role": role}); err != nil {
-				return err
-			}
-			if err := s.changed(ctx, userID); err != nil {
-				return err
-			}
-			row.UpdatedAt = now
 		}
 		out, err = s.st.withRoles(ctx, row)
 		return err
@@ -292,19 +287,29 @@ func (s *Service) UnassignRole(ctx context.Context, userID, role string) (User, 
 			if err := s.st.conn(ctx).Where("user_id = ? AND role_name = ?", userID, role).Delete(&userRoleRow{}).Error; err != nil {
 				return fmt.Errorf("identity: unassign role: %w", err)
 			}
-			if err := s.st.conn(ctx).Model(&userRow{}).Where("id = ?", userID).Update("updated_at", now).Error; err != nil {
+			if err := s.membershipChanged(ctx, &row, "role.unassign", role, now); err != nil {
 				return err
 			}
-			if err := s.record(ctx, "role.unassign", "user", userID, map[string]string{"role": role}); err != nil {
-				return err
-			}
-			if err := s.changed(ctx, userID); err != nil {
-				return err
-			}
-			row.UpdatedAt = now
 		}
 		out, err = s.st.withRoles(ctx, row)
 		return err
 	})
 	return out, err
+}
+
+// membershipChanged finishes a role assignment or removal inside its
+// transaction: the user's updated_at moves, the audit event is written and
+// listeners (authz's role cache, sessions, keys) are told.
+func (s *Service) membershipChanged(ctx context.Context, row *userRow, action, role string, now time.Time) error {
+	if err := s.st.conn(ctx).Model(&userRow{}).Where("id = ?", row.ID).Update("updated_at", now).Error; err != nil {
+		return fmt.Errorf("identity: %s: %w", action, err)
+	}
+	if err := s.record(ctx, action, "user", row.ID, map[string]string{"role": role}); err != nil {
+		return err
+	}
+	if err := s.changed(ctx, row.ID); err != nil {
+		return err
+	}
+	row.UpdatedAt = now
+	return nil
 }
