@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/validation"
+
 	"github.com/gatehouse/gatehouse/internal/logging"
 	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/modules/apikeys"
@@ -58,7 +60,7 @@ func (c *apikeysCreateCmd) Run(e *env) error {
 
 // apikeysCLIError names the flag a service error is about.
 func apikeysCLIError(err error) error {
-	var ve *apikeys.ValidationError
+	var ve *validation.Error
 	switch {
 	case errors.As(err, &ve):
 		flag := map[string]string{"name": "--name", "scopes": "--scope", "expires_at": "--expires-in"}[ve.Field]

@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/internal/validation"
+
 	"github.com/gatehouse/gatehouse/internal/logging"
 	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/modules/identity"
@@ -74,7 +76,7 @@ func readLine(r io.Reader) (string, error) {
 
 // cliError turns the identity module's errors into one plain line.
 func cliError(err error) error {
-	var ve *identity.ValidationError
+	var ve *validation.Error
 	switch {
 	case errors.As(err, &ve):
 		return fmt.Errorf("invalid %s: %s", ve.Field, ve.Message)

@@ -14,12 +14,3 @@ var (
 	// rights than its own scopes.
 	ErrScopeEscalation = errors.New("apikeys: requested scopes exceed the creator's scopes")
 )
-
-// ValidationError names the input field that is wrong (JSON names: "name",
-// "scopes", "expires_at", "expires_in", "user_id", "email").
-type ValidationError struct {
-	Field   string
-	Message string
-}
-
-func (e *ValidationError) Error() string { return "apikeys: " + e.Field + ": " + e.Message }

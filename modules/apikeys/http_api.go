@@ -9,6 +9,8 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/gatehouse/gatehouse/internal/httpserver"
+	"github.com/gatehouse/gatehouse/internal/page"
 	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/modules/identity"
 )
@@ -66,17 +68,11 @@ type createOutput struct {
 type listInput struct {
 	UserID         string `query:"user_id" maxLength:"64" doc:"Whose keys; default the caller."`
 	IncludeRevoked bool   `query:"include_revoked" doc:"Also list revoked keys."`
-	PageSize       int    `query:"page_size" minimum:"1" maximum:"200" default:"50"`
-	PageToken      string `query:"page_token" maxLength:"128"`
-}
-
-type apiKeyListBody struct {
-	Items         []APIKeyBody `json:"items"`
-	NextPageToken string       `json:"next_page_token"`
+	page.Query
 }
 
 type listOutput struct {
-	Body apiKeyListBody
+	Body page.Page[APIKeyBody]
 }
 
 type idInput struct {
@@ -181,17 +177,11 @@ func (a api) list(ctx context.Context, in *listInput) (*listOutput, error) {
 	if err := a.can(ctx, principal.Resource{Type: "api-keys", ID: "*", OwnerID: ownerID}, "read"); err != nil {
 		return nil, err
 	}
-	page, err := a.svc.List(ctx, Filter{UserID: ownerID, IncludeRevoked: in.IncludeRevoked, PageSize: in.PageSize, PageToken: in.PageToken})
+	keys, err := a.svc.List(ctx, Filter{UserID: ownerID, IncludeRevoked: in.IncludeRevoked, PageSize: in.PageSize, PageToken: in.PageToken})
 	if err != nil {
 		return nil, httpError(err)
 	}
-	out := &listOutput{}
-	out.Body.Items = make([]APIKeyBody, 0, len(page.Items))
-	for _, k := range page.Items {
-		out.Body.Items = append(out.Body.Items, toBody(k))
-	}
-	out.Body.NextPageToken = page.NextPageToken
-	return out, nil
+	return &listOutput{Body: page.Map(keys, toBody)}, nil
 }
 
 func (a api) get(ctx context.Context, in *idInput) (*keyOutput, error) {
@@ -221,17 +211,10 @@ func (a api) revoke(ctx context.Context, in *idInput) (*struct{}, error) {
 
 // httpError maps this module's (and identity's) errors to problem responses.
 func httpError(err error) error {
-	var ve *ValidationError
-	var ive *identity.ValidationError
+	if p, ok := httpserver.InputProblem(err); ok {
+		return p
+	}
 	switch {
-	case errors.As(err, &ve):
-		loc := "body." + ve.Field
-		if ve.Field == "page_token" || ve.Field == "page_size" {
-			loc = "query." + ve.Field
-		}
-		return fieldError(loc, ve.Message, "")
-	case errors.As(err, &ive):
-		return fieldError("body."+ive.Field, ive.Message, "")
 	case errors.Is(err, ErrNotFound):
 		return huma.Error404NotFound("no such API key")
 	case errors.Is(err, ErrOwnerNotFound):

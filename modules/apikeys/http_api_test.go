@@ -153,7 +153,7 @@ func TestHTTPBadInputChangesNothing(t *testing.T) {
 			{name: "revoke unknown", method: "DELETE", path: "/api-keys/0190d1a4-0000-7000-8000-000000000000", token: "alice", wantStatus: 404},
 			{name: "get unknown", method: "GET", path: "/api-keys/nope", token: "alice", wantStatus: 404},
 			{name: "page size too big", method: "GET", path: "/api-keys?page_size=500", token: "alice", wantStatus: 422, wantContains: []string{"page_size"}},
-			{name: "bad page token", method: "GET", path: "/api-keys?page_token=***", token: "alice", wantStatus: 422, wantContains: []string{"query.page_token"}},
+			{name: "bad page token", method: "GET", path: "/api-keys?page_token=***", token: "alice", wantStatus: 400, wantContains: []string{"query.page_token"}},
 			{name: "list another user's keys", method: "GET", path: "/api-keys?user_id=" + h.bob, token: "alice", wantStatus: 403},
 		})
 		if n := h.count(t, "apikeys_keys", ""); n != keysBefore {

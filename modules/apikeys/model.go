@@ -1,6 +1,10 @@
 package apikeys
 
-import "time"
+import (
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/page"
+)
 
 // Key is an API key as other code sees it: never the secret or its hash.
 type Key struct {
@@ -42,18 +46,9 @@ type Created struct {
 type Filter struct {
 	UserID         string // required
 	IncludeRevoked bool
-	PageSize       int // 1..MaxPageSize; 0 means DefaultPageSize
+	PageSize       int // 1..page.MaxSize; 0 means page.DefaultSize
 	PageToken      string
 }
 
-// Page sizes of List.
-const (
-	DefaultPageSize = 50
-	MaxPageSize     = 200
-)
-
 // Page is one page of keys, newest first.
-type Page struct {
-	Items         []Key
-	NextPageToken string
-}
+type Page = page.Page[Key]

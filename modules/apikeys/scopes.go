@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/gatehouse/gatehouse/internal/validation"
 )
 
 // ResourceTypes and Actions are the names a scope may use (see
@@ -24,13 +26,13 @@ func ValidateScopes(scopes []string) ([]string, error) {
 		return nil, nil
 	}
 	if len(scopes) > MaxScopes {
-		return nil, &ValidationError{Field: "scopes", Message: fmt.Sprintf("at most %d scopes", MaxScopes)}
+		return nil, &validation.Error{Field: "scopes", Message: fmt.Sprintf("at most %d scopes", MaxScopes)}
 	}
 	out := make([]string, 0, len(scopes))
 	for _, s := range scopes {
 		typ, action, ok := strings.Cut(s, ":")
 		if !ok || (typ != "*" && !slices.Contains(ResourceTypes, typ)) || (action != "*" && !slices.Contains(Actions, action)) {
-			return nil, &ValidationError{Field: "scopes", Message: fmt.Sprintf("%q is not a scope: use <type>:<action> with type one of %s or *, action one of %s or *",
+			return nil, &validation.Error{Field: "scopes", Message: fmt.Sprintf("%q is not a scope: use <type>:<action> with type one of %s or *, action one of %s or *",
 				truncate(s, 64), strings.Join(ResourceTypes, ", "), strings.Join(Actions, ", "))}
 		}
 		out = append(out, s)

@@ -15,6 +15,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/gatehouse/gatehouse/internal/page"
+	"github.com/gatehouse/gatehouse/internal/validation"
+
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
@@ -99,7 +102,7 @@ func (s *Service) Create(ctx context.Context, n NewKey) (Created, error) {
 	if n.ExpiresAt != nil {
 		e := n.ExpiresAt.UTC().Truncate(time.Microsecond)
 		if !e.After(now) {
-			return Created{}, &ValidationError{Field: "expires_at", Message: "must be in the future"}
+			return Created{}, &validation.Error{Field: "expires_at", Message: "must be in the future"}
 		}
 		expires = &e
 	}
@@ -157,14 +160,14 @@ func (s *Service) Create(ctx context.Context, n NewKey) (Created, error) {
 
 func validName(name string) error {
 	if name == "" {
-		return &ValidationError{Field: "name", Message: "is required"}
+		return &validation.Error{Field: "name", Message: "is required"}
 	}
 	if utf8.RuneCountInString(name) > MaxNameLen || !utf8.ValidString(name) {
-		return &ValidationError{Field: "name", Message: fmt.Sprintf("must be at most %d characters of valid UTF-8", MaxNameLen)}
+		return &validation.Error{Field: "name", Message: fmt.Sprintf("must be at most %d characters of valid UTF-8", MaxNameLen)}
 	}
 	for _, r := range name {
 		if unicode.IsControl(r) {
-			return &ValidationError{Field: "name", Message: "must not contain control characters"}
+			return &validation.Error{Field: "name", Message: "must not contain control characters"}
 		}
 	}
 	return nil
@@ -182,21 +185,11 @@ func (s *Service) Get(ctx context.Context, id string) (Key, error) {
 // List returns f.UserID's keys, newest first; revoked keys only with
 // f.IncludeRevoked.
 func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
-	if f.PageSize == 0 {
-		f.PageSize = DefaultPageSize
-	}
-	if f.PageSize < 0 || f.PageSize > MaxPageSize {
-		return Page{}, &ValidationError{Field: "page_size", Message: fmt.Sprintf("must be between 1 and %d", MaxPageSize)}
-	}
-	rows, next, err := s.store.list(ctx, f)
-	if err != nil {
+	var err error
+	if f.PageSize, err = page.Size(f.PageSize); err != nil {
 		return Page{}, err
 	}
-	p := Page{Items: make([]Key, 0, len(rows)), NextPageToken: next}
-	for _, r := range rows {
-		p.Items = append(p.Items, r.toKey())
-	}
-	return p, nil
+	return s.store.list(ctx, f)
 }
 
 // Revoke revokes the key with id and returns it. Revoking a revoked key

@@ -2,7 +2,6 @@ package apikeys
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/gatehouse/gatehouse/internal/database"
+	"github.com/gatehouse/gatehouse/internal/page"
 )
 
 // keyRow is the apikeys_keys row; only this package touches it. Scopes are
@@ -86,30 +86,24 @@ func (s store) take(ctx context.Context, where string, arg string) (keyRow, erro
 	return r, nil
 }
 
-// list pages by id descending (UUIDv7: newest first); the token is the last
-// id of the previous page, base64url.
-func (s store) list(ctx context.Context, f Filter) ([]keyRow, string, error) {
+// list pages by id descending (UUIDv7: newest first).
+func (s store) list(ctx context.Context, f Filter) (Page, error) {
 	q := s.conn(ctx).Where("user_id = ?", f.UserID)
 	if !f.IncludeRevoked {
 		q = q.Where("revoked_at IS NULL")
 	}
 	if f.PageToken != "" {
-		after, err := base64.RawURLEncoding.DecodeString(f.PageToken)
-		if err != nil || len(after) == 0 || len(after) > 64 {
-			return nil, "", &ValidationError{Field: "page_token", Message: "not a token this API returned"}
+		after, err := page.Decode(f.PageToken, 1)
+		if err != nil {
+			return Page{}, err
 		}
-		q = q.Where("id < ?", string(after))
+		q = q.Where("id < ?", after[0])
 	}
 	var rows []keyRow
 	if err := q.Order("id DESC").Limit(f.PageSize + 1).Find(&rows).Error; err != nil {
-		return nil, "", fmt.Errorf("apikeys: list keys: %w", err)
+		return Page{}, fmt.Errorf("apikeys: list keys: %w", err)
 	}
-	next := ""
-	if len(rows) > f.PageSize {
-		rows = rows[:f.PageSize]
-		next = base64.RawURLEncoding.EncodeToString([]byte(rows[len(rows)-1].ID))
-	}
-	return rows, next, nil
+	return page.Cut(rows, f.PageSize, func(r keyRow) []string { return []string{r.ID} }, keyRow.toKey), nil
 }
 
 // revoke sets revoked_at unless already set; it reports whether it did.

@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -10,19 +9,20 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/gatehouse/gatehouse/internal/httpserver"
+	"github.com/gatehouse/gatehouse/internal/page"
 	"github.com/gatehouse/gatehouse/internal/principal"
 )
 
 // listInput is GET /audit-events' query. Times are parsed by hand so that a
 // malformed value answers 422 naming the parameter.
 type listInput struct {
-	Actor     string `query:"actor" maxLength:"256" doc:"Actor id (a user id, client id or \"gatehouse\" for the CLI), or type:id with type user, service, client, system or anonymous."`
-	Action    string `query:"action" maxLength:"128" doc:"Exact action, e.g. user.create."`
-	Target    string `query:"target" maxLength:"300" doc:"Target as type:id, or an id alone."`
-	Since     string `query:"since" maxLength:"64" doc:"RFC 3339 time; events at or after it."`
-	Until     string `query:"until" maxLength:"64" doc:"RFC 3339 time; events at or before it."`
-	PageSize  int    `query:"page_size" minimum:"1" maximum:"200" default:"50" doc:"Items per page (at most 200)."`
-	PageToken string `query:"page_token" maxLength:"200" doc:"next_page_token of the previous page."`
+	Actor  string `query:"actor" maxLength:"256" doc:"Actor id (a user id, client id or \"gatehouse\" for the CLI), or type:id with type user, service, client, system or anonymous."`
+	Action string `query:"action" maxLength:"128" doc:"Exact action, e.g. user.create."`
+	Target string `query:"target" maxLength:"300" doc:"Target as type:id, or an id alone."`
+	Since  string `query:"since" maxLength:"64" doc:"RFC 3339 time; events at or after it."`
+	Until  string `query:"until" maxLength:"64" doc:"RFC 3339 time; events at or before it."`
+	page.Query
 }
 
 // auditEventBody is the contract's JSON form of an event (details are
@@ -44,13 +44,8 @@ type auditRefBody struct {
 	ID   string `json:"id"`
 }
 
-type auditEventListBody struct {
-	Items         []auditEventBody `json:"items"`
-	NextPageToken string           `json:"next_page_token"`
-}
-
 type listOutput struct {
-	Body auditEventListBody
+	Body page.Page[auditEventBody]
 }
 
 func registerAPI(api huma.API, svc *Service, authz Authorizer) {
@@ -73,31 +68,19 @@ func registerAPI(api huma.API, svc *Service, authz Authorizer) {
 		if err != nil {
 			return nil, err
 		}
-		page, err := svc.List(ctx, f)
-		if errors.Is(err, ErrInvalidFilter) {
-			field := "query"
-			switch {
-			case strings.Contains(err.Error(), "page_token"):
-				field = "query.page_token"
-			case strings.Contains(err.Error(), "since"):
-				field = "query.since"
-			}
-			return nil, huma.Error422UnprocessableEntity(strings.TrimPrefix(err.Error(), "audit: invalid filter: "),
-				&huma.ErrorDetail{Location: field, Message: err.Error()})
+		events, err := svc.List(ctx, f)
+		if p, ok := httpserver.InputProblem(err); ok {
+			return nil, p
 		}
 		if err != nil {
 			return nil, err
 		}
-		out := &listOutput{}
-		out.Body.Items = make([]auditEventBody, 0, len(page.Items))
-		for _, e := range page.Items {
-			out.Body.Items = append(out.Body.Items, auditEventBody{
+		return &listOutput{Body: page.Map(events, func(e Event) auditEventBody {
+			return auditEventBody{
 				ID: e.ID, Time: e.Time, Actor: auditRefBody(e.Actor), Action: e.Action, Target: auditRefBody(e.Target),
 				Outcome: e.Outcome, IP: e.IP, UserAgent: e.UserAgent,
-			})
-		}
-		out.Body.NextPageToken = page.NextPageToken
-		return out, nil
+			}
+		})}, nil
 	})
 }
 

@@ -98,7 +98,7 @@ func TestHTTPListAuditEvents(t *testing.T) {
 			{name: "page size too big", token: "auditor", path: "/api/v1/audit-events?page_size=201", wantStatus: 422, wantContains: "page_size"},
 			{name: "page size zero", token: "auditor", path: "/api/v1/audit-events?page_size=0", wantStatus: 422, wantContains: "page_size"},
 			{name: "page size not a number", token: "auditor", path: "/api/v1/audit-events?page_size=ten", wantStatus: 422, wantContains: "page_size"},
-			{name: "bad page token", token: "auditor", path: "/api/v1/audit-events?page_token=garbage!", wantStatus: 422, wantContains: "page_token"},
+			{name: "bad page token", token: "auditor", path: "/api/v1/audit-events?page_token=garbage!", wantStatus: 400, wantContains: "page_token"},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

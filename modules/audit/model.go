@@ -1,6 +1,10 @@
 package audit
 
-import "time"
+import (
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/page"
+)
 
 // Outcomes of an audited action.
 const (
@@ -44,7 +48,4 @@ type Filter struct {
 }
 
 // Page is one page of events, newest first.
-type Page struct {
-	Items         []Event
-	NextPageToken string
-}
+type Page = page.Page[Event]

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/gatehouse/gatehouse/internal/database"
+	"github.com/gatehouse/gatehouse/internal/page"
 	"github.com/gatehouse/gatehouse/internal/testutil"
 )
 
@@ -78,7 +79,7 @@ func BenchmarkListUsers(b *testing.B) {
 				want int
 			}{
 				{"first-page", UserFilter{PageSize: 50}, 50},
-				{"deep-page", UserFilter{PageSize: 50, PageToken: encodeCursor(middle)}, 50},
+				{"deep-page", UserFilter{PageSize: 50, PageToken: page.Encode(middle)}, 50},
 				{"search-prefix", UserFilter{PageSize: 50, Query: "user0421"}, 50},
 				{"search-name", UserFilter{PageSize: 50, Query: "User 09999"}, 10},
 				{"role-filter", UserFilter{PageSize: 50, Role: RoleAuditor}, 50},

@@ -1,6 +1,10 @@
 package identity
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/gatehouse/gatehouse/internal/validation"
+)
 
 // Sentinel errors. Service methods wrap them with context
 // (fmt.Errorf("identity: ...: %w", err)); callers test with errors.Is.
@@ -30,19 +34,8 @@ var (
 	ErrMachinePassword = errors.New("identity: service accounts cannot have a password")
 	// ErrSetupToken: the setup token is unknown, used or expired.
 	ErrSetupToken = errors.New("identity: the setup link is invalid, expired or already used")
-	// ErrBadPageToken: the page token was not produced by ListUsers.
-	ErrBadPageToken = errors.New("identity: invalid page token")
 	// ErrSetupDone: an active admin already exists, so first-start setup is over.
 	ErrSetupDone = errors.New("identity: setup is already complete")
 )
 
-// ValidationError says which input field is wrong and why. Field uses the
-// API's JSON names ("email", "username", "name", "password", "roles").
-type ValidationError struct {
-	Field   string
-	Message string
-}
-
-func (e *ValidationError) Error() string { return "identity: " + e.Field + ": " + e.Message }
-
-func invalid(field, msg string) error { return &ValidationError{Field: field, Message: msg} }
+func invalid(field, msg string) error { return &validation.Error{Field: field, Message: msg} }

@@ -5,7 +5,12 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/httpserver"
+	"github.com/gatehouse/gatehouse/internal/page"
+	"github.com/gatehouse/gatehouse/internal/validation"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -90,18 +95,14 @@ type userRoleInput struct {
 }
 
 type listUsersInput struct {
-	Q         string `query:"q" maxLength:"254" doc:"Prefix of the email or the name."`
-	Role      string `query:"role" maxLength:"64"`
-	Status    string `query:"status" enum:"active,disabled,"`
-	PageSize  int    `query:"page_size" minimum:"1" maximum:"200" default:"50"`
-	PageToken string `query:"page_token" maxLength:"200"`
+	Q      string `query:"q" maxLength:"254" doc:"Prefix of the email or the name."`
+	Role   string `query:"role" maxLength:"64"`
+	Status string `query:"status" enum:"active,disabled,"`
+	page.Query
 }
 
 type listUsersOutput struct {
-	Body struct {
-		Items         []userJSON `json:"items"`
-		NextPageToken string     `json:"next_page_token"`
-	}
+	Body page.Page[userJSON]
 }
 
 type roleNameInput struct {
@@ -123,10 +124,7 @@ type patchRoleInput struct {
 }
 
 type listRolesOutput struct {
-	Body struct {
-		Items         []roleJSON `json:"items"`
-		NextPageToken string     `json:"next_page_token"`
-	}
+	Body page.Page[roleJSON]
 }
 
 const (
@@ -201,17 +199,15 @@ func (m *identityModule) internal(ctx context.Context, err error) error {
 // apiError maps service errors to problem responses. rolesIn says where an
 // unknown role came from ("body.roles" → 422; "" → 404 for a path).
 func (m *identityModule) apiError(ctx context.Context, err error, rolesIn string) error {
-	var ve *ValidationError
+	if ve, ok := validation.As(err); ok && rolesIn == "query" && !strings.Contains(ve.Field, ".") {
+		err = &validation.Error{Field: "query." + ve.Field, Message: ve.Message}
+	}
+	if p, ok := httpserver.InputProblem(err); ok {
+		return p
+	}
 	switch {
 	case err == nil:
 		return nil
-	case errors.As(err, &ve):
-		loc := "body." + ve.Field
-		if rolesIn == "query" {
-			loc = "query." + ve.Field
-		}
-		return huma.Error422UnprocessableEntity("validation failed: "+ve.Field+" "+ve.Message,
-			&huma.ErrorDetail{Location: loc, Message: ve.Message})
 	case errors.Is(err, ErrRoleNotFound) && rolesIn == "body.roles":
 		return huma.Error422UnprocessableEntity("unknown role", &huma.ErrorDetail{Location: "body.roles", Message: err.Error()})
 	case errors.Is(err, ErrRoleNotFound):
@@ -230,8 +226,6 @@ func (m *identityModule) apiError(ctx context.Context, err error, rolesIn string
 		return huma.Error409Conflict("this is the last active admin: it cannot be disabled, deleted or lose the admin role")
 	case errors.Is(err, ErrMachinePassword):
 		return huma.Error422UnprocessableEntity("service accounts cannot have a password", &huma.ErrorDetail{Location: "body.password", Message: "service accounts cannot have a password"})
-	case errors.Is(err, ErrBadPageToken):
-		return huma.Error400BadRequest("invalid page token", &huma.ErrorDetail{Location: "query.page_token", Message: "is not a token from a previous page"})
 	case errors.Is(err, context.Canceled):
 		return huma.NewError(499, "request canceled")
 	}
@@ -284,17 +278,11 @@ func (m *identityModule) listUsers(ctx context.Context, in *listUsersInput) (*li
 	if err := m.can(ctx, allUsers, "read"); err != nil {
 		return nil, err
 	}
-	page, err := m.svc.ListUsers(ctx, UserFilter{Query: in.Q, Role: in.Role, Status: in.Status, PageSize: in.PageSize, PageToken: in.PageToken})
+	users, err := m.svc.ListUsers(ctx, UserFilter{Query: in.Q, Role: in.Role, Status: in.Status, PageSize: in.PageSize, PageToken: in.PageToken})
 	if err != nil {
 		return nil, m.apiError(ctx, err, "query")
 	}
-	out := &listUsersOutput{}
-	out.Body.Items = make([]userJSON, len(page.Items))
-	for i, u := range page.Items {
-		out.Body.Items[i] = toUserJSON(u)
-	}
-	out.Body.NextPageToken = page.NextPageToken
-	return out, nil
+	return &listUsersOutput{Body: page.Map(users, toUserJSON)}, nil
 }
 
 func (m *identityModule) getUser(ctx context.Context, in *userIDInput) (*userOutput, error) {
@@ -397,12 +385,7 @@ func (m *identityModule) listRoles(ctx context.Context, _ *struct{}) (*listRoles
 	if err != nil {
 		return nil, m.apiError(ctx, err, "")
 	}
-	out := &listRolesOutput{}
-	out.Body.Items = make([]roleJSON, len(roles))
-	for i, r := range roles {
-		out.Body.Items[i] = toRoleJSON(r)
-	}
-	return out, nil
+	return &listRolesOutput{Body: page.Map(page.Page[Role]{Items: roles}, toRoleJSON)}, nil
 }
 
 func (m *identityModule) getRole(ctx context.Context, in *roleNameInput) (*roleOutput, error) {

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/gatehouse/gatehouse/internal/validation"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse/gatehouse/internal/httpserver"
@@ -63,7 +65,7 @@ func (m *identityModule) setupSubmit(c echo.Context) error {
 	in := NewUser{Email: c.FormValue("email"), Name: c.FormValue("name"), Password: c.FormValue("password")}
 	ctx := principal.With(c.Request().Context(), principal.SystemPrincipal)
 	u, err := m.svc.CompleteSetup(ctx, token, in)
-	var ve *ValidationError
+	var ve *validation.Error
 	switch {
 	case err == nil:
 		m.log.InfoContext(ctx, "first admin created", slog.String("user_id", u.ID))

@@ -1,6 +1,10 @@
 package identity
 
-import "time"
+import (
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/page"
+)
 
 // User statuses.
 const (
@@ -92,21 +96,11 @@ type UserFilter struct {
 	Query  string
 	Role   string
 	Status string
-	// PageSize is 1..MaxPageSize; 0 means DefaultPageSize.
+	// PageSize is 1..page.MaxSize; 0 means page.DefaultSize.
 	PageSize int
 	// PageToken is the opaque NextPageToken of the previous page.
 	PageToken string
 }
 
-// Page sizes of ListUsers.
-const (
-	DefaultPageSize = 50
-	MaxPageSize     = 200
-)
-
 // UserPage is one page of users, sorted by id (UUIDv7, so by creation time).
-// An empty NextPageToken means the last page.
-type UserPage struct {
-	Items         []User
-	NextPageToken string
-}
+type UserPage = page.Page[User]

@@ -46,7 +46,7 @@ func isCommonPassword(pw string) bool {
 // CheckPassword applies the policy. context holds words the password must
 // not be (the user's email, its local part, the username): a password equal
 // to one of them is as guessable as a common one. The error is a
-// *ValidationError for field "password" with a message fit for the user.
+// *validation.Error for field "password" with a message fit for the user.
 func CheckPassword(pw string, context ...string) error {
 	if !utf8.ValidString(pw) {
 		return invalid("password", "must be valid UTF-8 text")

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/validation"
 )
 
 func TestPHCRoundTrip(t *testing.T) {
@@ -151,7 +153,7 @@ func TestPasswordPolicy(t *testing.T) {
 		if (err == nil) != c.ok {
 			t.Errorf("CheckPassword(%q) = %v, want ok=%v", c.pw, err, c.ok)
 		}
-		var ve *ValidationError
+		var ve *validation.Error
 		if err != nil && (!errors.As(err, &ve) || ve.Field != "password") {
 			t.Errorf("CheckPassword(%q) error %v is not a password ValidationError", c.pw, err)
 		}

@@ -22,6 +22,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/gatehouse/gatehouse/internal/database"
+	"github.com/gatehouse/gatehouse/internal/page"
 	"github.com/gatehouse/gatehouse/modules/audit"
 )
 
@@ -169,11 +170,9 @@ func (s *Service) HasActiveAdmin(ctx context.Context) (bool, error) {
 
 // ListUsers returns one page of users matching f, sorted by id.
 func (s *Service) ListUsers(ctx context.Context, f UserFilter) (UserPage, error) {
-	if f.PageSize <= 0 {
-		f.PageSize = DefaultPageSize
-	}
-	if f.PageSize > MaxPageSize {
-		f.PageSize = MaxPageSize
+	var err error
+	if f.PageSize, err = page.Size(f.PageSize); err != nil {
+		return UserPage{}, err
 	}
 	if len(f.Query) > MaxQueryChars {
 		return UserPage{}, invalid("q", "must be at most 254 characters long")
@@ -312,7 +311,7 @@ func (s *Service) prepareUser(ctx context.Context, in NewUser) (preparedUser, er
 }
 
 // CreateUser validates and creates a user with its roles. Errors:
-// *ValidationError (field named), ErrEmailTaken, ErrUsernameTaken,
+// *validation.Error (field named), ErrEmailTaken, ErrUsernameTaken,
 // ErrRoleNotFound.
 func (s *Service) CreateUser(ctx context.Context, in NewUser) (User, error) {
 	p, err := s.prepareUser(ctx, in)

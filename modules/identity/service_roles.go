@@ -26,7 +26,7 @@ func (s *Service) RoleByName(ctx context.Context, name string) (Role, error) {
 	return row.toRole(), nil
 }
 
-// CreateRole adds a role. Errors: *ValidationError, ErrRoleExists.
+// CreateRole adds a role. Errors: *validation.Error, ErrRoleExists.
 func (s *Service) CreateRole(ctx context.Context, r Role) (Role, error) {
 	if err := CheckRoleName(r.Name); err != nil {
 		return Role{}, err
@@ -60,7 +60,7 @@ func (s *Service) CreateRole(ctx context.Context, r Role) (Role, error) {
 }
 
 // UpdateRole changes a role's description. Errors: ErrRoleNotFound,
-// *ValidationError.
+// *validation.Error.
 func (s *Service) UpdateRole(ctx context.Context, name string, upd RoleUpdate) (Role, error) {
 	var out Role
 	err := s.tx(ctx, func(ctx context.Context) error {

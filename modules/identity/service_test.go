@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/validation"
+
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/internal/testutil"
@@ -113,7 +115,7 @@ func TestCreateAndLookUpUsers(t *testing.T) {
 		if _, err := svc.CreateUser(ctx, identity.NewUser{Email: "r@example.com", Roles: []string{"nope"}}); !errors.Is(err, identity.ErrRoleNotFound) {
 			t.Fatalf("unknown role: %v", err)
 		}
-		var ve *identity.ValidationError
+		var ve *validation.Error
 		for _, bad := range []identity.NewUser{
 			{Email: "not an email"},
 			{Email: "Bob <bob@example.com>"},

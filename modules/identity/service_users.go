@@ -37,7 +37,7 @@ func (s *Service) guardLastAdmin(ctx context.Context, row userRow) error {
 }
 
 // UpdateUser applies the non-nil fields of upd. Errors: ErrNotFound,
-// *ValidationError, ErrEmailTaken, ErrUsernameTaken, ErrLastAdmin (disabling
+// *validation.Error, ErrEmailTaken, ErrUsernameTaken, ErrLastAdmin (disabling
 // the last active admin).
 func (s *Service) UpdateUser(ctx context.Context, id string, upd UserUpdate) (User, error) {
 	set := map[string]any{}
@@ -195,7 +195,7 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 }
 
 // SetPassword replaces the user's password after checking the policy
-// (CheckPassword). Errors: ErrNotFound, *ValidationError,
+// (CheckPassword). Errors: ErrNotFound, *validation.Error,
 // ErrMachinePassword.
 func (s *Service) SetPassword(ctx context.Context, id, password string) error {
 	row, err := s.st.userBy(ctx, "id", id)

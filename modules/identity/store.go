@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"sort"
@@ -12,6 +11,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/gatehouse/gatehouse/internal/database"
+	"github.com/gatehouse/gatehouse/internal/page"
 )
 
 // userRow is the identity_users row; only this package touches it.
@@ -176,16 +176,6 @@ func (s *store) activeAdmins(ctx context.Context, exceptID string) (int64, error
 // BINARY on SQLite).
 func prefixEnd(p string) string { return p + "\U0010FFFF" }
 
-func encodeCursor(id string) string { return base64.RawURLEncoding.EncodeToString([]byte(id)) }
-
-func decodeCursor(tok string) (string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil || len(b) == 0 || len(b) > 64 {
-		return "", ErrBadPageToken
-	}
-	return string(b), nil
-}
-
 // listUsers returns up to f.PageSize users with id greater than the cursor,
 // sorted by id. The primary key gives the order; the email and name indexes
 // serve the prefix search and identity_user_roles_role the role filter.
@@ -198,11 +188,11 @@ func (s *store) listUsers(ctx context.Context, f UserFilter) (UserPage, error) {
 		sortKey = "r.user_id"
 	}
 	if f.PageToken != "" {
-		after, err := decodeCursor(f.PageToken)
+		after, err := page.Decode(f.PageToken, 1)
 		if err != nil {
 			return UserPage{}, err
 		}
-		q = q.Where(sortKey+" > ?", after)
+		q = q.Where(sortKey+" > ?", after[0])
 	}
 	if f.Query != "" {
 		p := normalizeQuery(f.Query)
@@ -216,23 +206,17 @@ func (s *store) listUsers(ctx context.Context, f UserFilter) (UserPage, error) {
 	if err := q.Order(sortKey).Limit(f.PageSize + 1).Find(&rows).Error; err != nil {
 		return UserPage{}, fmt.Errorf("identity: list users: %w", err)
 	}
-	page := UserPage{Items: make([]User, 0, len(rows))}
-	if len(rows) > f.PageSize {
-		rows = rows[:f.PageSize]
-		page.NextPageToken = encodeCursor(rows[len(rows)-1].ID)
-	}
-	ids := make([]string, len(rows))
-	for i, r := range rows {
+	ids := make([]string, min(len(rows), f.PageSize))
+	for i, r := range rows[:len(ids)] {
 		ids[i] = r.ID
 	}
 	roles, err := s.rolesOf(ctx, ids...)
 	if err != nil {
 		return UserPage{}, err
 	}
-	for _, r := range rows {
-		page.Items = append(page.Items, r.toUser(roles[r.ID]))
-	}
-	return page, nil
+	return page.Cut(rows, f.PageSize,
+		func(r userRow) []string { return []string{r.ID} },
+		func(r userRow) User { return r.toUser(roles[r.ID]) }), nil
 }
 
 func (s *store) listRoles(ctx context.Context) ([]Role, error) {
