@@ -8,11 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/gatehouse/gatehouse/internal/cache"
 	"github.com/gatehouse/gatehouse/internal/httpserver"
 	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/modules/identity"
@@ -71,77 +72,51 @@ type cacheEntry struct {
 	revoked     bool
 	ownerActive bool
 	machine     bool
-	loadedAt    time.Time
 }
 
 // maxCacheEntries bounds memory: random well-formed keys create negative
-// entries, so when the map is full it is simply cleared.
+// entries too.
 const maxCacheEntries = 100_000
 
-// cache maps public key ids to entries. gen changes on every invalidation so
-// that a load that started before an invalidation does not store what it
-// read (it may predate the change).
-type cache struct {
-	mu      sync.RWMutex
-	entries map[string]*cacheEntry
-	gen     uint64
+// keyCache maps public key ids to entries for CacheTTL. gen changes on every
+// invalidation so that a load that started before an invalidation does not
+// store what it read (it may predate the change).
+type keyCache struct {
+	entries *cache.TTL[string, *cacheEntry]
+	gen     atomic.Uint64
 	loads   singleflight.Group
 }
 
-func newCache() *cache { return &cache{entries: map[string]*cacheEntry{}} }
-
-func (c *cache) get(pub string) (*cacheEntry, uint64) {
-	c.mu.RLock()
-	e, gen := c.entries[pub], c.gen
-	c.mu.RUnlock()
-	return e, gen
+func newKeyCache(ttl time.Duration, now func() time.Time) *keyCache {
+	return &keyCache{entries: cache.New[string, *cacheEntry](ttl, maxCacheEntries, now)}
 }
 
-func (c *cache) put(pub string, e *cacheEntry, gen uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.gen != gen {
-		return
-	}
-	if len(c.entries) >= maxCacheEntries {
-		clear(c.entries)
-	}
-	c.entries[pub] = e
+func (c *keyCache) drop(pub string) {
+	c.entries.Delete(pub)
+	c.gen.Add(1)
 }
 
-func (c *cache) drop(pub string) {
-	c.mu.Lock()
-	delete(c.entries, pub)
-	c.gen++
-	c.mu.Unlock()
+func (c *keyCache) dropOwner(userID string) {
+	c.entries.DeleteFunc(func(_ string, e *cacheEntry) bool { return e.ownerID == userID })
+	c.gen.Add(1)
 }
 
-func (c *cache) dropOwner(userID string) {
-	c.mu.Lock()
-	for pub, e := range c.entries {
-		if e.ownerID == userID {
-			delete(c.entries, pub)
-		}
-	}
-	c.gen++
-	c.mu.Unlock()
-}
-
-// entry returns a fresh cache entry for pub, loading it (once for concurrent
+// entry returns a cache entry for pub, loading it (once for concurrent
 // callers) when absent or older than CacheTTL.
 func (s *Service) entry(ctx context.Context, pub string) (*cacheEntry, error) {
-	now := s.opts.Now()
-	e, gen := s.cache.get(pub)
-	if e != nil && s.opts.CacheTTL > 0 && now.Sub(e.loadedAt) < s.opts.CacheTTL {
-		return e, nil
+	if s.opts.CacheTTL > 0 {
+		if e, ok := s.cache.entries.Get(pub); ok {
+			return e, nil
+		}
 	}
+	gen := s.cache.gen.Load()
 	v, err, _ := s.cache.loads.Do(pub, func() (any, error) {
-		e, err := s.load(context.WithoutCancel(ctx), pub, now)
+		e, err := s.load(context.WithoutCancel(ctx), pub)
 		if err != nil {
 			return nil, err
 		}
-		if s.opts.CacheTTL > 0 {
-			s.cache.put(pub, e, gen)
+		if s.opts.CacheTTL > 0 && s.cache.gen.Load() == gen {
+			s.cache.entries.Put(pub, e)
 		}
 		return e, nil
 	})
@@ -151,17 +126,17 @@ func (s *Service) entry(ctx context.Context, pub string) (*cacheEntry, error) {
 	return v.(*cacheEntry), nil
 }
 
-func (s *Service) load(ctx context.Context, pub string, now time.Time) (*cacheEntry, error) {
+func (s *Service) load(ctx context.Context, pub string) (*cacheEntry, error) {
 	r, err := s.store.byPublicID(ctx, pub)
 	if errors.Is(err, ErrNotFound) {
-		return &cacheEntry{loadedAt: now}, nil
+		return &cacheEntry{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
 	e := &cacheEntry{
 		known: true, id: r.ID, ownerID: r.UserID, expires: utcPtr(r.ExpiresAt),
-		revoked: r.RevokedAt != nil, loadedAt: now,
+		revoked: r.RevokedAt != nil,
 	}
 	if r.Scopes != "" {
 		e.scopes = r.toKey().Scopes

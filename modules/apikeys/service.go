@@ -6,6 +6,7 @@
 package apikeys
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -48,27 +49,21 @@ type Service struct {
 	users Users
 	audit AuditLog
 	opts  Options
-	cache *cache
+	cache *keyCache
 	usage *usage
 }
 
 // NewService returns the service over db.
 func NewService(db *gorm.DB, users Users, auditLog AuditLog, opts Options) *Service {
-	if opts.CacheTTL == 0 {
-		opts.CacheTTL = 30 * time.Second
-	}
-	if opts.FlushInterval <= 0 {
-		opts.FlushInterval = 10 * time.Second
-	}
+	opts.CacheTTL = cmp.Or(opts.CacheTTL, 30*time.Second)
+	opts.FlushInterval = cmp.Or(max(opts.FlushInterval, 0), 10*time.Second)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
+	opts.Logger = cmp.Or(opts.Logger, slog.New(slog.DiscardHandler))
 	return &Service{
 		store: store{db: db}, users: users, audit: auditLog, opts: opts,
-		cache: newCache(), usage: newUsage(),
+		cache: newKeyCache(opts.CacheTTL, opts.Now), usage: newUsage(),
 	}
 }
 
