@@ -1,126 +1,58 @@
 package apikeys_test
 
 import (
-	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/httpserver"
-	"github.com/gatehouse/gatehouse/internal/logging"
 	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/internal/testutil"
 	"github.com/gatehouse/gatehouse/modules/apikeys"
 )
 
-// fakeAuthz: "admin" may do anything; everyone else may manage their own API
-// keys only. A scoped principal also needs a matching scope.
-type fakeAuthz struct{}
-
-func (fakeAuthz) Can(_ context.Context, p principal.Principal, res principal.Resource, action string) (bool, error) {
-	if p.Scopes != nil {
-		ok := false
-		for _, s := range p.Scopes {
-			typ, act, _ := strings.Cut(s, ":")
-			ok = ok || ((typ == "*" || typ == res.Type) && (act == "*" || act == action))
-		}
-		if !ok {
-			return false, nil
-		}
-	}
-	if p.ID == "admin" {
-		return true, nil
-	}
-	return res.Type == "api-keys" && res.OwnerID == p.ID && p.ID != "", nil
-}
-
 type httpEnv struct {
 	*env
-	ts         *httptest.Server
+	api        *testutil.API
 	alice, bob string
 }
 
+// newHTTPEnv mounts the module on a real server: "admin" may do anything,
+// everyone may manage their own keys, and unknown tokens are tried as API
+// keys.
 func newHTTPEnv(t *testing.T, db database.DB) *httpEnv {
 	t.Helper()
 	e := newEnv(t, db)
 	h := &httpEnv{env: e}
 	h.alice = e.user(t, "alice@example.com", false).ID
 	h.bob = e.user(t, "bob@example.com", false).ID
-	srv := httpserver.New(httpserver.Options{
-		Logger: logging.Discard(),
-		Bearer: httpserver.BearerFunc(func(ctx context.Context, token string) (principal.Principal, error) {
-			switch token {
-			case "admin":
-				return principal.Principal{Kind: principal.User, ID: "admin", Via: principal.ViaSession}, nil
-			case "alice":
-				return principal.Principal{Kind: principal.User, ID: h.alice, Via: principal.ViaSession}, nil
-			case "bob":
-				return principal.Principal{Kind: principal.User, ID: h.bob, Via: principal.ViaSession}, nil
-			case "client":
-				return principal.Principal{Kind: principal.Client, ID: "client-1", Via: principal.ViaAccessToken}, nil
-			}
-			return e.svc.AuthenticateBearer(ctx, token)
-		}),
-	})
-	apikeys.Module(e.svc, fakeAuthz{}).Mount(srv.Routes)
-	h.ts = httptest.NewServer(srv.Echo)
-	t.Cleanup(h.ts.Close)
+	authz := &testutil.FakeAuthorizer{
+		Grants:       map[string][]string{"admin": {"*:*"}},
+		OwnerActions: []string{"create", "read", "update", "delete", "revoke"},
+	}
+	h.api = testutil.NewAPI(t, httpserver.Options{Bearer: e.svc}, apikeys.Module(e.svc, authz))
+	h.api.User("admin", "admin")
+	h.api.User("alice", h.alice)
+	h.api.User("bob", h.bob)
+	h.api.Tokens["client"] = principal.Principal{Kind: principal.Client, ID: "client-1", Via: principal.ViaAccessToken}
 	return h
 }
 
 func (h *httpEnv) do(t *testing.T, method, path, token, body string) (int, string, http.Header) {
 	t.Helper()
-	var r io.Reader
-	if body != "" {
-		r = strings.NewReader(body)
-	}
-	req, _ := http.NewRequest(method, h.ts.URL+"/api/v1"+path, r)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b), res.Header
+	res := h.api.Do(t, method, path, token, body)
+	return res.Status, res.Body, res.Header
 }
 
-type httpCase struct {
-	name, method, path, token, body string
-	wantStatus                      int
-	wantContains                    []string
-}
-
-func (h *httpEnv) run(t *testing.T, tests []httpCase) {
+// run runs the scenarios; no answer may show a secret's hash.
+func (h *httpEnv) run(t *testing.T, scenarios []testutil.Scenario) {
 	t.Helper()
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			status, body, hdr := h.do(t, tt.method, tt.path, tt.token, tt.body)
-			if status != tt.wantStatus {
-				t.Fatalf("status %d, want %d: %s", status, tt.wantStatus, body)
-			}
-			if status >= 400 && !strings.HasPrefix(hdr.Get("Content-Type"), "application/problem+json") {
-				t.Fatalf("error with content type %q: %s", hdr.Get("Content-Type"), body)
-			}
-			for _, w := range tt.wantContains {
-				if !strings.Contains(body, w) {
-					t.Fatalf("body does not contain %q: %s", w, body)
-				}
-			}
-			if strings.Contains(body, "secret_hash") {
-				t.Fatalf("body leaks the hash: %s", body)
-			}
-		})
+	for i := range scenarios {
+		scenarios[i].WantAbsent = append(scenarios[i].WantAbsent, "secret_hash")
 	}
+	h.api.Run(t, scenarios...)
 }
 
 func TestHTTPBadInputChangesNothing(t *testing.T) {
@@ -129,32 +61,32 @@ func TestHTTPBadInputChangesNothing(t *testing.T) {
 		keysBefore := h.count(t, "apikeys_keys", "")
 		eventsBefore := h.count(t, "audit_events", "")
 		big := `{"name":"` + strings.Repeat("x", 20<<10) + `"}`
-		h.run(t, []httpCase{
-			{name: "no credential", method: "POST", path: "/api-keys", body: `{"name":"k"}`, wantStatus: 401},
-			{name: "malformed JSON", method: "POST", path: "/api-keys", token: "alice", body: `{"name":`, wantStatus: 400},
-			{name: "unknown field", method: "POST", path: "/api-keys", token: "alice", body: `{"name":"k","admin":true}`, wantStatus: 422, wantContains: []string{"admin"}},
-			{name: "wrong type", method: "POST", path: "/api-keys", token: "alice", body: `{"name":5}`, wantStatus: 422, wantContains: []string{"name"}},
-			{name: "scopes not a list", method: "POST", path: "/api-keys", token: "alice", body: `{"name":"k","scopes":"users:read"}`, wantStatus: 422, wantContains: []string{"scopes"}},
-			{name: "missing name", method: "POST", path: "/api-keys", token: "alice", body: `{}`, wantStatus: 422, wantContains: []string{"name"}},
-			{name: "blank name", method: "POST", path: "/api-keys", token: "alice", body: `{"name":"   "}`, wantStatus: 422, wantContains: []string{"body.name"}},
-			{name: "oversized", method: "POST", path: "/api-keys", token: "alice", body: big, wantStatus: 413},
-			{name: "bad scope", method: "POST", path: "/api-keys", token: "alice", body: `{"name":"k","scopes":["users:read","users:explode"]}`, wantStatus: 422, wantContains: []string{"body.scopes", "users:explode"}},
-			{name: "bad expires_in", method: "POST", path: "/api-keys", token: "alice", body: `{"name":"k","expires_in":"forever"}`, wantStatus: 422, wantContains: []string{"body.expires_in"}},
-			{name: "negative expires_in", method: "POST", path: "/api-keys", token: "alice", body: `{"name":"k","expires_in":"-1h"}`, wantStatus: 422, wantContains: []string{"body.expires_in"}},
-			{name: "both expiries", method: "POST", path: "/api-keys", token: "alice", body: `{"name":"k","expires_in":"1h","expires_at":"2030-01-01T00:00:00Z"}`, wantStatus: 422, wantContains: []string{"body.expires_in"}},
-			{name: "expires_at not a time", method: "POST", path: "/api-keys", token: "alice", body: `{"name":"k","expires_at":"tomorrow"}`, wantStatus: 422, wantContains: []string{"expires_at"}},
-			{name: "expires_at in the past", method: "POST", path: "/api-keys", token: "alice", body: `{"name":"k","expires_at":"2001-01-01T00:00:00Z"}`, wantStatus: 422, wantContains: []string{"body.expires_at"}},
-			{name: "someone else's user", method: "POST", path: "/api-keys", token: "alice", body: `{"name":"k","user_id":"` + h.bob + `"}`, wantStatus: 403},
-			{name: "unknown user", method: "POST", path: "/api-keys", token: "admin", body: `{"name":"k","user_id":"00000000-0000-0000-0000-000000000000"}`, wantStatus: 422, wantContains: []string{"body.user_id"}},
-			{name: "client without user_id", method: "POST", path: "/api-keys", token: "client", body: `{"name":"k"}`, wantStatus: 422, wantContains: []string{"body.user_id"}},
-			{name: "service account by non-admin", method: "POST", path: "/service-accounts", token: "alice", body: `{"name":"bot"}`, wantStatus: 403},
-			{name: "service account bad email", method: "POST", path: "/service-accounts", token: "admin", body: `{"name":"bot","email":"not an email"}`, wantStatus: 422, wantContains: []string{"body.email"}},
-			{name: "service account unknown field", method: "POST", path: "/service-accounts", token: "admin", body: `{"name":"bot","password":"x"}`, wantStatus: 422, wantContains: []string{"password"}},
-			{name: "revoke unknown", method: "DELETE", path: "/api-keys/0190d1a4-0000-7000-8000-000000000000", token: "alice", wantStatus: 404},
-			{name: "get unknown", method: "GET", path: "/api-keys/nope", token: "alice", wantStatus: 404},
-			{name: "page size too big", method: "GET", path: "/api-keys?page_size=500", token: "alice", wantStatus: 422, wantContains: []string{"page_size"}},
-			{name: "bad page token", method: "GET", path: "/api-keys?page_token=***", token: "alice", wantStatus: 400, wantContains: []string{"query.page_token"}},
-			{name: "list another user's keys", method: "GET", path: "/api-keys?user_id=" + h.bob, token: "alice", wantStatus: 403},
+		h.run(t, []testutil.Scenario{
+			{Name: "no credential", Method: "POST", Path: "/api-keys", Body: `{"name":"k"}`, WantStatus: 401},
+			{Name: "malformed JSON", Method: "POST", Path: "/api-keys", Token: "alice", Body: `{"name":`, WantStatus: 400},
+			{Name: "unknown field", Method: "POST", Path: "/api-keys", Token: "alice", Body: `{"name":"k","admin":true}`, WantStatus: 422, WantContains: []string{"admin"}},
+			{Name: "wrong type", Method: "POST", Path: "/api-keys", Token: "alice", Body: `{"name":5}`, WantStatus: 422, WantContains: []string{"name"}},
+			{Name: "scopes not a list", Method: "POST", Path: "/api-keys", Token: "alice", Body: `{"name":"k","scopes":"users:read"}`, WantStatus: 422, WantContains: []string{"scopes"}},
+			{Name: "missing name", Method: "POST", Path: "/api-keys", Token: "alice", Body: `{}`, WantStatus: 422, WantContains: []string{"name"}},
+			{Name: "blank name", Method: "POST", Path: "/api-keys", Token: "alice", Body: `{"name":"   "}`, WantStatus: 422, WantContains: []string{"body.name"}},
+			{Name: "oversized", Method: "POST", Path: "/api-keys", Token: "alice", Body: big, WantStatus: 413},
+			{Name: "bad scope", Method: "POST", Path: "/api-keys", Token: "alice", Body: `{"name":"k","scopes":["users:read","users:explode"]}`, WantStatus: 422, WantContains: []string{"body.scopes", "users:explode"}},
+			{Name: "bad expires_in", Method: "POST", Path: "/api-keys", Token: "alice", Body: `{"name":"k","expires_in":"forever"}`, WantStatus: 422, WantContains: []string{"body.expires_in"}},
+			{Name: "negative expires_in", Method: "POST", Path: "/api-keys", Token: "alice", Body: `{"name":"k","expires_in":"-1h"}`, WantStatus: 422, WantContains: []string{"body.expires_in"}},
+			{Name: "both expiries", Method: "POST", Path: "/api-keys", Token: "alice", Body: `{"name":"k","expires_in":"1h","expires_at":"2030-01-01T00:00:00Z"}`, WantStatus: 422, WantContains: []string{"body.expires_in"}},
+			{Name: "expires_at not a time", Method: "POST", Path: "/api-keys", Token: "alice", Body: `{"name":"k","expires_at":"tomorrow"}`, WantStatus: 422, WantContains: []string{"expires_at"}},
+			{Name: "expires_at in the past", Method: "POST", Path: "/api-keys", Token: "alice", Body: `{"name":"k","expires_at":"2001-01-01T00:00:00Z"}`, WantStatus: 422, WantContains: []string{"body.expires_at"}},
+			{Name: "someone else's user", Method: "POST", Path: "/api-keys", Token: "alice", Body: `{"name":"k","user_id":"` + h.bob + `"}`, WantStatus: 403},
+			{Name: "unknown user", Method: "POST", Path: "/api-keys", Token: "admin", Body: `{"name":"k","user_id":"00000000-0000-0000-0000-000000000000"}`, WantStatus: 422, WantContains: []string{"body.user_id"}},
+			{Name: "client without user_id", Method: "POST", Path: "/api-keys", Token: "client", Body: `{"name":"k"}`, WantStatus: 422, WantContains: []string{"body.user_id"}},
+			{Name: "service account by non-admin", Method: "POST", Path: "/service-accounts", Token: "alice", Body: `{"name":"bot"}`, WantStatus: 403},
+			{Name: "service account bad email", Method: "POST", Path: "/service-accounts", Token: "admin", Body: `{"name":"bot","email":"not an email"}`, WantStatus: 422, WantContains: []string{"body.email"}},
+			{Name: "service account unknown field", Method: "POST", Path: "/service-accounts", Token: "admin", Body: `{"name":"bot","password":"x"}`, WantStatus: 422, WantContains: []string{"password"}},
+			{Name: "revoke unknown", Method: "DELETE", Path: "/api-keys/0190d1a4-0000-7000-8000-000000000000", Token: "alice", WantStatus: 404},
+			{Name: "get unknown", Method: "GET", Path: "/api-keys/nope", Token: "alice", WantStatus: 404},
+			{Name: "page size too big", Method: "GET", Path: "/api-keys?page_size=500", Token: "alice", WantStatus: 422, WantContains: []string{"page_size"}},
+			{Name: "bad page token", Method: "GET", Path: "/api-keys?page_token=***", Token: "alice", WantStatus: 400, WantContains: []string{"query.page_token"}},
+			{Name: "list another user's keys", Method: "GET", Path: "/api-keys?user_id=" + h.bob, Token: "alice", WantStatus: 403},
 		})
 		if n := h.count(t, "apikeys_keys", ""); n != keysBefore {
 			t.Fatalf("keys %d → %d after bad input", keysBefore, n)
@@ -187,9 +119,9 @@ func TestHTTPKeyLifecycle(t *testing.T) {
 		id := created.ID
 
 		// The key works as a bearer credential, within its scopes.
-		h.run(t, []httpCase{
-			{name: "list with the key", method: "GET", path: "/api-keys", token: created.Secret, wantStatus: 200, wantContains: []string{id}},
-			{name: "scope forbids create", method: "POST", path: "/api-keys", token: created.Secret, body: `{"name":"x"}`, wantStatus: 403},
+		h.run(t, []testutil.Scenario{
+			{Name: "list with the key", Method: "GET", Path: "/api-keys", Token: created.Secret, WantStatus: 200, WantContains: []string{id}},
+			{Name: "scope forbids create", Method: "POST", Path: "/api-keys", Token: created.Secret, Body: `{"name":"x"}`, WantStatus: 403},
 		})
 
 		status, body, _ = h.do(t, "POST", "/api-keys", "admin", `{"name":"for bob","user_id":"`+h.bob+`"}`)
@@ -199,19 +131,19 @@ func TestHTTPKeyLifecycle(t *testing.T) {
 		var bobKey apikeys.APIKeyBody
 		_ = json.Unmarshal([]byte(body), &bobKey)
 
-		h.run(t, []httpCase{
-			{name: "list own", method: "GET", path: "/api-keys", token: "alice", wantStatus: 200, wantContains: []string{id, `"next_page_token":""`, `"prefix":"gh_`}},
-			{name: "admin lists bob's", method: "GET", path: "/api-keys?user_id=" + h.bob, token: "admin", wantStatus: 200, wantContains: []string{bobKey.ID}},
-			{name: "get own", method: "GET", path: "/api-keys/" + id, token: "alice", wantStatus: 200, wantContains: []string{`"name":"laptop"`}},
-			{name: "get someone else's", method: "GET", path: "/api-keys/" + id, token: "bob", wantStatus: 403},
-			{name: "revoke someone else's", method: "DELETE", path: "/api-keys/" + id, token: "bob", wantStatus: 403},
-			{name: "revoke", method: "DELETE", path: "/api-keys/" + id, token: "alice", wantStatus: 204},
-			{name: "revoke again", method: "DELETE", path: "/api-keys/" + id, token: "alice", wantStatus: 204},
-			{name: "revoked key is rejected", method: "GET", path: "/api-keys", token: created.Secret, wantStatus: 401},
-			{name: "revoked key hidden by default", method: "GET", path: "/api-keys", token: "alice", wantStatus: 200, wantContains: []string{`"items":[]`}},
-			{name: "revoked key listed on request", method: "GET", path: "/api-keys?include_revoked=true", token: "alice", wantStatus: 200, wantContains: []string{id, `"revoked_at":"`}},
-			{name: "get shows revocation", method: "GET", path: "/api-keys/" + id, token: "alice", wantStatus: 200, wantContains: []string{`"revoked_at":"`}},
-			{name: "service account", method: "POST", path: "/service-accounts", token: "admin", body: `{"name":"ci bot"}`, wantStatus: 201, wantContains: []string{`"machine":true`, "@service-accounts.invalid"}},
+		h.run(t, []testutil.Scenario{
+			{Name: "list own", Method: "GET", Path: "/api-keys", Token: "alice", WantStatus: 200, WantContains: []string{id, `"next_page_token":""`, `"prefix":"gh_`}},
+			{Name: "admin lists bob's", Method: "GET", Path: "/api-keys?user_id=" + h.bob, Token: "admin", WantStatus: 200, WantContains: []string{bobKey.ID}},
+			{Name: "get own", Method: "GET", Path: "/api-keys/" + id, Token: "alice", WantStatus: 200, WantContains: []string{`"name":"laptop"`}},
+			{Name: "get someone else's", Method: "GET", Path: "/api-keys/" + id, Token: "bob", WantStatus: 403},
+			{Name: "revoke someone else's", Method: "DELETE", Path: "/api-keys/" + id, Token: "bob", WantStatus: 403},
+			{Name: "revoke", Method: "DELETE", Path: "/api-keys/" + id, Token: "alice", WantStatus: 204},
+			{Name: "revoke again", Method: "DELETE", Path: "/api-keys/" + id, Token: "alice", WantStatus: 204},
+			{Name: "revoked key is rejected", Method: "GET", Path: "/api-keys", Token: created.Secret, WantStatus: 401},
+			{Name: "revoked key hidden by default", Method: "GET", Path: "/api-keys", Token: "alice", WantStatus: 200, WantContains: []string{`"items":[]`}},
+			{Name: "revoked key listed on request", Method: "GET", Path: "/api-keys?include_revoked=true", Token: "alice", WantStatus: 200, WantContains: []string{id, `"revoked_at":"`}},
+			{Name: "get shows revocation", Method: "GET", Path: "/api-keys/" + id, Token: "alice", WantStatus: 200, WantContains: []string{`"revoked_at":"`}},
+			{Name: "service account", Method: "POST", Path: "/service-accounts", Token: "admin", Body: `{"name":"ci bot"}`, WantStatus: 201, WantContains: []string{`"machine":true`, "@service-accounts.invalid"}},
 		})
 		for _, path := range []string{"/api-keys", "/api-keys/" + id, "/api-keys?include_revoked=true"} {
 			_, body, _ := h.do(t, "GET", path, "alice", "")

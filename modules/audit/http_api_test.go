@@ -1,71 +1,33 @@
 package audit_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/httpserver"
-	"github.com/gatehouse/gatehouse/internal/logging"
-	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/internal/testutil"
 	"github.com/gatehouse/gatehouse/modules/audit"
 )
 
-// fakeAuthz allows everything to "auditor" and nothing to anyone else; it
-// records what it was asked.
-type fakeAuthz struct{ asked []string }
-
-func (f *fakeAuthz) Can(_ context.Context, p principal.Principal, res principal.Resource, action string) (bool, error) {
-	f.asked = append(f.asked, res.String()+" "+action)
-	return p.ID == "auditor", nil
+// newServer mounts the audit API on a real server; "auditor" may read the
+// log, "user" may not.
+func newServer(t *testing.T, db database.DB) (*testutil.API, *testutil.FakeAuthorizer) {
+	t.Helper()
+	az := &testutil.FakeAuthorizer{Grants: map[string][]string{"auditor": {"*:read"}}}
+	api := testutil.NewAPI(t, httpserver.Options{}, audit.Module(audit.NewService(db.Gorm), az))
+	api.User("auditor", "auditor")
+	api.User("user", "user")
+	return api, az
 }
 
-func newServer(t *testing.T, db database.DB) (*httptest.Server, *fakeAuthz) {
+func get(t *testing.T, api *testutil.API, token, path string) (int, string, http.Header) {
 	t.Helper()
-	az := &fakeAuthz{}
-	srv := httpserver.New(httpserver.Options{
-		Logger: logging.Discard(),
-		Bearer: httpserver.BearerFunc(func(_ context.Context, token string) (principal.Principal, error) {
-			switch token {
-			case "auditor", "user":
-				return principal.Principal{Kind: principal.User, ID: token, Via: principal.ViaAPIKey}, nil
-			}
-			return principal.Principal{}, httpserver.ErrUnauthenticated
-		}),
-	})
-	audit.Module(audit.NewService(db.Gorm), az).Mount(srv.Routes)
-	ts := httptest.NewServer(srv.Echo)
-	t.Cleanup(ts.Close)
-	return ts, az
-}
-
-func get(t *testing.T, ts *httptest.Server, token, path string) (int, string, http.Header) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, ts.URL+path, nil)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var b strings.Builder
-	buf := make([]byte, 4096)
-	for {
-		n, err := res.Body.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
-			break
-		}
-	}
-	return res.StatusCode, b.String(), res.Header
+	res := api.Do(t, http.MethodGet, strings.TrimPrefix(path, "/api/v1"), token, "")
+	return res.Status, res.Body, res.Header
 }
 
 func TestHTTPListAuditEvents(t *testing.T) {
@@ -133,8 +95,8 @@ func TestHTTPListAuditEvents(t *testing.T) {
 				}
 			})
 		}
-		if len(az.asked) == 0 || az.asked[0] != "audit-events:* read" {
-			t.Fatalf("authorizer asked %v", az.asked)
+		if asked := az.Asked(); len(asked) == 0 || asked[0] != "audit-events:* read" {
+			t.Fatalf("authorizer asked %v", asked)
 		}
 	})
 }

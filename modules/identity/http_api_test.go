@@ -4,9 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -19,94 +18,64 @@ import (
 	"github.com/gatehouse/gatehouse/web"
 )
 
-// fakeAuthorizer implements the built-in rules of the authz module: admin
-// may do everything; user-admin manages users, roles and assignments but
-// cannot grant admin; auditor reads everything; every user reads and updates
-// their own user. Scopes, when present, must allow "<type>:<action>" too.
-type fakeAuthorizer struct{ roles *identity.Service }
-
-func (f fakeAuthorizer) Can(ctx context.Context, p principal.Principal, res principal.Resource, action string) (bool, error) {
-	if p.Scopes != nil && !scopeAllows(p.Scopes, res.Type, action) {
-		return false, nil
-	}
-	if !p.IsUser() {
-		return false, nil
-	}
-	roles, err := f.roles.RolesOf(ctx, p.ID)
-	if err != nil {
-		return false, err
-	}
-	has := func(r string) bool {
-		for _, x := range roles {
-			if x == r {
-				return true
-			}
+// builtInRules decides as the authz module's built-in rules do: admin may do
+// everything; user-admin manages users, roles and assignments but cannot
+// grant admin; auditor reads everything; every user reads and updates their
+// own user.
+func builtInRules(roles *identity.Service) func(context.Context, principal.Principal, principal.Resource, string) (bool, error) {
+	return func(ctx context.Context, p principal.Principal, res principal.Resource, action string) (bool, error) {
+		if !p.IsUser() {
+			return false, nil
 		}
-		return false
+		held, err := roles.RolesOf(ctx, p.ID)
+		if err != nil {
+			return false, err
+		}
+		switch {
+		case slices.Contains(held, "admin"):
+			return true, nil
+		case slices.Contains(held, "user-admin") && (res.Type == "users" || res.Type == "roles"):
+			return !(action == "assign" && res.ID == "admin"), nil
+		case slices.Contains(held, "auditor") && action == "read":
+			return true, nil
+		}
+		return res.Type == "users" && res.OwnerID != "" && res.OwnerID == p.ID && (action == "read" || action == "update"), nil
 	}
-	switch {
-	case has("admin"):
-		return true, nil
-	case has("user-admin") && (res.Type == "users" || res.Type == "roles"):
-		return !(action == "assign" && res.ID == "admin"), nil
-	case has("auditor") && action == "read":
-		return true, nil
-	}
-	return res.Type == "users" && res.OwnerID != "" && res.OwnerID == p.ID && (action == "read" || action == "update"), nil
 }
 
-func scopeAllows(scopes []string, typ, action string) bool {
-	for _, s := range scopes {
-		t, a, _ := strings.Cut(s, ":")
-		if (t == "*" || t == typ) && (a == "*" || a == action) {
-			return true
-		}
-	}
-	return false
-}
-
-// apiFixture is a real echo server with the identity module mounted and a
-// bearer authenticator that maps test tokens to principals.
+// apiFixture is a real server with the identity module mounted; tokens are
+// the user names ("admin", "uadmin", "auditor", "alice", "bob"), and
+// "{name}" in paths and bodies is that user's id.
 type apiFixture struct {
-	t     testing.TB
-	db    database.DB
-	svc   *identity.Service
-	srv   *httptest.Server
-	ids   map[string]string // token name → user id
-	extra map[string]principal.Principal
+	t   testing.TB
+	db  database.DB
+	svc *identity.Service
+	api *testutil.API
+	srv struct{ URL string }
+	ids map[string]string // token name → user id
 }
 
 func newAPIFixture(t testing.TB, db database.DB) *apiFixture {
 	t.Helper()
 	svc, _ := newService(t, db)
-	f := &apiFixture{t: t, db: db, svc: svc, ids: map[string]string{}, extra: map[string]principal.Principal{}}
+	renderer, err := web.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	authz := &testutil.FakeAuthorizer{Decide: builtInRules(svc)}
+	api := testutil.NewAPI(t, httpserver.Options{ErrorPage: renderer},
+		identity.Module(svc, identity.ModuleOptions{Authorizer: authz, Pages: renderer, Logger: logging.Discard()}))
+	f := &apiFixture{t: t, db: db, svc: svc, api: api, ids: api.Vars}
+	f.srv.URL = api.URL
 	for name, roles := range map[string][]string{
 		"admin": {"admin"}, "uadmin": {"user-admin"}, "auditor": {"auditor"}, "alice": nil, "bob": nil,
 	} {
 		u := mustCreate(t, svc, identity.NewUser{Email: name + "@example.com", Name: strings.ToUpper(name[:1]) + name[1:], Roles: roles})
 		f.ids[name] = u.ID
+		api.User(name, u.ID)
 	}
-	f.extra["alice-readonly"] = principal.Principal{Kind: principal.User, ID: f.ids["alice"], Via: principal.ViaAPIKey, Scopes: []string{"users:read"}}
-	renderer, err := web.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := httpserver.New(httpserver.Options{
-		Logger: logging.Discard(),
-		Bearer: httpserver.BearerFunc(func(ctx context.Context, token string) (principal.Principal, error) {
-			if p, ok := f.extra[token]; ok {
-				return p, nil
-			}
-			if id, ok := f.ids[token]; ok {
-				return principal.Principal{Kind: principal.User, ID: id, Via: principal.ViaAPIKey}, nil
-			}
-			return principal.Principal{}, httpserver.ErrUnauthenticated
-		}),
-		ErrorPage: renderer,
-	})
-	identity.Module(svc, identity.ModuleOptions{Authorizer: fakeAuthorizer{svc}, Pages: renderer, Logger: logging.Discard()}).Mount(s.Routes)
-	f.srv = httptest.NewServer(s.Echo)
-	t.Cleanup(f.srv.Close)
+	api.User("alice-readonly", f.ids["alice"], "users:read")
+	api.Fingerprint = f.fingerprint
 	return f
 }
 
@@ -119,27 +88,8 @@ func (f *apiFixture) expand(s string) string {
 
 func (f *apiFixture) do(method, path, body, token string) (int, http.Header, string) {
 	f.t.Helper()
-	var r io.Reader
-	if body != "" {
-		r = strings.NewReader(f.expand(body))
-	}
-	req, err := http.NewRequest(method, f.srv.URL+"/api/v1"+f.expand(path), r)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, res.Header, string(b)
+	res := f.api.Do(f.t, method, path, token, body)
+	return res.Status, res.Header, res.Body
 }
 
 // fingerprint summarizes the module's tables and the audit log, to prove a
@@ -275,23 +225,10 @@ func TestUsersAPI(t *testing.T) {
 			t.Fatal("fingerprint misses a profile change")
 		}
 		for _, c := range cases {
-			t.Run(c.name, func(t *testing.T) {
-				before := f.fingerprint()
-				status, hdr, body := f.do(c.method, c.path, c.body, c.principal)
-				if status != c.wantStatus {
-					t.Fatalf("%s %s: status %d, want %d: %s", c.method, c.path, status, c.wantStatus, body)
-				}
-				if want := f.expand(c.wantContains); !strings.Contains(body, want) {
-					t.Fatalf("body %s lacks %s", body, want)
-				}
-				if status >= 400 {
-					if ct := hdr.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
-						t.Fatalf("content type %q for an error", ct)
-					}
-					if after := f.fingerprint(); after != before {
-						t.Fatalf("rejected request changed state: %s -> %s", before, after)
-					}
-				}
+			// Every refused request must leave the tables as they were.
+			f.api.Run(t, testutil.Scenario{
+				Name: c.name, Method: c.method, Path: c.path, Body: c.body, Token: c.principal,
+				WantStatus: c.wantStatus, WantContains: []string{c.wantContains}, Unchanged: c.wantStatus >= 400,
 			})
 		}
 	})
