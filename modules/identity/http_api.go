@@ -71,6 +71,9 @@ type patchUserBody struct {
 	Email         *string `json:"email,omitempty" maxLength:"254" doc:"Changing it clears email_verified unless given too."`
 	Status        *string `json:"status,omitempty" enum:"active,disabled"`
 	EmailVerified *bool   `json:"email_verified,omitempty"`
+	// CurrentPassword proves the caller is the account's owner, not a
+	// stolen key or session: required to change one's own email.
+	CurrentPassword string `json:"current_password,omitempty" maxLength:"1024" doc:"Required to change your own email."`
 }
 
 type userIDInput struct {
@@ -85,7 +88,8 @@ type patchUserInput struct {
 type setPasswordInput struct {
 	ID   string `path:"id" maxLength:"64"`
 	Body struct {
-		Password string `json:"password" maxLength:"1024"`
+		Password        string `json:"password" maxLength:"1024"`
+		CurrentPassword string `json:"current_password,omitempty" maxLength:"1024" doc:"Required to change your own password."`
 	}
 }
 
@@ -306,6 +310,11 @@ func (m *identityModule) patchUser(ctx context.Context, in *patchUserInput) (*us
 		return nil, err
 	}
 	b := in.Body
+	if b.Email != nil {
+		if err := m.requireCurrentPassword(ctx, in.ID, b.CurrentPassword, "email"); err != nil {
+			return nil, err
+		}
+	}
 	if b.Status != nil || b.EmailVerified != nil {
 		if err := m.can(ctx, principal.Resource{Type: "users", ID: in.ID}, "update"); err != nil {
 			return nil, err
@@ -336,6 +345,9 @@ func (m *identityModule) setPassword(ctx context.Context, in *setPasswordInput) 
 		return nil, err
 	}
 	if err := m.guardAdminTarget(ctx, in.ID); err != nil {
+		return nil, err
+	}
+	if err := m.requireCurrentPassword(ctx, in.ID, in.Body.CurrentPassword, "password"); err != nil {
 		return nil, err
 	}
 	if err := m.svc.SetPassword(ctx, in.ID, in.Body.Password); err != nil {
@@ -418,4 +430,29 @@ func (m *identityModule) deleteRole(ctx context.Context, in *roleNameInput) (*st
 		return nil, m.apiError(ctx, err, "")
 	}
 	return nil, nil
+}
+
+// requireCurrentPassword guards one's own credentials (ASVS 2.1.6): changing
+// one's own password or email needs the current password, so a stolen API key
+// or session cannot take the account over. Changing another user's
+// credentials is decided by authorization instead. A user without a password
+// (passkey or invitation only) cannot change these through the API.
+func (m *identityModule) requireCurrentPassword(ctx context.Context, userID, current, what string) error {
+	p, _ := principal.From(ctx)
+	if !p.IsUser() || p.ID != userID {
+		return nil
+	}
+	if current == "" {
+		return huma.Error403Forbidden("changing your own "+what+" requires current_password",
+			&huma.ErrorDetail{Location: "body.current_password", Message: "is required"})
+	}
+	err := m.svc.CheckCurrentPassword(ctx, userID, current)
+	if errors.Is(err, ErrInvalidCredentials) {
+		return huma.Error403Forbidden("current_password is not correct",
+			&huma.ErrorDetail{Location: "body.current_password", Message: "is not correct"})
+	}
+	if err != nil {
+		return m.internal(ctx, err)
+	}
+	return nil
 }

@@ -70,11 +70,12 @@ func newAPIFixture(t testing.TB, db database.DB) *apiFixture {
 	for name, roles := range map[string][]string{
 		"admin": {"admin"}, "uadmin": {"user-admin"}, "auditor": {"auditor"}, "alice": nil, "bob": nil,
 	} {
-		u := mustCreate(t, svc, identity.NewUser{Email: name + "@example.com", Name: strings.ToUpper(name[:1]) + name[1:], Roles: roles})
+		u := mustCreate(t, svc, identity.NewUser{Email: name + "@example.com", Name: strings.ToUpper(name[:1]) + name[1:], Roles: roles, Password: "old " + name + " passphrase"})
 		f.ids[name] = u.ID
 		api.User(name, u.ID)
 	}
 	api.User("alice-readonly", f.ids["alice"], "users:read")
+	api.User("alice-update", f.ids["alice"], "users:update")
 	api.Fingerprint = f.fingerprint
 	return f
 }
@@ -180,11 +181,21 @@ func TestUsersAPI(t *testing.T) {
 			{"admin edits self", "PATCH", "/users/{admin}", `{"name":"The Admin"}`, "admin", 200, `"name":"The Admin"`},
 			{"last admin not disabled", "PATCH", "/users/{admin}", `{"status":"disabled"}`, "admin", 409, "last active admin"},
 
-			{"set own password", "PUT", "/users/{alice}/password", `{"password":"a much better passphrase"}`, "alice", 204, ""},
+			// One's own credentials need the current password (a stolen key
+			// or session must not take the account over).
+			{"own password without current", "PUT", "/users/{alice}/password", `{"password":"a much better passphrase"}`, "alice", 403, "current_password"},
+			{"own password with wrong current", "PUT", "/users/{alice}/password", `{"password":"a much better passphrase","current_password":"guess"}`, "alice", 403, "not correct"},
+			{"scoped key cannot take over", "PUT", "/users/{alice}/password", `{"password":"a much better passphrase"}`, "alice-update", 403, "current_password"},
+			{"own email without current", "PATCH", "/users/{alice}", `{"email":"mallory@example.com"}`, "alice-update", 403, "current_password"},
+			{"own email with wrong current", "PATCH", "/users/{alice}", `{"email":"mallory@example.com","current_password":"guess"}`, "alice", 403, "not correct"},
+			{"own email with current", "PATCH", "/users/{alice}", `{"email":"alice2@example.com","current_password":"old alice passphrase"}`, "alice", 200, `"email":"alice2@example.com"`},
+			{"set own password", "PUT", "/users/{alice}/password", `{"password":"a much better passphrase","current_password":"old alice passphrase"}`, "alice", 204, ""},
+			{"old password is gone", "PUT", "/users/{alice}/password", `{"password":"yet another passphrase","current_password":"old alice passphrase"}`, "alice", 403, "not correct"},
 			{"set other's password", "PUT", "/users/{bob}/password", `{"password":"a much better passphrase"}`, "alice", 403, ""},
-			{"weak password", "PUT", "/users/{alice}/password", `{"password":"qwertyuiop"}`, "alice", 422, "body.password"},
-			{"password equals email", "PUT", "/users/{alice}/password", `{"password":"alice@example.com"}`, "alice", 422, "body.password"},
-			{"password too long", "PUT", "/users/{alice}/password", `{"password":"` + long(300) + `"}`, "alice", 422, "password"},
+			{"weak password", "PUT", "/users/{alice}/password", `{"password":"qwertyuiop","current_password":"a much better passphrase"}`, "alice", 422, "body.password"},
+			{"password equals email", "PUT", "/users/{alice}/password", `{"password":"alice2@example.com","current_password":"a much better passphrase"}`, "alice", 422, "body.password"},
+			{"password too long", "PUT", "/users/{alice}/password", `{"password":"` + long(300) + `","current_password":"a much better passphrase"}`, "alice", 422, "password"},
+			{"admin sets a password without current", "PUT", "/users/{bob}/password", `{"password":"bob's new passphrase"}`, "admin", 204, ""},
 			{"password unknown user", "PUT", "/users/nope/password", `{"password":"a much better passphrase"}`, "admin", 404, ""},
 
 			{"assign role", "PUT", "/users/{bob}/roles/auditor", "", "uadmin", 200, `"roles":["auditor"]`},
