@@ -26,6 +26,7 @@ func (a *app) wireAuthz(ctx context.Context) error {
 	}
 	a.authz = svc
 	a.identity.AddListener(svc)
+	a.identity.AddRoleListener(svc)
 	// The bearer authenticator is composed after every module is wired, so
 	// the AuthZEN endpoints look it up per request.
 	bearer := httpserver.BearerFunc(func(ctx context.Context, token string) (principal.Principal, error) {

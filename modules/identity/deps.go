@@ -32,10 +32,19 @@ type Listener interface {
 
 // RoleListener is told, inside the transaction, that a role was deleted, so
 // rules that name it (authz policies) go with it and cannot come back to life
-// when a role of the same name is created later. Listeners added with
-// AddListener that also implement it are told.
+// when a role of the same name is created later. Register with
+// AddRoleListener.
 type RoleListener interface {
 	RoleDeleted(ctx context.Context, name string) error
+}
+
+// PasswordListener is told, inside the transaction, that a user's password
+// was set, so their other sessions end and their refresh tokens are revoked
+// (ASVS 3.3.3). keepSessionID is the caller's own browser session when the
+// user changed their own password from one ("" otherwise). Register with
+// AddPasswordListener.
+type PasswordListener interface {
+	PasswordChanged(ctx context.Context, userID, keepSessionID string) error
 }
 
 // PageRenderer renders an HTML page (web.Renderer).

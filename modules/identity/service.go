@@ -42,13 +42,15 @@ type Options struct {
 
 // Service is the identity module's public API.
 type Service struct {
-	db        database.DB
-	st        *store
-	audit     AuditLog
-	hasher    *hasher
-	now       func() time.Time
-	setupTTL  time.Duration
-	listeners []Listener
+	db                database.DB
+	st                *store
+	audit             AuditLog
+	hasher            *hasher
+	now               func() time.Time
+	setupTTL          time.Duration
+	listeners         []Listener
+	roleListeners     []RoleListener
+	passwordListeners []PasswordListener
 
 	dummyOnce sync.Once
 	dummyHash string
@@ -77,6 +79,14 @@ func NewService(db database.DB, opts Options, log AuditLog) *Service {
 // AddListener registers l to be told of user changes and deletions inside
 // their transactions. Call it while wiring, before serving requests.
 func (s *Service) AddListener(l Listener) { s.listeners = append(s.listeners, l) }
+
+// AddRoleListener registers l to be told of deleted roles.
+func (s *Service) AddRoleListener(l RoleListener) { s.roleListeners = append(s.roleListeners, l) }
+
+// AddPasswordListener registers l to be told of passwords set.
+func (s *Service) AddPasswordListener(l PasswordListener) {
+	s.passwordListeners = append(s.passwordListeners, l)
+}
 
 func (s *Service) tx(ctx context.Context, fn func(ctx context.Context) error) error {
 	return database.Transact(ctx, s.db.Gorm, fn)

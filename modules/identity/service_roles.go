@@ -119,11 +119,9 @@ func (s *Service) DeleteRole(ctx context.Context, name string) error {
 				return err
 			}
 		}
-		for _, l := range s.listeners {
-			if rl, ok := l.(RoleListener); ok {
-				if err := rl.RoleDeleted(ctx, name); err != nil {
-					return fmt.Errorf("identity: role-deleted listener: %w", err)
-				}
+		for _, l := range s.roleListeners {
+			if err := l.RoleDeleted(ctx, name); err != nil {
+				return fmt.Errorf("identity: role-deleted listener: %w", err)
 			}
 		}
 		return nil

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/internal/principal"
 	"gorm.io/gorm"
 )
 
@@ -224,6 +225,15 @@ func (s *Service) SetPassword(ctx context.Context, id, password string) error {
 		}
 		if err := s.record(ctx, "user.password.set", "user", id, nil); err != nil {
 			return err
+		}
+		keep := ""
+		if p, ok := principal.From(ctx); ok && p.Via == principal.ViaSession && p.ID == id {
+			keep = p.CredentialID
+		}
+		for _, l := range s.passwordListeners {
+			if err := l.PasswordChanged(ctx, id, keep); err != nil {
+				return fmt.Errorf("identity: password listener: %w", err)
+			}
 		}
 		return s.changed(ctx, id)
 	})
