@@ -65,7 +65,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		_ = c.NoContent(status)
 		return
 	}
-	if IsAPIRequest(c.Request()) || s.opts.ErrorPage == nil {
+	if IsAPIRequest(c.Request()) || s.bearerRoutes[c.Path()] || s.opts.ErrorPage == nil {
 		_ = WriteProblem(c, status, detail)
 		return
 	}

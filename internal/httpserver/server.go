@@ -46,6 +46,9 @@ type Server struct {
 	Echo   *echo.Echo
 	Routes module.Routes
 	opts   Options
+	// bearerRoutes are the root-level routes mounted through Routes.Bearer;
+	// like /api/, their errors are problem+json.
+	bearerRoutes map[string]bool
 }
 
 // New builds the server and its groups.
@@ -54,7 +57,7 @@ func New(opts Options) *Server {
 	e.HideBanner = true
 	e.HidePort = true
 	e.IPExtractor = echo.ExtractIPDirect()
-	s := &Server{Echo: e, opts: opts}
+	s := &Server{Echo: e, opts: opts, bearerRoutes: map[string]bool{}}
 	e.HTTPErrorHandler = s.handleError
 
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
@@ -74,6 +77,10 @@ func New(opts Options) *Server {
 	}))
 
 	public := e.Group("")
+	bearer := &module.BearerGroup{Add: func(method, path string, h echo.HandlerFunc) {
+		s.bearerRoutes[path] = true
+		e.Add(method, path, h, s.requireBearer)
+	}}
 	api := e.Group("/api/v1", s.requireBearer)
 	admin := e.Group("/admin", s.requireSession, CSRF(opts.SecureCookies))
 	account := e.Group("/account", s.requireSession, CSRF(opts.SecureCookies))
@@ -88,7 +95,7 @@ func New(opts Options) *Server {
 	cfg.Security = []map[string][]string{{"bearer": {}}}
 	humaAPI := humaecho.NewWithGroup(e, api, cfg)
 
-	s.Routes = module.Routes{Public: public, API: humaAPI, Admin: admin, Account: account}
+	s.Routes = module.Routes{Public: public, Bearer: bearer, API: humaAPI, Admin: admin, Account: account}
 	return s
 }
 
@@ -174,7 +181,7 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 
 // IsAPIRequest reports whether errors should be rendered as problem+json.
 func IsAPIRequest(r *http.Request) bool {
-	if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/access/") {
+	if strings.HasPrefix(r.URL.Path, "/api/") {
 		return true
 	}
 	accept := r.Header.Get("Accept")

@@ -117,6 +117,10 @@ func newFixture(t *testing.T) *fixture {
 	}
 	s.Routes.Public.GET("/form", form, httpserver.CSRF(false))
 	s.Routes.Public.POST("/form", form, httpserver.CSRF(false))
+	s.Routes.Bearer.POST("/access/v1/decide", func(c echo.Context) error {
+		p, _ := principal.From(c.Request().Context())
+		return c.JSON(http.StatusOK, map[string]string{"principal": p.ID})
+	})
 	s.Routes.Admin.GET("/page", form)
 	s.Routes.Admin.POST("/page", form)
 	huma.Register(s.Routes.API, huma.Operation{
@@ -473,7 +477,6 @@ func TestIsAPIRequest(t *testing.T) {
 		want         bool
 	}{
 		{"/api/v1/users", "text/html", true},
-		{"/access/v1/evaluation", "", true},
 		{"/login", "text/html,application/xhtml+xml", false},
 		{"/login", "application/json", true},
 		{"/login", "", false},
@@ -485,6 +488,35 @@ func TestIsAPIRequest(t *testing.T) {
 		if got := httpserver.IsAPIRequest(r); got != tc.want {
 			t.Errorf("IsAPIRequest(%s, %q) = %v", tc.path, tc.accept, got)
 		}
+	}
+}
+
+// Routes mounted through Routes.Bearer cannot be reached without a valid
+// bearer credential, answer problem+json like /api/v1 (also for errors
+// raised before the handler, such as an oversized body), and the group does
+// not swallow unknown paths at the root.
+func TestBearerGroup(t *testing.T) {
+	f := newFixture(t)
+	for name, header := range map[string][]string{
+		"no credential":  nil,
+		"bad credential": {"Authorization", "Bearer nope"},
+	} {
+		r := f.do(t, "POST", "/access/v1/decide", "{}", header...)
+		if r.status != http.StatusUnauthorized || !strings.HasPrefix(r.header.Get("Content-Type"), "application/problem+json") ||
+			!strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") {
+			t.Errorf("%s: %d %q %s", name, r.status, r.header.Get("Content-Type"), r.body)
+		}
+	}
+	if r := f.do(t, "POST", "/access/v1/decide", "{}", "Authorization", "Bearer good"); r.status != 200 || !strings.Contains(r.body, `"principal":"u1"`) {
+		t.Errorf("good credential: %d %s", r.status, r.body)
+	}
+	big := strings.Repeat("x", httpserver.MaxBodyBytes+1)
+	if r := f.do(t, "POST", "/access/v1/decide", big, "Authorization", "Bearer good"); r.status != http.StatusRequestEntityTooLarge ||
+		!strings.HasPrefix(r.header.Get("Content-Type"), "application/problem+json") {
+		t.Errorf("oversized: %d %q", r.status, r.header.Get("Content-Type"))
+	}
+	if r := f.do(t, "GET", "/no-such-page", ""); r.status != http.StatusNotFound {
+		t.Errorf("unknown path: %d, want 404", r.status)
 	}
 }
 

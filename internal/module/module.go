@@ -4,6 +4,8 @@
 package module
 
 import (
+	"net/http"
+
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/labstack/echo/v4"
 )
@@ -19,6 +21,10 @@ type Module interface {
 type Routes struct {
 	// Public is "/": OIDC endpoints, /login, /consent, health. No auth.
 	Public *echo.Group
+	// Bearer mounts routes at the root that require a bearer credential
+	// (API key or access token), such as AuthZEN's /access/v1: the
+	// principal is in the request context, and errors are problem+json.
+	Bearer *BearerGroup
 	// API is the huma API under "/api/v1": every operation requires a bearer
 	// credential (API key or access token) and sees a principal.Principal in
 	// its context.
@@ -28,3 +34,18 @@ type Routes struct {
 	Admin   *echo.Group
 	Account *echo.Group
 }
+
+// BearerGroup adds root-level routes that require a bearer credential. It
+// has no way to add a route without that check, so a module cannot mount an
+// unprotected API by accident. (An echo group with middleware at the root
+// would also catch every unknown path; this adds the check per route.)
+type BearerGroup struct {
+	// Add registers one protected route; the HTTP server provides it.
+	Add func(method, path string, h echo.HandlerFunc)
+}
+
+// GET adds a protected GET route.
+func (b *BearerGroup) GET(path string, h echo.HandlerFunc) { b.Add(http.MethodGet, path, h) }
+
+// POST adds a protected POST route.
+func (b *BearerGroup) POST(path string, h echo.HandlerFunc) { b.Add(http.MethodPost, path, h) }
