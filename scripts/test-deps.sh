@@ -3,7 +3,9 @@
 #   - Chromium at /usr/bin/chromium (Debian's package) for the browser tests;
 #   - a PostgreSQL server for the dialect tests: GATEHOUSE_TEST_POSTGRES_URL, or
 #     127.0.0.1:5432, started from the local cluster when it does not answer;
-#   - Redis on 127.0.0.1:6379 for the throttle's Redis implementation.
+#   - Redis on 127.0.0.1:6379 for the throttle's Redis implementation;
+#   - nginx (Debian's package) for the reverse-proxy end-to-end test, which
+#     runs its own nginx with its own configuration (no service is started).
 # Either it ends with both available, or it stops with a one-line reason.
 set -euo pipefail
 
@@ -22,6 +24,21 @@ if [ ! -x /usr/bin/chromium ]; then
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null ||
 		die "apt-get install chromium failed"
 	[ -x /usr/bin/chromium ] || die "chromium installed but /usr/bin/chromium is missing"
+fi
+
+# --- nginx ------------------------------------------------------------------
+# e2e/proxy_test.go starts nginx itself as a reverse proxy in front of
+# Gatehouse. Installing the package must not leave a service running on
+# port 80, so one that the install started is stopped again.
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+	command -v apt-get >/dev/null || die "nginx is missing and apt-get is not available to install it"
+	echo "test-deps: installing nginx (apt-get)"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null ||
+		die "apt-get update failed (root is needed to install nginx)"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null ||
+		die "apt-get install nginx failed"
+	[ -x /usr/sbin/nginx ] || die "nginx installed but /usr/sbin/nginx is missing"
+	as_root /usr/sbin/nginx -s quit >/dev/null 2>&1 || true
 fi
 
 # --- PostgreSQL -----------------------------------------------------------
@@ -64,4 +81,4 @@ if ! answers 127.0.0.1 6379; then
 	done
 	answers 127.0.0.1 6379 || die "redis-server started but 127.0.0.1:6379 does not answer"
 fi
-echo "test-deps: chromium, PostgreSQL and Redis ready"
+echo "test-deps: chromium, nginx, PostgreSQL and Redis ready"

@@ -70,7 +70,7 @@ func TestHelp(t *testing.T) {
 	if err != nil {
 		t.Fatalf("--help: %v", err)
 	}
-	for _, want := range []string{"serve", "migrate", "users", "apikeys", "clients", "version", "--database-url", "--issuer", "--master-key"} {
+	for _, want := range []string{"serve", "migrate", "users", "apikeys", "clients", "version", "--database-url", "--issuer", "--master-key", "--trusted-proxies"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--help does not mention %s", want)
 		}
@@ -90,6 +90,8 @@ func TestBadCommandLine(t *testing.T) {
 		{"bad issuer", cliEnv{"GATEHOUSE_ISSUER": "not a url"}, []string{"version"}, "GATEHOUSE_ISSUER"},
 		{"bad database url", cliEnv{"GATEHOUSE_DATABASE_URL": "mysql://x"}, []string{"migrate", "status"}, "GATEHOUSE_DATABASE_URL"},
 		{"bootstrap half set", cliEnv{"GATEHOUSE_BOOTSTRAP_ADMIN_EMAIL": "a@example.com"}, []string{"version"}, "BOOTSTRAP"},
+		{"bad trusted proxy", cliEnv{"GATEHOUSE_TRUSTED_PROXIES": "127.0.0.1,proxy.lan"}, []string{"version"}, "GATEHOUSE_TRUSTED_PROXIES"},
+		{"bad trusted proxy flag", cliEnv{}, []string{"--trusted-proxies", "10.0.0.0/99", "version"}, "GATEHOUSE_TRUSTED_PROXIES"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := runCmd(t, tc.env, "", tc.args...)
@@ -117,6 +119,8 @@ func TestFlagsOverrideEnvironment(t *testing.T) {
 		{"bad flag beats a good env issuer", cliEnv{"GATEHOUSE_ISSUER": "https://id.example.com"}, []string{"--issuer", "ftp://x", "version"}, "GATEHOUSE_ISSUER"},
 		{"env is read", cliEnv{"GATEHOUSE_DATABASE_URL": "mysql://x"}, []string{"version"}, "GATEHOUSE_DATABASE_URL"},
 		{"empty env means default", cliEnv{"GATEHOUSE_ISSUER": "", "GATEHOUSE_LOG_FORMAT": ""}, []string{"version"}, ""},
+		{"trusted proxies from env", cliEnv{"GATEHOUSE_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8, ::1"}, []string{"version"}, ""},
+		{"flag fixes bad env trusted proxies", cliEnv{"GATEHOUSE_TRUSTED_PROXIES": "nope"}, []string{"--trusted-proxies", "127.0.0.1", "version"}, ""},
 		{"sub-command flags are not read from env", cliEnv{"GATEHOUSE_EMAIL": "a@example.com"}, []string{"users", "create", "--password-stdin"}, "email"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -49,14 +49,19 @@ func (serveCmd) Run(e *env) error {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(a.db.SQL(), "gatehouse"),
 	)
+	trustedProxies, err := e.cfg.TrustedProxyRanges()
+	if err != nil {
+		return err
+	}
 	srv := httpserver.New(httpserver.Options{
-		Logger:        logger,
-		Version:       Version,
-		SecureCookies: e.cfg.IssuerIsHTTPS(),
-		Registerer:    reg,
-		Bearer:        a.bearer,
-		Session:       a.session,
-		ErrorPage:     a.web,
+		Logger:         logger,
+		Version:        Version,
+		SecureCookies:  e.cfg.IssuerIsHTTPS(),
+		Registerer:     reg,
+		Bearer:         a.bearer,
+		Session:        a.session,
+		ErrorPage:      a.web,
+		TrustedProxies: trustedProxies,
 	})
 	mountOps(srv.Routes.Public, a, reg)
 	for _, m := range a.modules {

@@ -11,10 +11,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/gatehouse/gatehouse/internal/netaddr"
 )
 
 // Config is the whole runtime configuration. Zero values are replaced by
@@ -29,6 +32,10 @@ type Config struct {
 	LogFormat              string
 	// RedisURL, when set, moves sign-in throttling counters to Redis.
 	RedisURL string
+	// TrustedProxies is GATEHOUSE_TRUSTED_PROXIES as given: comma-separated
+	// addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names
+	// the client. Empty trusts no proxy. TrustedProxyRanges parses it.
+	TrustedProxies string
 }
 
 // Defaults are the contract's default values.
@@ -75,7 +82,20 @@ func (c Config) Validate() error {
 	if (c.BootstrapAdminEmail == "") != (c.BootstrapAdminPassword == "") {
 		return errors.New("GATEHOUSE_BOOTSTRAP_ADMIN_EMAIL and GATEHOUSE_BOOTSTRAP_ADMIN_PASSWORD must be set together")
 	}
+	if _, err := c.TrustedProxyRanges(); err != nil {
+		return err
+	}
 	return nil
+}
+
+// TrustedProxyRanges parses TrustedProxies (see netaddr.ParsePrefixes); the
+// error names the variable and the bad entry on one line.
+func (c Config) TrustedProxyRanges() ([]netip.Prefix, error) {
+	ranges, err := netaddr.ParsePrefixes(c.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("GATEHOUSE_TRUSTED_PROXIES: %w (want comma-separated IP addresses or CIDR ranges)", err)
+	}
+	return ranges, nil
 }
 
 // IssuerIsLocal reports whether the issuer's host is localhost or a loopback

@@ -45,6 +45,9 @@ func TestValidate(t *testing.T) {
 		{"database scheme", func(c *Config) { c.DatabaseURL = "mysql://x" }, "GATEHOUSE_DATABASE_URL"},
 		{"bootstrap email only", func(c *Config) { c.BootstrapAdminEmail = "a@example.com" }, "GATEHOUSE_BOOTSTRAP_ADMIN"},
 		{"bootstrap password only", func(c *Config) { c.BootstrapAdminPassword = "pw" }, "GATEHOUSE_BOOTSTRAP_ADMIN"},
+		{"trusted proxies", func(c *Config) { c.TrustedProxies = "127.0.0.1, 10.0.0.0/8,fd00::/8" }, ""},
+		{"trusted proxy host name", func(c *Config) { c.TrustedProxies = "127.0.0.1,proxy.internal" }, "GATEHOUSE_TRUSTED_PROXIES"},
+		{"trusted proxy bad range", func(c *Config) { c.TrustedProxies = "10.0.0.0/40" }, "GATEHOUSE_TRUSTED_PROXIES"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := base
@@ -63,6 +66,20 @@ func TestValidate(t *testing.T) {
 				t.Errorf("error %q spans lines; the CLI prints one line", err)
 			}
 		})
+	}
+}
+
+func TestTrustedProxyRanges(t *testing.T) {
+	if r, err := (Config{}).TrustedProxyRanges(); err != nil || len(r) != 0 {
+		t.Errorf("empty list: %v, %v; want no ranges", r, err)
+	}
+	r, err := (Config{TrustedProxies: "127.0.0.1, 10.0.0.0/8"}).TrustedProxyRanges()
+	if err != nil || len(r) != 2 || r[0].String() != "127.0.0.1/32" || r[1].String() != "10.0.0.0/8" {
+		t.Errorf("TrustedProxyRanges = %v, %v", r, err)
+	}
+	_, err = (Config{TrustedProxies: "10.0.0.1,nope"}).TrustedProxyRanges()
+	if err == nil || !strings.Contains(err.Error(), "GATEHOUSE_TRUSTED_PROXIES") || !strings.Contains(err.Error(), `"nope"`) {
+		t.Errorf("error %v does not name the variable and the entry", err)
 	}
 }
 

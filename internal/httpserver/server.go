@@ -8,6 +8,7 @@ package httpserver
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -39,6 +40,10 @@ type Options struct {
 	Session SessionAuthenticator
 	// ErrorPage renders HTML errors; nil renders plain text.
 	ErrorPage ErrorPageRenderer
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the
+	// client (GATEHOUSE_TRUSTED_PROXIES); empty means the TCP peer is the
+	// client. See ClientIPExtractor.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is the echo instance plus the route groups modules mount on.
@@ -56,7 +61,7 @@ func New(opts Options) *Server {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	e.IPExtractor = echo.ExtractIPDirect()
+	e.IPExtractor = ClientIPExtractor(opts.TrustedProxies)
 	s := &Server{Echo: e, opts: opts, bearerRoutes: map[string]bool{}}
 	e.HTTPErrorHandler = s.handleError
 
