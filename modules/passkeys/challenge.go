@@ -102,7 +102,6 @@ func (s *Service) consumeCeremony(ctx context.Context, handle, kind, userID stri
 	return c, nil
 }
 
-
 // CleanUp deletes ceremonies that expired (they can no longer be finished);
 // main may run it periodically. It returns how many were deleted.
 func (s *Service) CleanUp(ctx context.Context) (int64, error) {

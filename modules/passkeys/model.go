@@ -36,7 +36,7 @@ type Passkey struct {
 // parseRequestOptionsFromJSON after taking .publicKey.
 type Ceremony struct {
 	Options json.RawMessage `json:"options"`
-	Handle  string  `json:"handle"`
+	Handle  string          `json:"handle"`
 }
 
 // LoginResult is what FinishLogin returns on success.

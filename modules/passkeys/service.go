@@ -156,7 +156,8 @@ func (s *Service) Rename(ctx context.Context, userID, id, name string) (Passkey,
 		if err := s.store.rename(ctx, userID, id, name); err != nil {
 			return err
 		}
-		r.Name, out = name, r
+		r.Name = name
+		out = r
 		return s.audit.Record(ctx, audit.Event{
 			Action: "passkey.rename", Target: audit.Ref{Type: "passkey", ID: id},
 			Details: map[string]string{"user": userID, "name": name},
