@@ -2,6 +2,8 @@ package passkeys_test
 
 import (
 	"context"
+	"fmt"
+	"sync/atomic"
 	"reflect"
 	"testing"
 	"time"
@@ -153,3 +155,17 @@ func (e *env) count(t testing.TB, table string) int64 {
 	}
 	return n
 }
+
+func (e *env) countWhere(t testing.TB, table, where string, args ...any) int64 {
+	t.Helper()
+	var n int64
+	if err := e.db.Gorm.Table(table).Where(where, args...).Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+var emails atomic.Int64
+
+// uniqueEmail names a new user in a database shared by subtests.
+func uniqueEmail() string { return fmt.Sprintf("user%d@example.com", emails.Add(1)) }

@@ -12,7 +12,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/testutil"
 	"github.com/gatehouse/gatehouse/modules/audit"
-	"github.com/gatehouse/gatehouse/modules/identity"
 	"github.com/gatehouse/gatehouse/modules/passkeys"
 )
 
@@ -225,4 +224,3 @@ func wrongParty(origin, id string) virtualwebauthn.RelyingParty {
 	return p
 }
 
-var _ = identity.StatusDisabled
