@@ -3,8 +3,8 @@ package passkeys_test
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"reflect"
+	"sync/atomic"
 	"testing"
 	"time"
 

@@ -223,4 +223,3 @@ func wrongParty(origin, id string) virtualwebauthn.RelyingParty {
 	}
 	return p
 }
-
