@@ -2,6 +2,10 @@ package passkeys_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"fmt"
 	"reflect"
 	"sync/atomic"
@@ -59,7 +63,27 @@ func newDevice(userID string) *device {
 	auth := virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{
 		UserHandle: []byte(userID), BackupEligible: true, BackupState: true,
 	})
-	return &device{auth: auth, cred: virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2)}
+	return &device{auth: auth, cred: newCredential()}
+}
+
+// newCredential is a P-256 credential whose public coordinates are 32 bytes
+// long: virtualwebauthn encodes them without leading zeros, which
+// go-webauthn rightly refuses (about one key in 128 would fail).
+func newCredential() virtualwebauthn.Credential {
+	for {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			panic(err)
+		}
+		if len(k.X.Bytes()) != 32 || len(k.Y.Bytes()) != 32 {
+			continue
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(k)
+		if err != nil {
+			panic(err)
+		}
+		return virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, der)
+	}
 }
 
 // attest answers creation options as a browser at party would.
