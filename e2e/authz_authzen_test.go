@@ -82,6 +82,43 @@ func TestAuthzEvaluation(t *testing.T) {
 		azExpect(t, srv, admin, "0192f0c1-7d0a-7000-8000-00000000beef", "read", "report", "q3", false)
 	})
 
+	// AuthZEN certification case 2.4.3: a body that is not declared
+	// application/json is refused with 400 and evaluated by no endpoint.
+	t.Run("non-JSON content type is refused", func(t *testing.T) {
+		body := string(azJSON(t, azEvalReq(vic, "read", "report", "1")))
+		for _, tc := range []struct{ path, ct string }{
+			{"/access/v1/evaluation", "text/plain"},
+			{"/access/v1/evaluation", ""},
+			{"/access/v1/evaluations", "text/plain;charset=utf-8"},
+			{"/access/v1/search/action", "application/x-www-form-urlencoded"},
+		} {
+			req, _ := http.NewRequest("POST", srv.URL+tc.path, strings.NewReader(body))
+			if tc.ct != "" {
+				req.Header.Set("Content-Type", tc.ct)
+			}
+			req.Header.Set("Authorization", "Bearer "+admin)
+			resp, err := httpClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := readResponse(t, "POST", req.URL.String(), resp).expect(t, http.StatusBadRequest)
+			if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
+				t.Errorf("%s as %q: Content-Type %q, want application/problem+json", tc.path, tc.ct, ct)
+			}
+			if strings.Contains(string(r.Body), "decision") {
+				t.Errorf("%s as %q: evaluated anyway: %s", tc.path, tc.ct, r.Body)
+			}
+		}
+		req, _ := http.NewRequest("POST", srv.URL+"/access/v1/evaluation", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json; charset=utf-8")
+		req.Header.Set("Authorization", "Bearer "+admin)
+		resp, err := httpClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readResponse(t, "POST", req.URL.String(), resp).expect(t, http.StatusOK)
+	})
+
 	t.Run("response shape and request id", func(t *testing.T) {
 		req, _ := http.NewRequest("POST", srv.URL+"/access/v1/evaluation", strings.NewReader(string(azJSON(t, azEvalReq(vic, "read", "report", "1")))))
 		req.Header.Set("Content-Type", "application/json")

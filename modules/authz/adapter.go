@@ -18,12 +18,10 @@ import (
 // Casbin's auto-save is off, so the write methods are never called; they
 // fail loudly if someone calls them anyway.
 //
-// Reload reads the tables first (fetch, outside the engine's lock) and
-// builds new enforcers from that snapshot — the role enforcer through
-// LoadPolicy with only the inheritance edges pending, the per-subject
-// enforcers directly (partition.go) — before swapping them in, so a slow
-// query or a long build never blocks decisions. Called without a prefetched
-// snapshot, LoadPolicy reads the tables itself.
+// Reload reads the tables (fetch) and builds the next snapshot from them
+// (decide.go) before swapping it in, so a slow query or a long build never
+// blocks decisions. LoadPolicy reads the tables itself unless rows are
+// pending.
 type adapter struct {
 	store   store
 	pending *snapshotRows

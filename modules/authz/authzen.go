@@ -3,6 +3,7 @@ package authz
 import (
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -100,12 +101,18 @@ func echoRequestID(c echo.Context) {
 }
 
 // acceptRequest does what every AuthZEN call does first: echo the
-// X-Request-ID, authenticate the caller and read the body up to limit. When
-// ok is false the response is already decided: return err as is.
+// X-Request-ID, authenticate the caller, refuse a body that is not JSON and
+// read it up to limit. When ok is false the response is already decided:
+// return err as is.
 func (m *Module) acceptRequest(c echo.Context, limit int64) (body []byte, ok bool, err error) {
 	echoRequestID(c)
 	if _, ok, err := m.authenticate(c); !ok {
 		return nil, false, err
+	}
+	// AuthZEN Authorization API 1.0 §10.1 (certification case 2.4.3):
+	// requests are application/json; parameters such as charset are fine.
+	if mt, _, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType)); err != nil || mt != echo.MIMEApplicationJSON {
+		return nil, false, httpserver.WriteProblem(c, http.StatusBadRequest, "the request body must be application/json")
 	}
 	body, err = readBody(c, limit)
 	if err != nil {

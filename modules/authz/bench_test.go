@@ -57,7 +57,7 @@ func BenchmarkEnforce(b *testing.B) {
 	run("uncached-nomatch", true, request{Sub: sub, ResType: "type7", ResID: "x", Action: "read"})
 	run("cached", false, allowed)
 	// uncached-big-role: the subject's one role has 5,000 rules of its
-	// own on 500 resource types (split into buckets by type).
+	// own on 500 resource types (one partition per type).
 	big := make([]policyRow, 0, 5000)
 	for i := 0; i < 5000; i++ {
 		big = append(big, policyRow{ID: fmt.Sprintf("g%05d", i), Subject: "role:big",

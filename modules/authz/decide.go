@@ -2,148 +2,243 @@ package authz
 
 import (
 	"context"
-	"errors"
-	"sort"
+	"fmt"
+	"slices"
 	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/casbin/casbin/v2/model"
+	"github.com/casbin/casbin/v2/util"
 )
 
-// Entity is an AuthZEN subject or resource: a type, an id and free-form
-// properties that conditions read as r.sub.<name> / r.obj.<name>.
-type Entity struct {
-	Type       string
-	ID         string
-	Properties map[string]any
+// engine decides against the policies of the last load. Everything derived
+// from one load is an immutable snapshot: a decision reads one snapshot,
+// a reload builds the next one (outside any lock) and swaps it in, so a
+// decision never sees a half-built state.
+type engine struct {
+	adapter *adapter
+	snap    atomic.Pointer[snapshot]
+	// noCache turns the decision cache off (benchmarks of the uncached path).
+	noCache bool
 }
 
-// EvalRequest is one access evaluation (AuthZEN Authorization API 1.0 §6).
-type EvalRequest struct {
-	Subject  Entity // type "user" (roles from identity) or "role"
-	Resource Entity
-	Action   string
-	Context  map[string]any // r.ctx.<name>
+// snapshot is one load of the tables.
+type snapshot struct {
+	version int64
+	rules   []Rule         // every rule, in load order
+	ids     []string       // load-order index → policy id
+	ruleIdx map[string]int // Rule.key() → load-order index
+	// roles maps a role that inherits others to itself and every role it
+	// inherits, transitively (sorted), from the role graph g.
+	roles     map[string][]string
+	index     index
+	decisions *cache[string, Decision] // attribute-independent decisions
 }
 
-// Evaluate decides an AuthZEN request by the policies alone (no
-// self-service or scope rules: those are Gatehouse's own API semantics).
-// An unknown user or an unsupported subject type is denied with a reason;
-// a condition that fails to evaluate is ErrCondition.
-func (s *Service) Evaluate(ctx context.Context, req EvalRequest) (Decision, error) {
-	sub := subject{Type: req.Subject.Type, ID: req.Subject.ID, Props: req.Subject.Properties}
-	switch req.Subject.Type {
-	case "user":
-		roles, err := s.rolesOf(ctx, req.Subject.ID)
-		if errors.Is(err, ErrUnknownSubject) {
-			return Decision{Reason: "unknown subject"}, nil
-		}
-		if err != nil {
-			return Decision{}, err
-		}
-		sub.Roles = roles
-	case "role":
-	default:
-		return Decision{Reason: "unsupported subject type " + clip(req.Subject.Type) + " (use \"user\" or \"role\")"}, nil
+// maxCachedDecisions bounds a snapshot's decision cache.
+const maxCachedDecisions = 100_000
+
+// Decision is the outcome of one evaluation.
+type Decision struct {
+	Allowed bool
+	// RuleID is the deciding rule: the first matching deny when denied by
+	// a rule, the first matching allow when allowed; empty when no rule
+	// matched or the decision was made outside the policies (system
+	// principal, self-service, client scopes).
+	RuleID string
+	Reason string
+}
+
+// subject of a decision: a user (roles from identity) or a role.
+type subject struct {
+	Type  string // "user" or "role"
+	ID    string
+	Roles []string // direct roles (users)
+	Props map[string]any
+}
+
+func (s subject) key() string { return s.Type + ":" + s.ID }
+
+// request is one decision request in the model's terms.
+type request struct {
+	Sub     subject
+	ResType string
+	ResID   string
+	Owner   string
+	ResProp map[string]any
+	Action  string
+	Ctx     map[string]any
+}
+
+func newEngine(st store) (*engine, error) {
+	e := &engine{adapter: &adapter{store: st}}
+	return e, e.load(0, &snapshotRows{})
+}
+
+// load builds a snapshot from rows read from the tables and swaps it in.
+func (e *engine) load(version int64, rows *snapshotRows) error {
+	s := &snapshot{version: version, ruleIdx: make(map[string]int, len(rows.policies)),
+		roles: map[string][]string{}, decisions: newCache[string, Decision](maxCachedDecisions, 0, nil)}
+	for _, r := range rows.policies {
+		rule := r.toPolicy().Rule()
+		s.ruleIdx[rule.key()] = len(s.rules)
+		s.ids = append(s.ids, r.ID)
+		s.rules = append(s.rules, rule)
 	}
-	return s.eng.decide(request{
-		Sub: sub, ResType: req.Resource.Type, ResID: req.Resource.ID, ResProp: req.Resource.Properties,
-		Action: req.Action, Ctx: req.Context,
-	}, s.opts.Now())
-}
-
-// PermissionsFor lists what the user may do, as "<resource>#<action>"
-// pairs such as "users:*#read" or "*:*#*", sorted. It is meant for an
-// optional "permissions" claim: each pair comes from an unconditional allow
-// rule that applies to the user (directly or through a role, inherited
-// roles included) and is kept only if the pattern itself is allowed — a
-// deny on exactly that pattern removes it, while narrower denies (e.g.
-// "roles:admin#assign" under "roles:*#*") and conditional rules are not
-// reflected. Self-service rights are not listed.
-func (s *Service) PermissionsFor(ctx context.Context, userID string) ([]string, error) {
-	roles, err := s.rolesOf(ctx, userID)
-	if errors.Is(err, ErrUnknownSubject) {
-		return []string{}, nil
+	edges := make([]RoleParent, len(rows.parents))
+	for i, r := range rows.parents {
+		edges[i] = RoleParent{Role: r.Role, Parent: r.Parent}
 	}
+	m, err := model.NewModelFromString(casbinModel)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("authz: model: %w", err)
 	}
-	e := s.eng
-	e.mu.RLock()
-	eff, err := e.effectiveRoles(roles)
+	graph, err := newEnforcer(m, nil, edges, nil)
 	if err != nil {
-		e.mu.RUnlock()
-		return nil, err
+		return err
 	}
-	key := "user:" + userID
-	var cands []Rule
-	for _, r := range e.rules {
-		if r.Effect == Allow && r.Condition == "" && subjectMatches(key, eff, r.Subject) {
-			cands = append(cands, r)
-		}
-	}
-	e.mu.RUnlock()
-
-	seen := map[string]bool{}
-	out := []string{}
-	for _, r := range cands {
-		pair := r.Resource + "#" + r.Action
-		if seen[pair] {
+	for _, edge := range edges {
+		if _, done := s.roles[edge.Role]; done {
 			continue
 		}
-		seen[pair] = true
-		typ, id, _ := strings.Cut(r.Resource, ":")
-		d, err := e.decide(request{Sub: subject{Type: "user", ID: userID, Roles: roles}, ResType: typ, ResID: id, Action: r.Action}, s.opts.Now())
+		implied, err := graph.GetImplicitRolesForUser("role:" + edge.Role)
 		if err != nil {
-			// a conditional deny that cannot be evaluated without
-			// attributes: leave the pair out rather than over-grant
-			if errors.Is(err, ErrCondition) {
-				continue
-			}
-			return nil, err
+			return fmt.Errorf("authz: expand role %s: %w", edge.Role, err)
 		}
-		if d.Allowed {
-			out = append(out, pair)
+		names := []string{edge.Role}
+		for _, g := range implied {
+			names = append(names, strings.TrimPrefix(g, "role:"))
 		}
+		slices.Sort(names)
+		s.roles[edge.Role] = slices.Compact(names)
 	}
-	sort.Strings(out)
-	return out, nil
+	g := util.GenerateGFunction(graph.GetRoleManager())
+	if s.index, err = buildIndex(m, s.rules, matcherFunctions(compileConditions(s.rules, g))); err != nil {
+		return err
+	}
+	e.snap.Store(s)
+	return nil
 }
 
-// standardActions are Gatehouse's own action names; SearchActions offers
-// them (with every action a rule names) as candidates for "*" rules.
-var standardActions = []string{"read", "create", "update", "delete", "assign", "evaluate", "rotate"}
-
-// SearchActions answers AuthZEN's Action Search: the actions the subject
-// may perform on the resource. Candidates are the action names that appear
-// in any rule plus Gatehouse's standard actions (a "*" rule cannot list
-// names no rule mentions); each is decided like an evaluation, so deny
-// rules and conditions apply. The result is sorted.
-func (s *Service) SearchActions(ctx context.Context, req EvalRequest) ([]string, error) {
-	e := s.eng
-	e.mu.RLock()
-	cands := map[string]bool{}
-	for _, a := range standardActions {
-		cands[a] = true
-	}
-	for _, r := range e.rules {
-		if r.Action != "*" {
-			cands[r.Action] = true
+// effectiveRoles expands direct role names through role inheritance.
+func (s *snapshot) effectiveRoles(direct []string) []string {
+	out := make([]string, 0, len(direct)+4)
+	for _, r := range direct {
+		if implied, ok := s.roles[r]; ok {
+			out = append(out, implied...)
+		} else {
+			out = append(out, r)
 		}
 	}
-	e.mu.RUnlock()
-	names := make([]string, 0, len(cands))
-	for a := range cands {
-		names = append(names, a)
-	}
-	sort.Strings(names)
-	out := []string{}
-	for _, a := range names {
-		req.Action = a
-		d, err := s.Evaluate(ctx, req)
-		if err != nil {
-			return nil, err
-		}
-		if d.Allowed {
-			out = append(out, a)
-		}
-	}
-	return out, nil
+	slices.Sort(out)
+	return slices.Compact(out)
 }
+
+// decide evaluates req against the loaded policies.
+func (e *engine) decide(req request, now time.Time) (Decision, error) {
+	s := e.snap.Load()
+	if len(s.rules) == 0 {
+		return Decision{Reason: "no rules are loaded"}, nil
+	}
+	direct := req.Sub.Roles
+	if req.Sub.Type == "role" {
+		direct = []string{req.Sub.ID}
+	}
+	eff := s.effectiveRoles(direct)
+	subKey := req.Sub.key()
+	parts := s.index.partitionsFor(subKey, eff, req.ResType)
+	// A partition with a condition makes the decision depend on
+	// attributes: it is neither cached nor decided without r.ctx.
+	attrs := slices.ContainsFunc(parts, func(p *partition) bool { return p.cond })
+
+	cacheKey := ""
+	if !e.noCache && !attrs {
+		cacheKey = subKey + "\x00" + strings.Join(eff, ",") + "\x00" + req.ResType + ":" + req.ResID + "\x00" + req.Action
+		if d, ok := s.decisions.get(cacheKey); ok {
+			return d, nil
+		}
+	}
+	o := newOutcome()
+	if len(parts) > 0 {
+		sub, obj, ctx := requestValues(req, eff, now, attrs)
+		for _, p := range parts {
+			p.enforce(&o, s.ruleIdx, sub, obj, req.Action, ctx)
+		}
+	}
+	if o.firstErr >= 0 && !earlier(o.firstDeny, o.firstErr) {
+		// One enforcer over all rules stops at the first matching deny; an
+		// error before it (or with no deny at all) fails the decision.
+		return Decision{}, fmt.Errorf("%w: %v", ErrCondition, o.err)
+	}
+	var d Decision
+	switch {
+	case o.firstDeny >= 0:
+		d.RuleID = s.ids[o.firstDeny]
+		d.Reason = "denied by rule " + d.RuleID
+	case o.firstAllow >= 0:
+		d.Allowed = true
+		d.RuleID = s.ids[o.firstAllow]
+		d.Reason = "allowed by rule " + d.RuleID
+	default:
+		d.Reason = "no rule allows this action"
+	}
+	if cacheKey != "" {
+		s.decisions.put(cacheKey, d)
+	}
+	return d, nil
+}
+
+// requestValues builds the matcher's r.sub, r.obj and r.ctx for req whose
+// subject has the effective roles eff. Without attrs no condition can run,
+// and r.ctx (which only conditions read) is left empty.
+func requestValues(req request, eff []string, now time.Time, attrs bool) (sub, obj, ctx map[string]any) {
+	rolesAny := make([]any, len(eff))
+	for i, r := range eff {
+		rolesAny[i] = r
+	}
+	sub = make(map[string]any, len(req.Sub.Props)+4)
+	for k, v := range req.Sub.Props {
+		sub[k] = v
+	}
+	sub["type"], sub["id"], sub["key"], sub["roles"] = req.Sub.Type, req.Sub.ID, req.Sub.key(), rolesAny
+
+	obj = make(map[string]any, len(req.ResProp)+4)
+	for k, v := range req.ResProp {
+		obj[k] = v
+	}
+	obj["type"], obj["id"], obj["key"], obj["owner"] = req.ResType, req.ResID, req.ResType+":"+req.ResID, req.Owner
+
+	if !attrs {
+		return sub, obj, noValues
+	}
+	ctx = make(map[string]any, len(req.Ctx)+3)
+	now = now.UTC()
+	ctx["time"] = now.Format(time.RFC3339)
+	ctx["hour"] = float64(now.Hour())
+	ctx["weekday"] = float64(now.Weekday())
+	for k, v := range req.Ctx {
+		ctx[k] = v
+	}
+	return sub, obj, ctx
+}
+
+// noValues is r.ctx when no condition can run. Never written.
+var noValues = map[string]any{}
+
+// reload reads the version and the tables, then swaps them in. The version
+// is read first: a change committed in between is loaded now and loaded
+// again at the next poll, never missed.
+func (e *engine) reload(ctx context.Context, st store) error {
+	v, err := st.version(ctx)
+	if err != nil {
+		return err
+	}
+	rows, err := e.adapter.fetch(ctx)
+	if err != nil {
+		return err
+	}
+	return e.load(v, rows)
+}
+
+func (e *engine) loadedVersion() int64 { return e.snap.Load().version }

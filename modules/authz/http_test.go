@@ -184,6 +184,15 @@ func TestAuthZEN(t *testing.T) {
 			{name: "wrong type", method: "POST", path: "/access/v1/evaluation", token: "admin", wantStatus: 400,
 				body: `{"subject":{"type":"user","id":7},"action":{"name":"read"},"resource":{"type":"docs","id":"1"}}`},
 			{name: "not JSON", method: "POST", path: "/access/v1/evaluation", token: "admin", wantStatus: 400, body: `nope`},
+			// AuthZEN certification 2.4.3: a JSON body sent as text/plain is
+			// refused, not evaluated.
+			{name: "text/plain is refused", method: "POST", path: "/access/v1/evaluation", token: "admin", contentType: "text/plain", body: eval,
+				wantStatus: 400, wantContains: []string{"application/json"}, wantHeader: map[string]string{"Content-Type": "application/problem+json"}},
+			{name: "form is refused (batch)", method: "POST", path: "/access/v1/evaluations", token: "admin", contentType: "application/x-www-form-urlencoded", body: eval, wantStatus: 400},
+			{name: "text/plain is refused (search)", method: "POST", path: "/access/v1/search/action", token: "admin", contentType: "text/plain",
+				body: `{"subject":{"type":"user","id":"u-view"},"resource":{"type":"docs","id":"1"}}`, wantStatus: 400},
+			{name: "json with charset", method: "POST", path: "/access/v1/evaluation", token: "admin", contentType: "application/json; charset=utf-8", body: eval,
+				wantStatus: 200, wantContains: []string{`"decision":true`}},
 			{name: "batch with defaults", method: "POST", path: "/access/v1/evaluations", token: "admin", wantStatus: 200,
 				body:         `{"subject":{"type":"user","id":"u-view"},"resource":{"type":"docs","id":"1"},"evaluations":[{"action":{"name":"read"}},{"action":{"name":"update"}},{"resource":{"type":"docs","id":"2"},"action":{"name":"read"}},{}]}`,
 				wantContains: []string{`{"evaluations":[{"decision":true`, `{"decision":false,"context":{"reason_admin"`, `{"decision":false,"context":{"error":{"message":"evaluations[3].action is required","status":400}}}]}`}},
@@ -219,6 +228,7 @@ func TestAuthZEN(t *testing.T) {
 			body := `{"subject":{"type":"user","id":"u-view"},"resource":{"type":"docs","id":"1"},"options":{"evaluations_semantic":"` + tc.semantic + `"},"evaluations":[{"action":{"name":"read"}},{"action":{"name":"update"}},{"action":{"name":"read"}}]}`
 			req := httptest.NewRequest("POST", "/access/v1/evaluations", strings.NewReader(body))
 			req.Header.Set("Authorization", "Bearer admin")
+			req.Header.Set("Content-Type", "application/json")
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
 			var res struct {

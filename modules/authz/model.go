@@ -1,17 +1,23 @@
 package authz
 
 import (
-	"regexp"
+	"errors"
+	"fmt"
 	"strings"
-	"time"
 
+	"github.com/casbin/casbin/v2"
+	"github.com/casbin/casbin/v2/model"
+	"github.com/casbin/casbin/v2/persist"
 	"github.com/casbin/casbin/v2/util"
 	"github.com/casbin/govaluate"
 )
 
-// casbinModel is the one Casbin model Gatehouse uses (PERM syntax).
+// casbinModel is the one Casbin model Gatehouse uses (PERM syntax). Every
+// enforcer of the module — each partition of the index (partition.go), the
+// role graph, and the plain enforcer of the differential test — is built
+// from it by newEnforcer.
 //
-// Request r = sub, obj, act, ctx — built by the Service for every decision:
+// Request r = sub, obj, act, ctx — built for every decision (decide.go):
 //   - r.sub is a map: "type" ("user" or "role"), "id", "key" ("user:<id>"
 //     or "role:<name>"), "roles" (the subject's effective role names: the
 //     roles identity assigns, expanded through role→role inheritance g), plus
@@ -33,6 +39,14 @@ import (
 // membership is not stored here: it comes from identity at decision time and
 // is expanded through g into r.sub.roles.
 //
+// The matcher is written here once. Its functions are Go (below), also
+// called directly where the module reasons about rules without a request
+// (PermissionsFor); the terms are ordered so the cheap, selective ones run
+// first. condition() is Casbin's eval(p.cond) compiled once per load
+// instead of once per line and call (the differential test checks it
+// against eval); the p fields it also receives only name the rule in an
+// error, so the decision can order it against denies of other partitions.
+//
 // Effect: allowed iff some rule allows and no rule denies (deny wins).
 const casbinModel = `
 [request_definition]
@@ -48,151 +62,181 @@ g = _, _
 e = some(where (p.eft == allow)) && !some(where (p.eft == deny))
 
 [matchers]
-m = subjectMatch(r.sub, p.sub) && resourceMatch(r.obj, p.obj) && actionMatch(r.act, p.act) && (p.cond == "" || eval(p.cond))
+m = resourceMatch(r.obj, p.obj) && (p.act == r.act || p.act == "*") && subjectMatch(r.sub, p.sub) && condition(p.cond, r.sub, r.obj, r.act, r.ctx, p.sub, p.obj, p.act, p.eft)
 `
 
-// Effects.
-const (
-	Allow = "allow"
-	Deny  = "deny"
-)
-
-// Rule is a policy rule as clients write it.
-type Rule struct {
-	Subject   string // "role:<name>" or "user:<id>"
-	Resource  string // "<type>:<id>", "*" wildcards
-	Action    string // name or "*"
-	Effect    string // "allow" or "deny"
-	Condition string // optional govaluate expression
-}
-
-// Policy is a stored rule.
-type Policy struct {
-	ID        string
-	Subject   string
-	Resource  string
-	Action    string
-	Effect    string
-	Condition string
-	// BuiltIn rules are seeded by migration and cannot be deleted or
-	// replaced through the API.
-	BuiltIn   bool
-	CreatedAt time.Time
-}
-
-// Rule returns the rule part of p.
-func (p Policy) Rule() Rule {
-	return Rule{Subject: p.Subject, Resource: p.Resource, Action: p.Action, Effect: p.Effect, Condition: p.Condition}
-}
-
-// key identifies a rule's content (the unique index of authz_policies).
-func (r Rule) key() string {
-	return strings.Join([]string{r.Subject, r.Resource, r.Action, r.Effect, r.Condition}, "\x00")
-}
-
-// RoleParent is one role→role inheritance edge: Role inherits every rule
-// granted to Parent.
-type RoleParent struct {
-	Role    string
-	Parent  string
-	BuiltIn bool
-}
-
-// Limits.
-const (
-	// MaxRules bounds PUT /policies and CSV imports.
-	MaxRules = 20000
-	// MaxConditionLen bounds a condition expression.
-	MaxConditionLen = 1024
-	maxPartLen      = 256
-)
-
-var (
-	nameRe     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$`)
-	typePatRe  = regexp.MustCompile(`^(\*|[a-z][a-z0-9._-]{0,63}\*?)$`)
-	actionRe   = regexp.MustCompile(`^(\*|[a-z][a-z0-9._:-]{0,63})$`)
-	idPatRe    = regexp.MustCompile(`^[^\s,"'\\]{1,256}$`)
-	condVarsRe = regexp.MustCompile(`^r_(sub|obj|act|ctx)(\.|$)`)
-)
-
-// Normalize trims the fields and lower-cases the effect.
-func (r Rule) Normalize() Rule {
-	r.Subject = strings.TrimSpace(r.Subject)
-	r.Resource = strings.TrimSpace(r.Resource)
-	r.Action = strings.TrimSpace(r.Action)
-	r.Effect = strings.ToLower(strings.TrimSpace(r.Effect))
-	r.Condition = strings.TrimSpace(r.Condition)
-	return r
-}
-
-// Validate checks the syntax of every field, compiling the condition. It
-// does not check that the subject's role exists (the Service does).
-func (r Rule) Validate() error {
-	if err := validateSubject(r.Subject); err != nil {
-		return err
-	}
-	if err := validateResource(r.Resource); err != nil {
-		return err
-	}
-	if !actionRe.MatchString(r.Action) {
-		return invalid("action", "must be \"*\" or a lower-case name (letters, digits, . _ : -), got %q", clip(r.Action))
-	}
-	if r.Effect != Allow && r.Effect != Deny {
-		return invalid("effect", "must be \"allow\" or \"deny\", got %q", clip(r.Effect))
-	}
-	return validateCondition(r.Condition)
-}
-
-func validateSubject(s string) error {
-	kind, name, ok := strings.Cut(s, ":")
-	if !ok || (kind != "role" && kind != "user") {
-		return invalid("subject", "must be \"role:<name>\" or \"user:<id>\", got %q", clip(s))
-	}
-	if !nameRe.MatchString(name) {
-		return invalid("subject", "%s name %q is not valid (1–128 letters, digits, . _ @ -)", kind, clip(name))
-	}
-	return nil
-}
-
-func validateResource(s string) error {
-	typ, id, ok := strings.Cut(s, ":")
-	if !ok {
-		return invalid("resource", "must be \"<type>:<id>\" (\"*\" matches any), got %q", clip(s))
-	}
-	if !typePatRe.MatchString(typ) {
-		return invalid("resource", "type %q is not valid (lower-case name, \"*\", or a prefix ending in \"*\")", clip(typ))
-	}
-	if !idPatRe.MatchString(id) {
-		return invalid("resource", "id %q is not valid (1–256 characters without spaces, commas, quotes or backslashes)", clip(id))
-	}
-	return nil
-}
-
-// validateCondition compiles cond with the same functions the enforcer
-// uses and checks it reads only request attributes.
-func validateCondition(cond string) error {
-	if cond == "" {
-		return nil
-	}
-	if len(cond) > MaxConditionLen {
-		return invalid("condition", "longer than %d characters", MaxConditionLen)
-	}
-	expr, err := govaluate.NewEvaluableExpressionWithFunctions(util.EscapeAssertion(cond), conditionFunctions())
-	if err != nil {
-		return &ValidationError{Field: "condition", Reason: "does not parse: " + err.Error(), Parse: true}
-	}
-	for _, v := range expr.Vars() {
-		if !condVarsRe.MatchString(v) {
-			return &ValidationError{Field: "condition", Parse: true,
-				Reason: "may only read r.sub, r.obj, r.act and r.ctx attributes, found " + strings.ReplaceAll(v, "_", ".")}
+// newEnforcer returns an enforcer of casbinModel (m, parsed once per load)
+// holding rules in order and the role edges (child, parent role names),
+// with the matcher's functions fns.
+func newEnforcer(m model.Model, rules []Rule, edges []RoleParent, fns map[string]govaluate.ExpressionFunction) (*casbin.Enforcer, error) {
+	m = m.Copy()
+	for _, r := range rules {
+		if err := persist.LoadPolicyArray([]string{"p", r.Subject, r.Resource, r.Action, r.Effect, r.Condition}, m); err != nil {
+			return nil, fmt.Errorf("authz: load rule: %w", err)
 		}
 	}
-	return nil
+	for _, g := range edges {
+		if err := persist.LoadPolicyArray([]string{"g", "role:" + g.Role, "role:" + g.Parent}, m); err != nil {
+			return nil, fmt.Errorf("authz: load role parent: %w", err)
+		}
+	}
+	enf, err := casbin.NewEnforcer(m)
+	if err != nil {
+		return nil, fmt.Errorf("authz: enforcer: %w", err)
+	}
+	enf.EnableAutoSave(false)
+	for name, fn := range fns {
+		enf.AddFunction(name, fn)
+	}
+	if len(edges) > 0 {
+		if err := enf.BuildRoleLinks(); err != nil {
+			return nil, fmt.Errorf("authz: role links: %w", err)
+		}
+	}
+	return enf, nil
 }
 
-func clip(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "…"
+// subjectMatches: pattern is the subject's own key, or "role:<name>" for
+// one of its effective roles (subjectMatch in the matcher).
+func subjectMatches(key string, roles []string, pattern string) bool {
+	if pattern == key {
+		return true
 	}
-	return s
+	name, ok := strings.CutPrefix(pattern, "role:")
+	if !ok {
+		return false
+	}
+	for _, r := range roles {
+		if r == name {
+			return true
+		}
+	}
+	return false
+}
+
+// resourceMatches applies keyMatch to the type and the id separately:
+// "*" matches anything, "abc*" any value starting with "abc".
+func resourceMatches(resType, resID, pattern string) bool {
+	pt, pid, ok := strings.Cut(pattern, ":")
+	return ok && util.KeyMatch(resType, pt) && util.KeyMatch(resID, pid)
+}
+
+func actionMatches(action, pattern string) bool { return pattern == "*" || pattern == action }
+
+var errArgs = errors.New("authz: bad matcher arguments")
+
+// matcherFunctions are the functions casbinModel's matcher calls; conds
+// are the conditions of the rules loaded with them.
+func matcherFunctions(conds conditions) map[string]govaluate.ExpressionFunction {
+	return map[string]govaluate.ExpressionFunction{
+		"subjectMatch": func(args ...any) (any, error) {
+			sub, ok1 := args[0].(map[string]any)
+			pattern, ok2 := args[1].(string)
+			if len(args) != 2 || !ok1 || !ok2 {
+				return nil, fmt.Errorf("%w: subjectMatch(r.sub, p.sub)", errArgs)
+			}
+			key, _ := sub["key"].(string)
+			if pattern == key {
+				return true, nil
+			}
+			// r.sub.roles is []any, so conditions can use IN.
+			roles, _ := sub["roles"].([]any)
+			name, isRole := strings.CutPrefix(pattern, "role:")
+			for _, r := range roles {
+				if isRole && r == name {
+					return true, nil
+				}
+			}
+			return false, nil
+		},
+		"resourceMatch": func(args ...any) (any, error) {
+			obj, ok1 := args[0].(map[string]any)
+			pattern, ok2 := args[1].(string)
+			if len(args) != 2 || !ok1 || !ok2 {
+				return nil, fmt.Errorf("%w: resourceMatch(r.obj, p.obj)", errArgs)
+			}
+			typ, _ := obj["type"].(string)
+			id, _ := obj["id"].(string)
+			return resourceMatches(typ, id, pattern), nil
+		},
+		"condition": conds.eval,
+	}
+}
+
+// conditionFunctions are the functions a condition may call: Casbin's
+// built-ins (keyMatch, regexMatch, ipMatch, globMatch, ...) and g, the role
+// graph (child, parent) of the loaded inheritance edges.
+func conditionFunctions(g govaluate.ExpressionFunction) map[string]govaluate.ExpressionFunction {
+	fm := model.LoadFunctionMap()
+	fns := fm.GetFunctions()
+	if g == nil {
+		g = func(...any) (any, error) { return false, nil }
+	}
+	fns["g"] = g
+	return fns
+}
+
+// conditions maps each condition text of a load to its compiled
+// expression (or the error compiling it, reported when a request reaches
+// the rule, as Casbin's eval() would).
+type conditions map[string]compiled
+
+type compiled struct {
+	expr *govaluate.EvaluableExpression
+	err  error
+}
+
+func compileConditions(rules []Rule, g govaluate.ExpressionFunction) conditions {
+	c := conditions{}
+	fns := conditionFunctions(g)
+	for _, r := range rules {
+		if _, done := c[r.Condition]; r.Condition != "" && !done {
+			expr, err := govaluate.NewEvaluableExpressionWithFunctions(util.EscapeAssertion(r.Condition), fns)
+			c[r.Condition] = compiled{expr: expr, err: err}
+		}
+	}
+	return c
+}
+
+// conditionError is a condition that failed for a request; rule names the
+// line, so the decision can tell which came first, it or a deny (decide.go).
+type conditionError struct {
+	rule Rule
+	err  error
+}
+
+func (e *conditionError) Error() string { return e.err.Error() }
+
+// eval is condition(p.cond, r.sub, r.obj, r.act, r.ctx, p.sub, p.obj,
+// p.act, p.eft): true for a rule without a condition, else the condition's
+// value, which must be a bool.
+func (c conditions) eval(args ...any) (any, error) {
+	if len(args) != 9 {
+		return nil, fmt.Errorf("%w: condition takes 9 arguments", errArgs)
+	}
+	cond, _ := args[0].(string)
+	if cond == "" {
+		return true, nil
+	}
+	str := func(v any) string { s, _ := v.(string); return s }
+	fail := func(err error) (any, error) {
+		return nil, &conditionError{err: err, rule: Rule{Subject: str(args[5]), Resource: str(args[6]),
+			Action: str(args[7]), Effect: str(args[8]), Condition: cond}}
+	}
+	cc, ok := c[cond]
+	switch {
+	case !ok:
+		return fail(errors.New("condition was not compiled"))
+	case cc.err != nil:
+		return fail(cc.err)
+	}
+	v, err := cc.expr.Eval(govaluate.MapParameters{"r_sub": args[1], "r_obj": args[2], "r_act": args[3], "r_ctx": args[4]})
+	if err != nil {
+		return fail(err)
+	}
+	b, isBool := v.(bool)
+	if !isBool {
+		return fail(fmt.Errorf("condition %q yields %T, not a bool", clip(cond), v))
+	}
+	return b, nil
 }

@@ -20,20 +20,25 @@ func referenceEnforcer(t testing.TB, rows *snapshotRows) *casbin.Enforcer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	enf, err := casbin.NewEnforcer(m)
+	var rules []Rule
+	for _, r := range rows.policies {
+		rules = append(rules, r.toPolicy().Rule())
+	}
+	var edges []RoleParent
+	for _, r := range rows.parents {
+		edges = append(edges, RoleParent{Role: r.Role, Parent: r.Parent})
+	}
+	enf, err := newEnforcer(m, rules, edges, matcherFunctions(nil))
 	if err != nil {
-		t.Fatal(err)
-	}
-	enf.SetAdapter(&adapter{pending: rows})
-	enf.EnableAutoSave(false)
-	for name, fn := range modelFunctions() {
-		enf.AddFunction(name, fn)
-	}
-	if err := enf.LoadPolicy(); err != nil {
 		t.Fatal(err)
 	}
 	return enf
 }
+
+// referenceMatcher is the model's matcher with Casbin's own eval() in place
+// of condition(), so the reference also checks that condition() evaluates
+// a condition exactly as eval() does.
+const referenceMatcher = `resourceMatch(r.obj, p.obj) && (p.act == r.act || p.act == "*") && subjectMatch(r.sub, p.sub) && (p.cond == "" || eval(p.cond))`
 
 // referenceDecide decides req with the unpartitioned enforcer.
 func referenceDecide(t testing.TB, e *engine, ref *casbin.Enforcer, ruleIDs map[string]string, req request, now time.Time) (Decision, error) {
@@ -42,14 +47,9 @@ func referenceDecide(t testing.TB, e *engine, ref *casbin.Enforcer, ruleIDs map[
 	if req.Sub.Type == "role" {
 		roles = []string{req.Sub.ID}
 	}
-	e.mu.RLock()
-	eff, err := e.effectiveRoles(roles)
-	e.mu.RUnlock()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub, obj, ctx := requestValues(req, eff, now)
-	ok, explain, err := ref.EnforceEx(sub, obj, req.Action, ctx)
+	eff := e.snap.Load().effectiveRoles(roles)
+	sub, obj, ctx := requestValues(req, eff, now, true)
+	ok, explain, err := ref.EnforceExWithMatcher(referenceMatcher, sub, obj, req.Action, ctx)
 	if err != nil {
 		return Decision{}, fmt.Errorf("%w: %v", ErrCondition, err)
 	}
@@ -80,9 +80,7 @@ func TestPartitionedMatchesUnpartitioned(t *testing.T) {
 	reqTypes := []string{"docs", "documents", "files", "dx", "notes", "other"}
 	reqIDs := []string{"1", "2", "a1", "12", "x", "*"}
 	reqActions := []string{"read", "update", "delete", "assign"}
-	var compared, allowed, denied, errored, byRule, splitSubjects int
-	defaultSplit := splitAbove
-	defer func() { splitAbove = defaultSplit }()
+	var compared, allowed, denied, errored, byRule, typed, patterns int
 	for seed := int64(1); seed <= 30; seed++ {
 		rng := rand.New(rand.NewSource(seed))
 		pick := func(s []string) string { return s[rng.Intn(len(s))] }
@@ -117,17 +115,11 @@ func TestPartitionedMatchesUnpartitioned(t *testing.T) {
 				}
 			}
 		}
-		// Odd seeds split the subjects' rules by resource type into
-		// small buckets.
-		if seed%2 == 1 {
-			splitAbove = 1 + int(seed/2)%4
-		} else {
-			splitAbove = defaultSplit
-		}
 		e := testEngine(t, rows, parents)
-		for _, sr := range e.parts {
-			if len(sr.byType) > 0 {
-				splitSubjects++
+		for _, si := range e.snap.Load().index.bySubject {
+			typed += len(si.byType)
+			if si.patterns != nil {
+				patterns++
 			}
 		}
 		all := &snapshotRows{policies: append(append([]policyRow{}, builtIns...), rows...)}
@@ -194,10 +186,10 @@ func TestPartitionedMatchesUnpartitioned(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d requests: %d allowed, %d denied (%d by a deny rule), %d condition errors; %d subjects split by type",
-		compared, allowed, denied, byRule, errored, splitSubjects)
-	if splitSubjects < 10 {
-		t.Fatalf("only %d subjects had their rules split by type", splitSubjects)
+	t.Logf("%d requests: %d allowed, %d denied (%d by a deny rule), %d condition errors; %d partitions by type, %d of patterns",
+		compared, allowed, denied, byRule, errored, typed, patterns)
+	if typed < 100 || patterns < 50 {
+		t.Fatalf("only %d partitions by type and %d of patterns", typed, patterns)
 	}
 	// The generator must exercise every outcome, or the comparison proves little.
 	if allowed < compared/20 || denied < compared/20 || byRule < compared/50 || errored < compared/100 {

@@ -1,18 +1,7 @@
-// Package authz decides who may do what. It owns the process's Casbin
-// enforcers — one model (RBAC with role inheritance, resource patterns,
-// allow/deny with deny winning, and attribute conditions), the rules
-// partitioned by subject so a decision evaluates only the rules of the
-// subjects that apply (partition.go) — the policy tables they load from,
-// Gatehouse's own permissions (built-in rules, self-service, scopes), the
-// policy API and the OpenID AuthZEN decision API.
-//
-// Decisions never touch the database: rules live in memory and are reloaded
-// when the version row in authz_state changes (at once in the instance that
-// made the change, within a poll interval in the others); users' roles come
-// from identity through a cache with a short TTL.
 package authz
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -54,15 +43,10 @@ type Service struct {
 	reloadMu sync.Mutex
 	wake     chan struct{}
 
-	rcMu sync.Mutex
-	rc   map[string]roleEntry
+	// roleCache holds users' direct roles for RoleTTL.
+	roleCache *cache[string, []string]
 	// rolesVersion is the authz_state.roles_version last seen by poll.
 	rolesVersion atomic.Int64
-}
-
-type roleEntry struct {
-	roles   []string
-	expires time.Time
 }
 
 const maxRoleCacheEntries = 50_000
@@ -74,17 +58,11 @@ func NewService(ctx context.Context, db database.DB, opts Options, roles RoleSou
 	if roles == nil || audit == nil {
 		return nil, errors.New("authz: RoleSource and AuditLog are required")
 	}
-	if opts.RoleTTL <= 0 {
-		opts.RoleTTL = 5 * time.Second
-	}
-	if opts.PollInterval <= 0 {
-		opts.PollInterval = 500 * time.Millisecond
-	}
+	opts.RoleTTL = cmp.Or(max(opts.RoleTTL, 0), 5*time.Second)
+	opts.PollInterval = cmp.Or(max(opts.PollInterval, 0), 500*time.Millisecond)
+	opts.Logger = cmp.Or(opts.Logger, slog.New(slog.DiscardHandler))
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return time.Now().UTC() }
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.IsUnknownUser == nil {
 		opts.IsUnknownUser = func(error) bool { return false }
@@ -95,7 +73,7 @@ func NewService(ctx context.Context, db database.DB, opts Options, roles RoleSou
 		return nil, err
 	}
 	s := &Service{db: db, st: st, eng: eng, roles: roles, audit: audit, opts: opts,
-		wake: make(chan struct{}, 1), rc: make(map[string]roleEntry)}
+		wake: make(chan struct{}, 1), roleCache: newCache[string, []string](maxRoleCacheEntries, opts.RoleTTL, opts.Now)}
 	if err := s.Reload(ctx); err != nil {
 		return nil, err
 	}
@@ -106,8 +84,7 @@ func NewService(ctx context.Context, db database.DB, opts Options, roles RoleSou
 func (s *Service) Reload(ctx context.Context) error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
-	_, err := s.eng.reload(ctx, s.st)
-	return err
+	return s.eng.reload(ctx, s.st)
 }
 
 // Run polls the version row every PollInterval and reloads the policies
@@ -139,9 +116,7 @@ func (s *Service) poll(ctx context.Context) error {
 	// (cheap; they are re-read on demand), so no replica keeps granting a
 	// revoked role for longer than one poll interval.
 	if old := s.rolesVersion.Swap(st.RolesVersion); old != st.RolesVersion {
-		s.rcMu.Lock()
-		clear(s.rc)
-		s.rcMu.Unlock()
+		s.roleCache.clear()
 	}
 	if st.Version == s.eng.loadedVersion() {
 		return nil
@@ -262,12 +237,8 @@ func SelfService(p principal.Principal, res principal.Resource, action string) b
 
 // rolesOf returns the user's roles through the cache.
 func (s *Service) rolesOf(ctx context.Context, userID string) ([]string, error) {
-	now := s.opts.Now()
-	s.rcMu.Lock()
-	e, ok := s.rc[userID]
-	s.rcMu.Unlock()
-	if ok && now.Before(e.expires) {
-		return e.roles, nil
+	if roles, ok := s.roleCache.get(userID); ok {
+		return roles, nil
 	}
 	roles, err := s.roles.RolesOf(ctx, userID)
 	if err != nil {
@@ -277,28 +248,14 @@ func (s *Service) rolesOf(ctx context.Context, userID string) ([]string, error) 
 		return nil, fmt.Errorf("authz: roles of %s: %w", userID, err)
 	}
 	roles = append([]string(nil), roles...)
-	s.rcMu.Lock()
-	if len(s.rc) >= maxRoleCacheEntries {
-		for k, v := range s.rc {
-			if !now.Before(v.expires) {
-				delete(s.rc, k)
-			}
-		}
-		if len(s.rc) >= maxRoleCacheEntries {
-			s.rc = make(map[string]roleEntry)
-		}
-	}
-	s.rc[userID] = roleEntry{roles: roles, expires: now.Add(s.opts.RoleTTL)}
-	s.rcMu.Unlock()
+	s.roleCache.put(userID, roles)
 	return roles, nil
 }
 
 // InvalidateUser drops the cached roles of a user, so the next decision
 // reads them from identity.
 func (s *Service) InvalidateUser(userID string) {
-	s.rcMu.Lock()
-	delete(s.rc, userID)
-	s.rcMu.Unlock()
+	s.roleCache.delete(userID)
 }
 
 // UserChanged implements identity's Listener: a user's roles or status
