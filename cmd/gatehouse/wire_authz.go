@@ -3,10 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 
-	"github.com/gatehouse/gatehouse/internal/httpserver"
-	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/modules/authz"
 	"github.com/gatehouse/gatehouse/modules/identity"
 )
@@ -27,15 +24,7 @@ func (a *app) wireAuthz(ctx context.Context) error {
 	a.authz = svc
 	a.identity.AddListener(svc)
 	a.identity.AddRoleListener(svc)
-	// The bearer authenticator is composed after every module is wired, so
-	// the AuthZEN endpoints look it up per request.
-	bearer := httpserver.BearerFunc(func(ctx context.Context, token string) (principal.Principal, error) {
-		if a.bearer == nil {
-			return principal.Principal{}, fmt.Errorf("no bearer authenticator: %w", httpserver.ErrUnauthenticated)
-		}
-		return a.bearer.AuthenticateBearer(ctx, token)
-	})
-	a.modules = append(a.modules, authz.NewModule(svc, bearer, a.cfg.Issuer))
+	a.modules = append(a.modules, authz.NewModule(svc, a.cfg.Issuer))
 	a.background = append(a.background, svc.Run)
 	return nil
 }

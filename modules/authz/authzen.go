@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse/gatehouse/internal/httpserver"
+	"github.com/gatehouse/gatehouse/internal/module"
 	"github.com/gatehouse/gatehouse/internal/principal"
 )
 
@@ -35,11 +36,13 @@ const (
 	PermitOnFirstPermit = "permit_on_first_permit"
 )
 
-func (m *Module) mountAuthZEN(g *echo.Group) {
-	g.GET("/.well-known/authzen-configuration", m.authzenMetadata)
-	g.POST("/access/v1/evaluation", m.authzenEvaluation)
-	g.POST("/access/v1/evaluations", m.authzenEvaluations)
-	g.POST("/access/v1/search/action", m.authzenActionSearch)
+// mountAuthZEN: the metadata is public; the decision endpoints are on the
+// bearer-protected group, so the caller is authenticated before they run.
+func (m *Module) mountAuthZEN(public *echo.Group, bearer *module.BearerGroup) {
+	public.GET("/.well-known/authzen-configuration", m.authzenMetadata)
+	bearer.POST("/access/v1/evaluation", m.authzenEvaluation)
+	bearer.POST("/access/v1/evaluations", m.authzenEvaluations)
+	bearer.POST("/access/v1/search/action", m.authzenActionSearch)
 }
 
 // authzenMetadata serves the PDP metadata (AuthZEN §9).
@@ -53,34 +56,16 @@ func (m *Module) authzenMetadata(c echo.Context) error {
 	})
 }
 
-// authenticate returns the caller, or writes 401/403 and returns false.
-func (m *Module) authenticate(c echo.Context) (principal.Principal, bool, error) {
-	token, ok := httpserver.BearerToken(c.Request())
-	if !ok || m.bearer == nil {
-		return principal.Principal{}, false, unauthorized(c, "a bearer credential (API key or access token) is required")
-	}
+// mayEvaluate checks that the authenticated caller may ask for decisions,
+// or writes 403 and returns false.
+func (m *Module) mayEvaluate(c echo.Context) (bool, error) {
 	ctx := c.Request().Context()
-	p, err := m.bearer.AuthenticateBearer(ctx, token)
-	if errors.Is(err, httpserver.ErrUnauthenticated) {
-		return p, false, unauthorized(c, "the bearer credential is invalid, expired or revoked")
-	}
-	if err != nil {
-		return p, false, err
-	}
+	p, _ := principal.From(ctx)
 	allowed, err := m.svc.Can(ctx, p, principal.Resource{Type: "authzen", ID: "decisions"}, "evaluate")
-	if err != nil {
-		return p, false, err
+	if err != nil || allowed {
+		return allowed, err
 	}
-	if !allowed {
-		return p, false, httpserver.WriteProblem(c, http.StatusForbidden, "this credential may not ask for authorization decisions (needs action evaluate on authzen:decisions)")
-	}
-	c.SetRequest(c.Request().WithContext(principal.With(ctx, p)))
-	return p, true, nil
-}
-
-func unauthorized(c echo.Context, detail string) error {
-	c.Response().Header().Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
-	return httpserver.WriteProblem(c, http.StatusUnauthorized, detail)
+	return false, httpserver.WriteProblem(c, http.StatusForbidden, "this credential may not ask for authorization decisions (needs action evaluate on authzen:decisions)")
 }
 
 func readBody(c echo.Context, limit int64) ([]byte, error) {
@@ -101,12 +86,12 @@ func echoRequestID(c echo.Context) {
 }
 
 // acceptRequest does what every AuthZEN call does first: echo the
-// X-Request-ID, authenticate the caller, refuse a body that is not JSON and
+// X-Request-ID, check the caller may ask, refuse a body that is not JSON and
 // read it up to limit. When ok is false the response is already decided:
 // return err as is.
 func (m *Module) acceptRequest(c echo.Context, limit int64) (body []byte, ok bool, err error) {
 	echoRequestID(c)
-	if _, ok, err := m.authenticate(c); !ok {
+	if ok, err := m.mayEvaluate(c); !ok {
 		return nil, false, err
 	}
 	// AuthZEN Authorization API 1.0 §10.1 (certification case 2.4.3):

@@ -34,7 +34,7 @@ func newHTTP(t testing.TB, db database.DB) (http.Handler, *Service) {
 		return principal.Principal{}, httpserver.ErrUnauthenticated
 	})
 	srv := httpserver.New(httpserver.Options{Logger: logging.Discard(), Bearer: bearer})
-	NewModule(svc, bearer, "http://gh.test/").Mount(srv.Routes)
+	NewModule(svc, "http://gh.test/").Mount(srv.Routes)
 	return srv.Echo, svc
 }
 

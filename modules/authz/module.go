@@ -3,7 +3,6 @@ package authz
 import (
 	"strings"
 
-	"github.com/gatehouse/gatehouse/internal/httpserver"
 	"github.com/gatehouse/gatehouse/internal/module"
 )
 
@@ -12,16 +11,13 @@ import (
 // /access/v1/evaluation, /access/v1/evaluations).
 type Module struct {
 	svc    *Service
-	bearer httpserver.BearerAuthenticator
 	issuer string
 }
 
-// NewModule returns the HTTP side of svc. bearer authenticates the AuthZEN
-// endpoints, which live outside /api/v1 (main passes the composed API-key
-// and access-token authenticator); issuer is the public base URL the
+// NewModule returns the HTTP side of svc; issuer is the public base URL the
 // AuthZEN metadata advertises.
-func NewModule(svc *Service, bearer httpserver.BearerAuthenticator, issuer string) *Module {
-	return &Module{svc: svc, bearer: bearer, issuer: strings.TrimSuffix(issuer, "/")}
+func NewModule(svc *Service, issuer string) *Module {
+	return &Module{svc: svc, issuer: strings.TrimSuffix(issuer, "/")}
 }
 
 var _ module.Module = (*Module)(nil)
@@ -34,7 +30,7 @@ func (m *Module) Mount(r module.Routes) {
 	if r.API != nil {
 		m.registerAPI(r.API)
 	}
-	if r.Public != nil {
-		m.mountAuthZEN(r.Public)
+	if r.Public != nil && r.Bearer != nil {
+		m.mountAuthZEN(r.Public, r.Bearer)
 	}
 }
