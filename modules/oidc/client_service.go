@@ -2,7 +2,6 @@ package oidc
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -212,6 +211,3 @@ func (p *Provider) RotateClientSecret(ctx context.Context, id string, overlap ti
 	}
 	return secret, nil
 }
-
-// IsNotFound reports whether err means "no such client".
-func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

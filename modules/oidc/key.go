@@ -47,7 +47,6 @@ type signingKey struct {
 	createdAt time.Time
 	retiredAt *time.Time
 	expiresAt *time.Time
-	jwtSigner jose.Signer // typ JWT (ID tokens)
 	atSigner  jose.Signer // typ at+jwt (access tokens, RFC 9068 §2.1)
 }
 
@@ -324,9 +323,6 @@ func (m *keyManager) decode(r signingKeyRow) (*signingKey, error) {
 	}
 	k := &signingKey{id: r.ID, alg: jose.SignatureAlgorithm(r.Alg), priv: priv}
 	jwk := jose.JSONWebKey{Key: priv, KeyID: r.ID}
-	if k.jwtSigner, err = jose.NewSigner(jose.SigningKey{Algorithm: k.alg, Key: jwk}, (&jose.SignerOptions{}).WithType("JWT")); err != nil {
-		return nil, err
-	}
 	if k.atSigner, err = jose.NewSigner(jose.SigningKey{Algorithm: k.alg, Key: jwk}, (&jose.SignerOptions{}).WithType("at+jwt")); err != nil {
 		return nil, err
 	}

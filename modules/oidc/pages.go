@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -95,20 +96,11 @@ func newPages(cfg pagesConfig) (*pages, error) {
 	if now == nil {
 		now = time.Now
 	}
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+	logger := cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
 	t := cfg.Sessions
-	if t.Idle <= 0 {
-		t.Idle = defaultSessionTimeouts.Idle
-	}
-	if t.Absolute <= 0 {
-		t.Absolute = defaultSessionTimeouts.Absolute
-	}
-	if t.Touch <= 0 {
-		t.Touch = defaultSessionTimeouts.Touch
-	}
+	t.Idle = cmp.Or(t.Idle, defaultSessionTimeouts.Idle)
+	t.Absolute = cmp.Or(t.Absolute, defaultSessionTimeouts.Absolute)
+	t.Touch = cmp.Or(t.Touch, defaultSessionTimeouts.Touch)
 	p := &pages{
 		db: cfg.DB, render: cfg.Renderer, users: cfg.Users, audit: cfg.Audit, flow: cfg.Flow,
 		secure:   strings.HasPrefix(strings.ToLower(cfg.Issuer), "https://"),

@@ -7,8 +7,8 @@
 package oidc
 
 import (
+	"cmp"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -69,24 +69,17 @@ func (o *Options) defaults() error {
 	if o.Issuer == "" || err != nil || u.Host == "" {
 		return fmt.Errorf("oidc: Options.Issuer %q: must be an absolute URL", o.Issuer)
 	}
-	if o.AccessTokenAlg == "" {
-		o.AccessTokenAlg = AlgES256
-	}
+	o.AccessTokenAlg = cmp.Or(o.AccessTokenAlg, AlgES256)
 	if o.AccessTokenAlg != AlgES256 && o.AccessTokenAlg != AlgRS256 {
 		return fmt.Errorf("oidc: Options.AccessTokenAlg %q: must be ES256 or RS256", o.AccessTokenAlg)
 	}
-	def := func(d *time.Duration, v time.Duration) {
-		if *d <= 0 {
-			*d = v
-		}
-	}
-	def(&o.KeyRotationPeriod, 30*24*time.Hour)
-	def(&o.KeyRetention, maxTokenTTL+time.Hour)
-	def(&o.ClientCacheTTL, 5*time.Second)
-	def(&o.RevocationPoll, 2*time.Second)
-	def(&o.KeyRefresh, 30*time.Second)
-	def(&o.AuthRequestTTL, 30*time.Minute)
-	def(&o.CodeTTL, 60*time.Second)
+	o.KeyRotationPeriod = cmp.Or(o.KeyRotationPeriod, 30*24*time.Hour)
+	o.KeyRetention = cmp.Or(o.KeyRetention, maxTokenTTL+time.Hour)
+	o.ClientCacheTTL = cmp.Or(o.ClientCacheTTL, 5*time.Second)
+	o.RevocationPoll = cmp.Or(o.RevocationPoll, 2*time.Second)
+	o.KeyRefresh = cmp.Or(o.KeyRefresh, 30*time.Second)
+	o.AuthRequestTTL = cmp.Or(o.AuthRequestTTL, 30*time.Minute)
+	o.CodeTTL = cmp.Or(o.CodeTTL, 60*time.Second)
 	if o.Now == nil {
 		o.Now = func() time.Time { return time.Now().UTC() }
 	}
@@ -358,11 +351,6 @@ type codeCrypto struct{}
 func (codeCrypto) Encrypt(string) (string, error) { return randomToken(32), nil }
 func (codeCrypto) Decrypt(string) (string, error) {
 	return "", errors.New("oidc: not an encrypted token")
-}
-
-// derivedKey derives a purpose-bound 32-byte key from the master key.
-func derivedKey(master []byte, purpose string) [32]byte {
-	return sha256.Sum256(append([]byte("gatehouse-oidc:"+purpose+":"), master...))
 }
 
 func runTx(ctx context.Context, p *Provider, fn func(ctx context.Context) error) error {

@@ -43,7 +43,6 @@ var grantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRef
 
 func (p *Provider) buildHandler() error {
 	cfg := &op.Config{
-		CryptoKey:                derivedKey(p.opts.MasterKey, "op-crypto"),
 		DefaultLogoutRedirectURI: p.issuer + "/logout",
 		CodeMethodS256:           true,
 		AuthMethodPost:           true,

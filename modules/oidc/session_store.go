@@ -2,10 +2,6 @@ package oidc
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -111,18 +107,8 @@ type sessionDB struct {
 
 // newSessionToken returns a fresh cookie value and the hash stored for it.
 func newSessionToken() (token, hash string, err error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", "", fmt.Errorf("oidc: session token: %w", err)
-	}
-	token = base64.RawURLEncoding.EncodeToString(b)
-	return token, sessionTokenHash(token), nil
-}
-
-// sessionTokenHash is the stored form of a cookie value.
-func sessionTokenHash(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
+	token = randomToken(32)
+	return token, hashSecret(token), nil
 }
 
 func (s *sessionDB) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
@@ -169,7 +155,7 @@ func (s *sessionDB) byToken(ctx context.Context, token string) (session, error) 
 		return session{}, errSessionNotFound
 	}
 	var row sessionRow
-	err := database.Conn(ctx, s.db).Where("token_hash = ?", sessionTokenHash(token)).Take(&row).Error
+	err := database.Conn(ctx, s.db).Where("token_hash = ?", hashSecret(token)).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return session{}, errSessionNotFound
 	}

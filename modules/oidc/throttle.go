@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -47,24 +48,12 @@ var defaultThrottlePolicy = throttlePolicy{
 
 func (p throttlePolicy) withDefaults() throttlePolicy {
 	d := defaultThrottlePolicy
-	if p.LockAfter <= 0 {
-		p.LockAfter = d.LockAfter
-	}
-	if p.FirstLock <= 0 {
-		p.FirstLock = d.FirstLock
-	}
-	if p.MaxLock <= 0 {
-		p.MaxLock = d.MaxLock
-	}
-	if p.ForgetAfter <= 0 {
-		p.ForgetAfter = d.ForgetAfter
-	}
-	if p.SourceLimit <= 0 {
-		p.SourceLimit = d.SourceLimit
-	}
-	if p.SourceWindow <= 0 {
-		p.SourceWindow = d.SourceWindow
-	}
+	p.LockAfter = cmp.Or(p.LockAfter, d.LockAfter)
+	p.FirstLock = cmp.Or(p.FirstLock, d.FirstLock)
+	p.MaxLock = cmp.Or(p.MaxLock, d.MaxLock)
+	p.ForgetAfter = cmp.Or(p.ForgetAfter, d.ForgetAfter)
+	p.SourceLimit = cmp.Or(p.SourceLimit, d.SourceLimit)
+	p.SourceWindow = cmp.Or(p.SourceWindow, d.SourceWindow)
 	return p
 }
 
