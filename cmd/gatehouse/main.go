@@ -42,7 +42,6 @@ type cli struct {
 	BootstrapAdminEmail    string `help:"Create this admin at start when no admin exists."`
 	BootstrapAdminPassword string `help:"Password of the bootstrap admin."`
 	LogFormat              string `help:"text or json." default:"text" enum:"text,json"`
-	RedisURL               string `name:"redis-url" help:"Optional redis://... for sign-in throttling counters."`
 
 	Serve   serveCmd   `cmd:"" help:"Apply pending migrations, then serve."`
 	Migrate migrateCmd `cmd:"" help:"Database migrations."`
@@ -58,7 +57,7 @@ func (c *cli) config() config.Config {
 	return config.Config{
 		Addr: c.Addr, Issuer: c.Issuer, DatabaseURL: c.DatabaseURL, MasterKey: c.MasterKey,
 		BootstrapAdminEmail: c.BootstrapAdminEmail, BootstrapAdminPassword: c.BootstrapAdminPassword,
-		LogFormat: c.LogFormat, RedisURL: c.RedisURL,
+		LogFormat: c.LogFormat,
 	}.WithDefaults()
 }
 

@@ -32,7 +32,6 @@ func (a *app) wireOIDC(ctx context.Context) error {
 	m, err := oidc.NewModule(p, oidc.PagesOptions{
 		Renderer: a.web,
 		Users:    a.identity,
-		RedisURL: a.cfg.RedisURL,
 		Logger:   a.logger,
 	})
 	if err != nil {

@@ -27,8 +27,6 @@ type Config struct {
 	BootstrapAdminEmail    string
 	BootstrapAdminPassword string
 	LogFormat              string
-	// RedisURL, when set, moves sign-in throttling counters to Redis.
-	RedisURL string
 }
 
 // Defaults are the contract's default values.

@@ -208,7 +208,6 @@ func TestAccountRequiresSession(t *testing.T) {
 func TestLoginLockoutAfterTenFailures(t *testing.T) {
 	for name, configure := range map[string]func(*testing.T, *pagesConfig){
 		"database": func(*testing.T, *pagesConfig) {},
-		"redis":    func(t *testing.T, c *pagesConfig) { c.Counter = newTestRedisCounter(t, throttlePolicy{}) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			e := newPagesTestEnv(t, func(c *pagesConfig) { configure(t, c) })

@@ -17,11 +17,9 @@ import (
 type PagesOptions struct {
 	Renderer *web.Renderer
 	// Users verifies passwords and loads users; identity.Service satisfies it.
-	Users signInDirectory
-	// RedisURL, when set, keeps the sign-in throttling counters in Redis.
-	RedisURL string
-	Logger   *slog.Logger
-	Now      func() time.Time
+	Users  signInDirectory
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Module is the oidc module: the provider's endpoints and client API plus
@@ -46,7 +44,7 @@ func NewModule(p *Provider, o PagesOptions) (*Module, error) {
 	}
 	pg, err := newPages(pagesConfig{
 		DB: p.db.Gorm, Renderer: o.Renderer, Users: o.Users, Audit: p.audit, Flow: p,
-		Issuer: p.issuer, RedisURL: o.RedisURL, Logger: logger, Now: o.Now,
+		Issuer: p.issuer, Logger: logger, Now: o.Now,
 	})
 	if err != nil {
 		return nil, err

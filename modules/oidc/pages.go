@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/redis/go-redis/v9"
 	"gorm.io/gorm"
 
 	"github.com/gatehouse/gatehouse/internal/database"
@@ -40,8 +39,7 @@ const (
 
 // pagesConfig is what newPages needs. The provider's module.go builds it.
 type pagesConfig struct {
-	// DB holds oidc_sessions, oidc_consents and (without RedisURL) the
-	// sign-in counters.
+	// DB holds oidc_sessions, oidc_consents and the sign-in counters.
 	DB       *gorm.DB
 	Renderer *web.Renderer
 	Users    signInDirectory
@@ -49,18 +47,13 @@ type pagesConfig struct {
 	Flow     authFlow
 	// Issuer: cookies are Secure when it is https.
 	Issuer string
-	// RedisURL, when set, moves the sign-in counters to Redis
-	// (config.Config.RedisURL).
-	RedisURL string
-	Logger   *slog.Logger
+	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Sessions and Throttle: zero fields take the defaults (12 h idle,
 	// 7 days absolute; the contract's sign-in protection limits).
 	Sessions sessionTimeouts
 	Throttle throttlePolicy
-	// Counter replaces the counter chosen from RedisURL (tests).
-	Counter signInCounter
 }
 
 // pages serves /login, /consent, /logout and /account, owns browser
@@ -76,9 +69,7 @@ type pages struct {
 	now      func() time.Time
 	sessions *sessionDB
 	consents *consentDB
-	counter  signInCounter
-	dbCount  *dbSignInCounter // nil with Redis; cleaned up by runCleanup
-	closeFn  func() error
+	counter  *dbSignInCounter
 }
 
 // newPages builds the sign-in pages. Required: DB, Renderer, Users, Audit,
@@ -106,30 +97,12 @@ func newPages(cfg pagesConfig) (*pages, error) {
 		secure:   strings.HasPrefix(strings.ToLower(cfg.Issuer), "https://"),
 		logger:   logger,
 		now:      func() time.Time { return now().UTC() },
-		closeFn:  func() error { return nil },
 		sessions: &sessionDB{db: cfg.DB, now: now, timeouts: t},
 		consents: &consentDB{db: cfg.DB, now: now},
-	}
-	switch {
-	case cfg.Counter != nil:
-		p.counter = cfg.Counter
-	case cfg.RedisURL != "":
-		opts, err := redis.ParseURL(cfg.RedisURL)
-		if err != nil {
-			return nil, fmt.Errorf("oidc: GATEHOUSE_REDIS_URL: %w", err)
-		}
-		rdb := redis.NewClient(opts)
-		p.counter = newRedisSignInCounter(rdb, "", cfg.Throttle)
-		p.closeFn = rdb.Close
-	default:
-		p.dbCount = newDBSignInCounter(cfg.DB, cfg.Throttle)
-		p.counter = p.dbCount
+		counter:  newDBSignInCounter(cfg.DB, cfg.Throttle),
 	}
 	return p, nil
 }
-
-// close releases the Redis client, if any.
-func (p *pages) close() error { return p.closeFn() }
 
 // mount registers the pages. /login, /consent and /logout are public with
 // CSRF on each route; /account sits on the Account group, which already
@@ -275,10 +248,8 @@ func (p *pages) cleanupOnce(ctx context.Context) {
 	if _, err := p.sessions.deleteExpired(ctx); err != nil && ctx.Err() == nil {
 		p.logger.WarnContext(ctx, "clean up sessions", slog.String("error", err.Error()))
 	}
-	if p.dbCount != nil {
-		if err := p.dbCount.deleteStale(ctx, p.now()); err != nil && ctx.Err() == nil {
-			p.logger.WarnContext(ctx, "clean up sign-in counters", slog.String("error", err.Error()))
-		}
+	if err := p.counter.deleteStale(ctx, p.now()); err != nil && ctx.Err() == nil {
+		p.logger.WarnContext(ctx, "clean up sign-in counters", slog.String("error", err.Error()))
 	}
 }
 

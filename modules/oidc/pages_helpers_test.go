@@ -204,7 +204,6 @@ func newPagesTestEnv(t *testing.T, configure ...func(*pagesConfig)) *pagesTestEn
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = e.pages.close() })
 	srv := httpserver.New(httpserver.Options{
 		Logger:  slog.New(slog.DiscardHandler),
 		Session: e.pages, ErrorPage: renderer,

@@ -19,8 +19,7 @@ import (
 //
 // Failures are counted per submitted identifier, normalized, whether or not
 // an account has it, so a lock says nothing about whether the account exists.
-// Counters live where every replica sees them: the database by default, or
-// Redis. Both implementations satisfy signInCounter and share throttlePolicy.
+// Counters live in the database, where every replica sees them.
 
 // throttlePolicy holds the limits. Zero fields take the contract's values.
 type throttlePolicy struct {
@@ -66,22 +65,6 @@ func (p throttlePolicy) lockDuration(n int) time.Duration {
 	return min(d, p.MaxLock)
 }
 
-// signInCounter keeps the sign-in protection counters. Times are passed in
-// so tests drive them with a fake clock. Keys are already normalized and
-// hashed (throttleKey).
-type signInCounter interface {
-	// hitSource counts one attempt from a source address and, when the
-	// address is over its limit, returns how long until it may try again.
-	hitSource(ctx context.Context, source string, now time.Time) (retryAfter time.Duration, err error)
-	// lockedFor returns how long the identifier stays locked (0: not locked).
-	lockedFor(ctx context.Context, login string, now time.Time) (time.Duration, error)
-	// fail counts one failed sign-in; when it locks the identifier it
-	// returns the lock's length (else 0).
-	fail(ctx context.Context, login string, now time.Time) (locked time.Duration, err error)
-	// succeed resets the identifier's failures and lock history.
-	succeed(ctx context.Context, login string) error
-}
-
 // throttleKey normalizes a submitted login identifier (or a source address)
 // and hashes it, so what someone typed — sometimes a password — is not
 // stored in the counters.
@@ -112,6 +95,8 @@ func newDBSignInCounter(db *gorm.DB, p throttlePolicy) *dbSignInCounter {
 	return &dbSignInCounter{db: db, policy: p.withDefaults()}
 }
 
+// hitSource counts one attempt from a source address and, when the
+// address is over its limit, returns how long until it may try again.
 func (c *dbSignInCounter) hitSource(ctx context.Context, source string, now time.Time) (time.Duration, error) {
 	win := int64(c.policy.SourceWindow / time.Second)
 	start := now.Unix() - now.Unix()%win
@@ -130,6 +115,7 @@ RETURNING attempts`, source, start).Scan(&attempts).Error
 	return 0, nil
 }
 
+// lockedFor returns how long the identifier stays locked (0: not locked).
 func (c *dbSignInCounter) lockedFor(ctx context.Context, login string, now time.Time) (time.Duration, error) {
 	var until []int64
 	err := c.db.WithContext(ctx).Raw(`SELECT locked_until FROM oidc_signin_failures WHERE login_key = ?`, login).Scan(&until).Error
@@ -142,6 +128,8 @@ func (c *dbSignInCounter) lockedFor(ctx context.Context, login string, now time.
 	return time.Unix(until[0], 0).Sub(now), nil
 }
 
+// fail counts one failed sign-in; when it locks the identifier it
+// returns the lock's length (else 0).
 func (c *dbSignInCounter) fail(ctx context.Context, login string, now time.Time) (time.Duration, error) {
 	var locked time.Duration
 	err := c.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -175,6 +163,7 @@ RETURNING failures, locks`, login, now.Unix(), now.Add(-c.policy.ForgetAfter).Un
 	return locked, nil
 }
 
+// succeed resets the identifier's failures and lock history.
 func (c *dbSignInCounter) succeed(ctx context.Context, login string) error {
 	if err := c.db.WithContext(ctx).Exec(`DELETE FROM oidc_signin_failures WHERE login_key = ?`, login).Error; err != nil {
 		return fmt.Errorf("oidc: reset sign-in failures: %w", err)

@@ -2,55 +2,19 @@ package oidc
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/testutil"
 )
 
-// testRedisURL is the Redis server the Redis counter is tested against.
-const testRedisURL = "redis://127.0.0.1:6379/0"
-
-// newTestRedisCounter returns a counter on the test Redis with a fresh key
-// prefix. A Redis that does not answer fails the test.
-func newTestRedisCounter(t *testing.T, p throttlePolicy) *redisSignInCounter {
-	t.Helper()
-	opts, err := redis.ParseURL(testRedisURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opts)
-	t.Cleanup(func() { _ = rdb.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		t.Fatalf("Redis at %s does not answer: %v", testRedisURL, err)
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	prefix := "gatehouse-test:" + hex.EncodeToString(b) + ":"
-	t.Cleanup(func() {
-		keys, _ := rdb.Keys(context.Background(), prefix+"*").Result()
-		if len(keys) > 0 {
-			rdb.Del(context.Background(), keys...)
-		}
-	})
-	return newRedisSignInCounter(rdb, prefix, p)
-}
-
-// forEachCounter runs fn against the database counter on both dialects and
-// against the Redis counter.
-func forEachCounter(t *testing.T, fn func(t *testing.T, c signInCounter)) {
+// forEachCounter runs fn against the database counter on both dialects.
+func forEachCounter(t *testing.T, fn func(t *testing.T, c *dbSignInCounter)) {
 	t.Helper()
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
 		fn(t, newDBSignInCounter(db.Gorm, throttlePolicy{}))
 	})
-	t.Run("redis", func(t *testing.T) { fn(t, newTestRedisCounter(t, throttlePolicy{})) })
 }
 
 func TestThrottlePolicyLockDuration(t *testing.T) {
@@ -64,7 +28,7 @@ func TestThrottlePolicyLockDuration(t *testing.T) {
 }
 
 func TestSignInCounterLocksAndDoubles(t *testing.T) {
-	forEachCounter(t, func(t *testing.T, c signInCounter) {
+	forEachCounter(t, func(t *testing.T, c *dbSignInCounter) {
 		ctx := context.Background()
 		clock := testutil.NewClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 		key := throttleKey("login", " Alice@Example.com ")
@@ -137,7 +101,7 @@ func TestSignInCounterLocksAndDoubles(t *testing.T) {
 }
 
 func TestSignInCounterCapsAtMaxLock(t *testing.T) {
-	forEachCounter(t, func(t *testing.T, c signInCounter) {
+	forEachCounter(t, func(t *testing.T, c *dbSignInCounter) {
 		ctx := context.Background()
 		clock := testutil.NewClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 		key := throttleKey("login", "carol")
@@ -162,7 +126,7 @@ func TestSignInCounterCapsAtMaxLock(t *testing.T) {
 }
 
 func TestSignInCounterForgetsOldFailures(t *testing.T) {
-	forEachCounter(t, func(t *testing.T, c signInCounter) {
+	forEachCounter(t, func(t *testing.T, c *dbSignInCounter) {
 		ctx := context.Background()
 		clock := testutil.NewClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 		key := throttleKey("login", "dave")
@@ -183,7 +147,7 @@ func TestSignInCounterForgetsOldFailures(t *testing.T) {
 }
 
 func TestSignInCounterSourceLimit(t *testing.T) {
-	forEachCounter(t, func(t *testing.T, c signInCounter) {
+	forEachCounter(t, func(t *testing.T, c *dbSignInCounter) {
 		ctx := context.Background()
 		// 10:00:30, half way through a minute window.
 		clock := testutil.NewClock(time.Date(2026, 3, 1, 10, 0, 30, 0, time.UTC))
