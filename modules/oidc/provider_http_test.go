@@ -79,6 +79,33 @@ func TestDiscoveryPinsGrantsAndScopes(t *testing.T) {
 	}
 }
 
+// TestTokenEndpointRefusesUnofferedGrants posts each grant type the
+// provider does not offer to the token endpoint, as a confidential client
+// that may use every grant it can register: the answer is
+// unsupported_grant_type (RFC 6749 §5.2), whatever the library could do.
+func TestTokenEndpointRefusesUnofferedGrants(t *testing.T) {
+	ts := newTestServer(t, testutil.NewSQLite(t))
+	c, secret := mustCreateClient(t, ts.p, NewClient{Name: "svc", RedirectURIs: []string{"https://app.example/cb"},
+		GrantTypes: []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials}})
+	for name, form := range map[string]url.Values{
+		"token exchange (RFC 8693)": {"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"},
+			"subject_token": {"x"}, "subject_token_type": {"urn:ietf:params:oauth:token-type:access_token"}},
+		"device code (RFC 8628)": {"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {"x"}},
+		"JWT bearer (RFC 7523)":  {"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {"a.b.c"}},
+		"password (RFC 6749 §4.3)": {"grant_type": {"password"}, "username": {"u"}, "password": {"p"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			status, body := postForm(t, ts.URL+"/oauth/token", c.ID, secret, form)
+			var e struct {
+				Error string `json:"error"`
+			}
+			if err := json.Unmarshal(body, &e); err != nil || e.Error != "unsupported_grant_type" || status != http.StatusBadRequest {
+				t.Fatalf("status %d, body %s; want 400 unsupported_grant_type", status, body)
+			}
+		})
+	}
+}
+
 func ccConfig(ts *testServer, id, secret string, scopes ...string) *clientcredentials.Config {
 	return &clientcredentials.Config{ClientID: id, ClientSecret: secret, TokenURL: ts.URL + "/oauth/token", Scopes: scopes}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -75,7 +76,8 @@ func (p *Provider) opHandler() http.Handler {
 	return p.handler
 }
 
-// requireIntrospectionAuth answers 401 invalid_client when an introspection
+// requireIntrospectionAuth answers 400 unsupported_grant_type for a grant
+// the token endpoint does not offer (grantOffered), and 401 invalid_client when an introspection
 // request carries no client credentials at all (RFC 7662 §2.1 requires
 // client authentication; the library would answer 400). Wrong credentials
 // get 401 from server.Introspect. It also marks token-bearing responses
@@ -93,6 +95,12 @@ func requireIntrospectionAuth(next http.Handler) http.Handler {
 			}
 			w = &challengeWriter{ResponseWriter: w, challenge: scheme + ` realm="gatehouse"`}
 		}
+		if r.URL.Path == pathToken && r.Method == http.MethodPost && !grantOffered(r) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"error":"unsupported_grant_type","error_description":"grant type not supported"}`))
+			return
+		}
 		if r.URL.Path == pathIntrospect && r.Method == http.MethodPost {
 			if _, _, ok := r.BasicAuth(); !ok {
 				if err := r.ParseForm(); err != nil || r.PostForm.Get("client_id") == "" || r.PostForm.Get("client_secret") == "" {
@@ -105,6 +113,19 @@ func requireIntrospectionAuth(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// grantOffered reports whether a token request names a grant in
+// grantTypesSupported (or none, which the library answers invalid_request).
+// The library would answer unauthorized_client for a grant it knows but we
+// do not offer (token exchange, device code) after authenticating the client;
+// RFC 6749 §5.2 calls that unsupported_grant_type, whoever the client is.
+func grantOffered(r *http.Request) bool {
+	if err := r.ParseForm(); err != nil {
+		return true // the library answers invalid_request
+	}
+	g := oidc.GrantType(r.PostForm.Get("grant_type"))
+	return g == "" || slices.Contains(grantTypesSupported, g)
 }
 
 // challengeWriter adds WWW-Authenticate to a 401 answer.
