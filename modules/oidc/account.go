@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/httpserver"
 	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/modules/audit"
+	"github.com/gatehouse/gatehouse/modules/oidc/flow"
 	"github.com/gatehouse/gatehouse/web"
 )
 
@@ -116,11 +117,11 @@ func methodsLabel(amr []string) string {
 	for _, m := range amr {
 		label := m
 		switch m {
-		case AMRPassword:
+		case flow.AMRPassword:
 			label = "password"
-		case AMRHardware:
+		case flow.AMRHardware:
 			label = "passkey"
-		case AMRUser:
+		case flow.AMRUser:
 			continue
 		}
 		if out != "" {

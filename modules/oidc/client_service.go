@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/modules/audit"
+	"github.com/gatehouse/gatehouse/modules/oidc/internal/secret"
 )
 
 // DefaultSecretOverlap is how long the previous secret keeps working after
@@ -15,7 +16,7 @@ import (
 const DefaultSecretOverlap = 24 * time.Hour
 
 // newClientSecret is 32 random bytes (256 bits), base64url.
-func newClientSecret() string { return randomToken(32) }
+func newClientSecret() string { return secret.Token(32) }
 
 // CreateClient registers a client. A confidential client gets a secret that
 // is returned here once and stored only as its SHA-256.
@@ -37,10 +38,10 @@ func (p *Provider) CreateClient(ctx context.Context, in NewClient) (Client, stri
 	}
 	now := p.now().Truncate(time.Microsecond)
 	c.ID, c.CreatedAt, c.UpdatedAt = id.String(), now, now
-	var secret, hash string
+	var plain, hash string
 	if !c.Public {
-		secret = newClientSecret()
-		hash = hashSecret(secret)
+		plain = newClientSecret()
+		hash = secret.Hash(plain)
 	}
 	err = database.Transact(ctx, p.db.Gorm, func(ctx context.Context) error {
 		if err := p.clientStore.create(ctx, c, hash, now); err != nil {
@@ -53,7 +54,7 @@ func (p *Provider) CreateClient(ctx context.Context, in NewClient) (Client, stri
 		return Client{}, "", err
 	}
 	p.clients.invalidate(c.ID)
-	return c, secret, nil
+	return c, plain, nil
 }
 
 // Client returns a client (ErrNotFound if none), fresh from the database.
@@ -187,7 +188,7 @@ func (p *Provider) RotateClientSecret(ctx context.Context, id string, overlap ti
 	if overlap < 0 {
 		overlap = 0
 	}
-	secret := newClientSecret()
+	plain := newClientSecret()
 	err := database.Transact(ctx, p.db.Gorm, func(ctx context.Context) error {
 		rec, err := p.clientStore.get(ctx, id)
 		if err != nil {
@@ -200,7 +201,7 @@ func (p *Provider) RotateClientSecret(ctx context.Context, id string, overlap ti
 		if err := p.clientStore.expireSecrets(ctx, id, now.Add(overlap)); err != nil {
 			return err
 		}
-		if err := p.clientStore.addSecret(ctx, id, hashSecret(secret), now); err != nil {
+		if err := p.clientStore.addSecret(ctx, id, secret.Hash(plain), now); err != nil {
 			return err
 		}
 		return p.record(ctx, audit.Event{Action: "client.secret.rotate", Target: audit.Ref{Type: "client", ID: id}})
@@ -209,5 +210,5 @@ func (p *Provider) RotateClientSecret(ctx context.Context, id string, overlap ti
 	if err != nil {
 		return "", err
 	}
-	return secret, nil
+	return plain, nil
 }

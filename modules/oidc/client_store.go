@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/gatehouse/gatehouse/internal/database"
+	"github.com/gatehouse/gatehouse/modules/oidc/internal/secret"
 )
 
 type clientRow struct {
@@ -84,17 +85,17 @@ type clientRecord struct {
 // verifySecret compares secret with every unexpired secret of the client in
 // constant time (per comparison); during a rotation's overlap window both
 // the old and the new secret are accepted.
-func (r *clientRecord) verifySecret(secret string, now time.Time) bool {
-	if secret == "" || r.Public {
+func (r *clientRecord) verifySecret(presented string, now time.Time) bool {
+	if presented == "" || r.Public {
 		return false
 	}
-	h := hashSecret(secret)
+	h := secret.Hash(presented)
 	ok := false
 	for _, s := range r.secrets {
 		if s.ExpiresAt != nil && !now.Before(*s.ExpiresAt) {
 			continue
 		}
-		if equalHash(h, s.SecretHash) {
+		if secret.EqualHash(h, s.SecretHash) {
 			ok = true
 		}
 	}

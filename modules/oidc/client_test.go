@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/modules/oidc/internal/secret"
 )
 
 func TestClientNormalize(t *testing.T) {
@@ -49,7 +51,7 @@ func TestClientNormalize(t *testing.T) {
 func TestVerifySecret(t *testing.T) {
 	now := time.Now()
 	past := now.Add(-time.Second)
-	rec := &clientRecord{secrets: []clientSecretRow{{SecretHash: hashSecret("current")}, {SecretHash: hashSecret("old"), ExpiresAt: &past}}}
+	rec := &clientRecord{secrets: []clientSecretRow{{SecretHash: secret.Hash("current")}, {SecretHash: secret.Hash("old"), ExpiresAt: &past}}}
 	for secret, want := range map[string]bool{"current": true, "old": false, "": false, "other": false} {
 		if got := rec.verifySecret(secret, now); got != want {
 			t.Errorf("verifySecret(%q) = %v", secret, got)

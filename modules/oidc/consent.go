@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/httpserver"
 	"github.com/gatehouse/gatehouse/modules/audit"
+	"github.com/gatehouse/gatehouse/modules/oidc/flow"
 	"github.com/gatehouse/gatehouse/web"
 )
 
@@ -41,7 +42,7 @@ var consentScopeText = map[string]string{
 // needsConsent reports whether the user must be asked: never for a
 // first-party client; always with prompt=consent; otherwise unless a
 // remembered decision covers every requested scope.
-func (p *pages) needsConsent(ctx context.Context, req pendingRequest, userID string) (bool, error) {
+func (p *pages) needsConsent(ctx context.Context, req flow.PendingRequest, userID string) (bool, error) {
 	if req.FirstParty {
 		return false, nil
 	}
@@ -58,26 +59,26 @@ func (p *pages) needsConsent(ctx context.Context, req pendingRequest, userID str
 // consentRequest loads the request and the session for the consent page.
 // ok is false when the response was already written (expired request, or
 // the browser must sign in first).
-func (p *pages) consentRequest(c echo.Context, id string) (pendingRequest, session, bool, error) {
+func (p *pages) consentRequest(c echo.Context, id string) (flow.PendingRequest, session, bool, error) {
 	if id == "" {
-		return pendingRequest{}, session{}, false, p.renderBadRequest(c, errExpiredRequest)
+		return flow.PendingRequest{}, session{}, false, p.renderBadRequest(c, errExpiredRequest)
 	}
-	req, err := p.flow.pendingRequest(c.Request().Context(), id)
-	if errors.Is(err, errUnknownAuthRequest) {
-		return pendingRequest{}, session{}, false, p.renderBadRequest(c, errExpiredRequest)
+	req, err := p.flow.PendingRequest(c.Request().Context(), id)
+	if errors.Is(err, flow.ErrUnknownAuthRequest) {
+		return flow.PendingRequest{}, session{}, false, p.renderBadRequest(c, errExpiredRequest)
 	}
 	if err != nil {
-		return pendingRequest{}, session{}, false, err
+		return flow.PendingRequest{}, session{}, false, err
 	}
 	sess, ok, err := p.currentSession(c)
 	if err != nil {
-		return pendingRequest{}, session{}, false, err
+		return flow.PendingRequest{}, session{}, false, err
 	}
 	// The consent step must not skip an authentication the request asked
 	// for: without a session, or one too old for it, go through /login.
 	// (A request without CreatedAt cannot be checked against prompt=login.)
 	if !ok || (!req.CreatedAt.IsZero() && p.needsFreshAuth(req, sess)) {
-		return pendingRequest{}, session{}, false,
+		return flow.PendingRequest{}, session{}, false,
 			c.Redirect(http.StatusSeeOther, "/login?authRequestID="+url.QueryEscape(id))
 	}
 	return req, sess, true, nil

@@ -6,11 +6,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/modules/oidc/flow"
 )
 
 func TestConsentAllowIsRemembered(t *testing.T) {
 	e := newPagesTestEnv(t)
-	e.flow.add(pendingRequest{ID: "r1", ClientID: "app", ClientName: "Photo App", Scopes: []string{"openid", "email", "profile"}})
+	e.flow.add(flow.PendingRequest{ID: "r1", ClientID: "app", ClientName: "Photo App", Scopes: []string{"openid", "email", "profile"}})
 	b := e.browser()
 	pg := b.signIn("?authRequestID=r1")
 	if pg.location() != "/consent?authRequestID=r1" {
@@ -35,26 +37,26 @@ func TestConsentAllowIsRemembered(t *testing.T) {
 	}
 
 	// A subset needs no new consent, even with prompt=none.
-	e.flow.add(pendingRequest{ID: "r2", ClientID: "app", Scopes: []string{"openid", "email"}, Prompt: []string{"none"}})
+	e.flow.add(flow.PendingRequest{ID: "r2", ClientID: "app", Scopes: []string{"openid", "email"}, Prompt: []string{"none"}})
 	if pg := b.get("/login?authRequestID=r2"); pg.location() != "https://app.example/cb?code=code-r2" {
 		t.Fatalf("subset: %d %q", pg.status, pg.location())
 	}
 	// A new scope asks again; with prompt=none that is consent_required.
-	e.flow.add(pendingRequest{ID: "r3", ClientID: "app", Scopes: []string{"openid", "roles"}})
+	e.flow.add(flow.PendingRequest{ID: "r3", ClientID: "app", Scopes: []string{"openid", "roles"}})
 	if pg := b.get("/login?authRequestID=r3"); pg.location() != "/consent?authRequestID=r3" {
 		t.Fatalf("new scope: %d %q", pg.status, pg.location())
 	}
-	e.flow.add(pendingRequest{ID: "r4", ClientID: "app", Scopes: []string{"openid", "roles"}, Prompt: []string{"none"}})
+	e.flow.add(flow.PendingRequest{ID: "r4", ClientID: "app", Scopes: []string{"openid", "roles"}, Prompt: []string{"none"}})
 	if pg := b.get("/login?authRequestID=r4"); pg.location() != "https://app.example/cb?error=consent_required" {
 		t.Fatalf("prompt=none, new scope: %q", pg.location())
 	}
 	// prompt=consent always asks.
-	e.flow.add(pendingRequest{ID: "r5", ClientID: "app", Scopes: []string{"openid"}, Prompt: []string{"consent"}})
+	e.flow.add(flow.PendingRequest{ID: "r5", ClientID: "app", Scopes: []string{"openid"}, Prompt: []string{"consent"}})
 	if pg := b.get("/login?authRequestID=r5"); pg.location() != "/consent?authRequestID=r5" {
 		t.Fatalf("prompt=consent: %q", pg.location())
 	}
 	// Another client asks for itself.
-	e.flow.add(pendingRequest{ID: "r6", ClientID: "other", Scopes: []string{"openid"}})
+	e.flow.add(flow.PendingRequest{ID: "r6", ClientID: "other", Scopes: []string{"openid"}})
 	if pg := b.get("/login?authRequestID=r6"); pg.location() != "/consent?authRequestID=r6" {
 		t.Fatalf("other client: %q", pg.location())
 	}
@@ -62,7 +64,7 @@ func TestConsentAllowIsRemembered(t *testing.T) {
 
 func TestConsentDeny(t *testing.T) {
 	e := newPagesTestEnv(t)
-	e.flow.add(pendingRequest{ID: "r1", ClientID: "app", Scopes: []string{"openid", "email"}})
+	e.flow.add(flow.PendingRequest{ID: "r1", ClientID: "app", Scopes: []string{"openid", "email"}})
 	b := e.browser()
 	b.signIn("?authRequestID=r1")
 	pg := b.submit("/consent?authRequestID=r1", "/consent", url.Values{"decision": {"deny"}})
@@ -73,7 +75,7 @@ func TestConsentDeny(t *testing.T) {
 		t.Fatalf("failure %q", e.flow.failure("r1"))
 	}
 	// Nothing was remembered.
-	e.flow.add(pendingRequest{ID: "r2", ClientID: "app", Scopes: []string{"openid"}})
+	e.flow.add(flow.PendingRequest{ID: "r2", ClientID: "app", Scopes: []string{"openid"}})
 	if pg := b.get("/login?authRequestID=r2"); pg.location() != "/consent?authRequestID=r2" {
 		t.Fatalf("after deny: %q", pg.location())
 	}
@@ -81,7 +83,7 @@ func TestConsentDeny(t *testing.T) {
 
 func TestConsentFirstPartySkips(t *testing.T) {
 	e := newPagesTestEnv(t)
-	e.flow.add(pendingRequest{ID: "r1", ClientID: "console", FirstParty: true, Scopes: []string{"openid", "roles"}})
+	e.flow.add(flow.PendingRequest{ID: "r1", ClientID: "console", FirstParty: true, Scopes: []string{"openid", "roles"}})
 	pg := e.browser().signIn("?authRequestID=r1")
 	if pg.location() != "https://app.example/cb?code=code-r1" {
 		t.Fatalf("first party: %q", pg.location())
@@ -90,7 +92,7 @@ func TestConsentFirstPartySkips(t *testing.T) {
 
 func TestConsentGuards(t *testing.T) {
 	e := newPagesTestEnv(t)
-	e.flow.add(pendingRequest{ID: "r1", ClientID: "app", Scopes: []string{"openid"}})
+	e.flow.add(flow.PendingRequest{ID: "r1", ClientID: "app", Scopes: []string{"openid"}})
 	b := e.browser()
 	// Without a session, the consent page sends the browser to sign in.
 	if pg := b.get("/consent?authRequestID=r1"); pg.status != http.StatusSeeOther || pg.location() != "/login?authRequestID=r1" {
@@ -123,7 +125,7 @@ func TestConsentCannotSkipFreshAuthentication(t *testing.T) {
 	// The request began after the sign-in and asks for a new one: going
 	// straight to /consent must not complete it.
 	e.clock.Advance(time.Minute)
-	e.flow.add(pendingRequest{ID: "r1", ClientID: "app", Prompt: []string{"login"}, CreatedAt: e.clock.Now()})
+	e.flow.add(flow.PendingRequest{ID: "r1", ClientID: "app", Prompt: []string{"login"}, CreatedAt: e.clock.Now()})
 	if pg := b.get("/consent?authRequestID=r1"); pg.status != http.StatusSeeOther || pg.location() != "/login?authRequestID=r1" {
 		t.Fatalf("consent before re-authentication: %d %q", pg.status, pg.location())
 	}

@@ -4,10 +4,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 )
@@ -58,27 +55,4 @@ func (s *sealer) open(sealed string, ad []byte) ([]byte, error) {
 		return nil, errors.New("oidc: cannot decrypt sealed value (wrong master key?)")
 	}
 	return pt, nil
-}
-
-// randomToken returns n random bytes, base64url without padding.
-func randomToken(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		// crypto/rand never fails on supported platforms (Go 1.24+ panics itself).
-		panic(err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// hashSecret is how random secrets (client secrets, codes, refresh tokens)
-// are stored: hex SHA-256. They carry ≥256 bits of entropy, so a slow hash
-// would add latency and no security.
-func hashSecret(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(sum[:])
-}
-
-// equalHash compares two hex hashes in constant time.
-func equalHash(a, b string) bool {
-	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/httpserver"
 	"github.com/gatehouse/gatehouse/modules/audit"
 	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/oidc/flow"
 	"github.com/gatehouse/gatehouse/web"
 )
 
@@ -73,8 +74,8 @@ func (p *pages) getLogin(c echo.Context) error {
 		}
 		return p.renderLogin(c, http.StatusOK, loginView{ReturnTo: c.QueryParam("return_to")}, "")
 	}
-	req, err := p.flow.pendingRequest(ctx, id)
-	if errors.Is(err, errUnknownAuthRequest) {
+	req, err := p.flow.PendingRequest(ctx, id)
+	if errors.Is(err, flow.ErrUnknownAuthRequest) {
 		return p.renderBadRequest(c, errExpiredRequest)
 	}
 	if err != nil {
@@ -106,11 +107,11 @@ func (p *pages) postLogin(c echo.Context) error {
 	username := strings.TrimSpace(c.FormValue("username"))
 	password := c.FormValue("password")
 	v := loginView{Username: username, AuthRequestID: c.FormValue("authRequestID"), ReturnTo: c.FormValue("return_to")}
-	var req pendingRequest
+	var req flow.PendingRequest
 	if v.AuthRequestID != "" {
 		var err error
-		req, err = p.flow.pendingRequest(ctx, v.AuthRequestID)
-		if errors.Is(err, errUnknownAuthRequest) {
+		req, err = p.flow.PendingRequest(ctx, v.AuthRequestID)
+		if errors.Is(err, flow.ErrUnknownAuthRequest) {
 			return p.renderBadRequest(c, errExpiredRequest)
 		}
 		if err != nil {
@@ -182,7 +183,7 @@ func (p *pages) postLogin(c echo.Context) error {
 	if err := p.counter.succeed(ctx, loginKey); err != nil {
 		return err
 	}
-	sess, err := p.signIn(c, user.ID, []string{AMRPassword})
+	sess, err := p.signIn(c, user.ID, []string{flow.AMRPassword})
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/gatehouse/gatehouse/modules/oidc/flow"
 	"github.com/gatehouse/gatehouse/web"
 )
 
@@ -18,10 +19,10 @@ import (
 // afterAuthentication continues an authorization request for an
 // authenticated session: extra requirements (acr_values), then consent,
 // then completion and the redirect back to the client.
-func (p *pages) afterAuthentication(c echo.Context, req pendingRequest, sess session) error {
+func (p *pages) afterAuthentication(c echo.Context, req flow.PendingRequest, sess session) error {
 	ctx := c.Request().Context()
 	if msg := p.unmetRequirement(req, sess); msg != "" {
-		redirect, err := p.flow.failRequest(ctx, req.ID, "unmet_authentication_requirements", "a passkey is required")
+		redirect, err := p.flow.FailRequest(ctx, req.ID, "unmet_authentication_requirements", "a passkey is required")
 		if err != nil {
 			return p.flowError(c, err)
 		}
@@ -43,8 +44,8 @@ func (p *pages) afterAuthentication(c echo.Context, req pendingRequest, sess ses
 }
 
 // complete finishes the request and sends the browser back to the client.
-func (p *pages) complete(c echo.Context, req pendingRequest, sess session) error {
-	redirect, err := p.flow.completeRequest(c.Request().Context(), req.ID, sess.authentication())
+func (p *pages) complete(c echo.Context, req flow.PendingRequest, sess session) error {
+	redirect, err := p.flow.CompleteRequest(c.Request().Context(), req.ID, sess.authentication())
 	if err != nil {
 		return p.flowError(c, err)
 	}
@@ -54,7 +55,7 @@ func (p *pages) complete(c echo.Context, req pendingRequest, sess session) error
 // failAndRedirect ends the request with an OAuth error and sends the
 // browser to the client's redirect_uri with it.
 func (p *pages) failAndRedirect(c echo.Context, id, code, description string) error {
-	redirect, err := p.flow.failRequest(c.Request().Context(), id, code, description)
+	redirect, err := p.flow.FailRequest(c.Request().Context(), id, code, description)
 	if err != nil {
 		return p.flowError(c, err)
 	}
@@ -64,7 +65,7 @@ func (p *pages) failAndRedirect(c echo.Context, id, code, description string) er
 // flowError maps the provider's errors to pages: an unknown request is a
 // readable 400, anything else a server error.
 func (p *pages) flowError(c echo.Context, err error) error {
-	if errors.Is(err, errUnknownAuthRequest) {
+	if errors.Is(err, flow.ErrUnknownAuthRequest) {
 		return p.renderBadRequest(c, errExpiredRequest)
 	}
 	return err
@@ -74,7 +75,7 @@ func (p *pages) flowError(c echo.Context, err error) error {
 // user authenticating again: prompt=login (or select_account), or a max_age
 // the session's auth_time exceeds (OIDC Core 1.0 §3.1.2.1). A session that
 // authenticated after the request began satisfies both.
-func (p *pages) needsFreshAuth(req pendingRequest, sess session) bool {
+func (p *pages) needsFreshAuth(req flow.PendingRequest, sess session) bool {
 	if !req.CreatedAt.IsZero() && !sess.AuthTime.Before(req.CreatedAt) {
 		return false
 	}
@@ -94,7 +95,7 @@ func (p *pages) needsFreshAuth(req pendingRequest, sess session) bool {
 // passkeys module is not wired yet, so no session meets it; when it is, a
 // session whose amr has "hwk" and that authenticated after the request began
 // meets it, and the login page offers "Use passkey" instead of failing.
-func (p *pages) unmetRequirement(req pendingRequest, sess session) string {
+func (p *pages) unmetRequirement(req flow.PendingRequest, sess session) string {
 	if acrNeedsPasskey(req) && !p.passkeyProvenFor(req, sess) {
 		return msgNeedsPasskey
 	}
@@ -102,14 +103,14 @@ func (p *pages) unmetRequirement(req pendingRequest, sess session) string {
 }
 
 // passkeyProvenFor reports whether a passkey was proven for this request.
-func (p *pages) passkeyProvenFor(req pendingRequest, sess session) bool {
-	return sess.hasMethod(AMRHardware) && !req.CreatedAt.IsZero() && !sess.AuthTime.Before(req.CreatedAt)
+func (p *pages) passkeyProvenFor(req flow.PendingRequest, sess session) bool {
+	return sess.hasMethod(flow.AMRHardware) && !req.CreatedAt.IsZero() && !sess.AuthTime.Before(req.CreatedAt)
 }
 
 // promptHas reports whether the request carries a prompt value.
-func promptHas(r pendingRequest, v string) bool { return slices.Contains(r.Prompt, v) }
+func promptHas(r flow.PendingRequest, v string) bool { return slices.Contains(r.Prompt, v) }
 
 // acrNeedsPasskey: acr_values lists phr and not the weaker pwd.
-func acrNeedsPasskey(r pendingRequest) bool {
-	return slices.Contains(r.ACRValues, ACRPhishingResistant) && !slices.Contains(r.ACRValues, ACRPassword)
+func acrNeedsPasskey(r flow.PendingRequest) bool {
+	return slices.Contains(r.ACRValues, flow.ACRPhishingResistant) && !slices.Contains(r.ACRValues, flow.ACRPassword)
 }

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/oidc/flow"
 )
 
 func TestLoginFormHasLabelledFields(t *testing.T) {
@@ -295,7 +296,7 @@ func TestLoginSourceAddressLimit(t *testing.T) {
 
 func TestLoginServesAuthRequest(t *testing.T) {
 	e := newPagesTestEnv(t)
-	e.flow.add(pendingRequest{ID: "r1", FirstParty: true, LoginHint: "alice@example.com"})
+	e.flow.add(flow.PendingRequest{ID: "r1", FirstParty: true, LoginHint: "alice@example.com"})
 	b := e.browser()
 	form := b.get("/login?authRequestID=r1")
 	if got := htmlAttr(fieldByLabel(t, form.doc, "Email or username"), "value"); got != "alice@example.com" {
@@ -306,13 +307,13 @@ func TestLoginServesAuthRequest(t *testing.T) {
 		t.Fatalf("redirect %q", pg.location())
 	}
 	a, ok := e.flow.completion("r1")
-	if !ok || a.UserID != aliceID || a.SessionID == "" || a.ACR != ACRPassword || !slices.Equal(a.AMR, []string{"pwd"}) || !a.AuthTime.Equal(e.clock.Now().Truncate(time.Microsecond)) {
+	if !ok || a.UserID != aliceID || a.SessionID == "" || a.ACR != flow.ACRPassword || !slices.Equal(a.AMR, []string{"pwd"}) || !a.AuthTime.Equal(e.clock.Now().Truncate(time.Microsecond)) {
 		t.Fatalf("completion = %+v", a)
 	}
 
 	// With the session, a new request is served without the form.
 	e.clock.Advance(5 * time.Minute)
-	e.flow.add(pendingRequest{ID: "r2", FirstParty: true})
+	e.flow.add(flow.PendingRequest{ID: "r2", FirstParty: true})
 	if pg := b.get("/login?authRequestID=r2"); pg.status != http.StatusSeeOther || pg.location() != "https://app.example/cb?code=code-r2" {
 		t.Fatalf("silent sign-in: %d %q", pg.status, pg.location())
 	}
@@ -320,14 +321,14 @@ func TestLoginServesAuthRequest(t *testing.T) {
 		t.Fatalf("r2 = %+v", a2)
 	}
 	// prompt=none with a session works too.
-	e.flow.add(pendingRequest{ID: "r3", FirstParty: true, Prompt: []string{"none"}})
+	e.flow.add(flow.PendingRequest{ID: "r3", FirstParty: true, Prompt: []string{"none"}})
 	if pg := b.get("/login?authRequestID=r3"); pg.location() != "https://app.example/cb?code=code-r3" {
 		t.Fatalf("prompt=none with session: %d %q", pg.status, pg.location())
 	}
 
 	// prompt=login and a too old max_age show the form again.
 	maxAge := time.Minute
-	for _, r := range []pendingRequest{
+	for _, r := range []flow.PendingRequest{
 		{ID: "r4", FirstParty: true, Prompt: []string{"login"}},
 		{ID: "r5", FirstParty: true, MaxAge: &maxAge},
 	} {
@@ -345,7 +346,7 @@ func TestLoginServesAuthRequest(t *testing.T) {
 	}
 	// A max_age the session meets needs no form.
 	long := time.Hour
-	e.flow.add(pendingRequest{ID: "r6", FirstParty: true, MaxAge: &long})
+	e.flow.add(flow.PendingRequest{ID: "r6", FirstParty: true, MaxAge: &long})
 	if pg := b.get("/login?authRequestID=r6"); pg.status != http.StatusSeeOther {
 		t.Fatalf("r6: %d", pg.status)
 	}
@@ -353,7 +354,7 @@ func TestLoginServesAuthRequest(t *testing.T) {
 
 func TestLoginPromptNoneWithoutSession(t *testing.T) {
 	e := newPagesTestEnv(t)
-	e.flow.add(pendingRequest{ID: "r1", FirstParty: true, Prompt: []string{"none"}})
+	e.flow.add(flow.PendingRequest{ID: "r1", FirstParty: true, Prompt: []string{"none"}})
 	pg := e.browser().get("/login?authRequestID=r1")
 	if pg.status != http.StatusSeeOther || pg.location() != "https://app.example/cb?error=login_required" {
 		t.Fatalf("status %d location %q", pg.status, pg.location())
@@ -369,7 +370,7 @@ func TestLoginPromptNoneTooOldSession(t *testing.T) {
 	b.signIn("")
 	e.clock.Advance(time.Hour)
 	maxAge := time.Minute
-	e.flow.add(pendingRequest{ID: "r1", FirstParty: true, Prompt: []string{"none"}, MaxAge: &maxAge})
+	e.flow.add(flow.PendingRequest{ID: "r1", FirstParty: true, Prompt: []string{"none"}, MaxAge: &maxAge})
 	if pg := b.get("/login?authRequestID=r1"); pg.location() != "https://app.example/cb?error=login_required" {
 		t.Fatalf("location %q", pg.location())
 	}
@@ -377,7 +378,7 @@ func TestLoginPromptNoneTooOldSession(t *testing.T) {
 
 func TestLoginPasskeyRequired(t *testing.T) {
 	e := newPagesTestEnv(t)
-	e.flow.add(pendingRequest{ID: "r1", FirstParty: true, ACRValues: []string{"phr"}})
+	e.flow.add(flow.PendingRequest{ID: "r1", FirstParty: true, ACRValues: []string{"phr"}})
 	b := e.browser()
 	pg := b.submit("/login?authRequestID=r1", "/login", url.Values{"username": {"alice"}, "password": {alicePassword}})
 	if pg.status != http.StatusOK || !strings.Contains(pg.body, "This app requires a passkey") {
@@ -393,7 +394,7 @@ func TestLoginPasskeyRequired(t *testing.T) {
 		t.Fatal("no way back to the app")
 	}
 	// With a session, a phr request still asks for a sign-in.
-	e.flow.add(pendingRequest{ID: "r2", FirstParty: true, ACRValues: []string{"phr"}})
+	e.flow.add(flow.PendingRequest{ID: "r2", FirstParty: true, ACRValues: []string{"phr"}})
 	if pg := b.get("/login?authRequestID=r2"); pg.status != http.StatusOK || buttonNamed(pg.doc, "Sign in") == nil {
 		t.Fatalf("r2: %d", pg.status)
 	}
@@ -405,7 +406,7 @@ func TestLoginAnotherUserReplacesSession(t *testing.T) {
 	b := e.browser()
 	first := sessionCookieOf(b.signIn(""))
 	// Signed in, the form shows for a request that asks for a new sign-in.
-	e.flow.add(pendingRequest{ID: "r1", FirstParty: true, Prompt: []string{"login"}})
+	e.flow.add(flow.PendingRequest{ID: "r1", FirstParty: true, Prompt: []string{"login"}})
 	pg := b.submit("/login?authRequestID=r1", "/login", url.Values{"username": {"carol@example.com"}, "password": {"carols password"}})
 	if pg.status != http.StatusSeeOther || sessionCookieOf(pg) == nil || sessionCookieOf(pg).Value == first.Value {
 		t.Fatalf("status %d", pg.status)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/httpserver"
 	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/oidc/flow"
 )
 
 func TestLogout(t *testing.T) {
@@ -113,11 +114,11 @@ func TestEndSessionFromProvider(t *testing.T) {
 	b := e.browser()
 	b.signIn("")
 	sid := mustList(t, e, aliceID)[0].ID
-	var store sessionStore = e.pages
-	if err := store.endSession(context.Background(), sid); err != nil {
+	var store flow.SessionEnder = e.pages
+	if err := store.EndSession(context.Background(), sid); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.endSession(context.Background(), sid); err != nil {
+	if err := store.EndSession(context.Background(), sid); err != nil {
 		t.Fatalf("ending an ended session: %v", err)
 	}
 	if pg := b.get("/account"); pg.status != http.StatusSeeOther {
@@ -150,13 +151,13 @@ func TestAddAuthenticationStepUp(t *testing.T) {
 	b := e.browser()
 	b.signIn("")
 	sid := mustList(t, e, aliceID)[0].ID
-	if err := e.pages.addAuthentication(context.Background(), sid, AMRHardware, AMRUser); err != nil {
+	if err := e.pages.addAuthentication(context.Background(), sid, flow.AMRHardware, flow.AMRUser); err != nil {
 		t.Fatal(err)
 	}
-	e.flow.add(pendingRequest{ID: "r1", FirstParty: true})
+	e.flow.add(flow.PendingRequest{ID: "r1", FirstParty: true})
 	b.get("/login?authRequestID=r1")
 	a, ok := e.flow.completion("r1")
-	if !ok || a.ACR != ACRPhishingResistant || !slices.Equal(a.AMR, []string{"hwk", "pwd", "user"}) {
+	if !ok || a.ACR != flow.ACRPhishingResistant || !slices.Equal(a.AMR, []string{"hwk", "pwd", "user"}) {
 		t.Fatalf("after step-up: %+v", a)
 	}
 }
@@ -165,7 +166,7 @@ func TestIdentityListenerEndsSessions(t *testing.T) {
 	e := newPagesTestEnv(t)
 	ctx := context.Background()
 	b := e.browser()
-	e.flow.add(pendingRequest{ID: "r1", ClientID: "app"})
+	e.flow.add(flow.PendingRequest{ID: "r1", ClientID: "app"})
 	b.signIn("?authRequestID=r1")
 	b.submit("/consent?authRequestID=r1", "/consent", url.Values{"decision": {"allow"}})
 

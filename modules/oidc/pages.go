@@ -19,6 +19,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/modules/audit"
 	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/oidc/flow"
 	"github.com/gatehouse/gatehouse/web"
 )
 
@@ -44,7 +45,7 @@ type pagesConfig struct {
 	Renderer *web.Renderer
 	Users    signInDirectory
 	Audit    AuditLog
-	Flow     authFlow
+	Flow     flow.AuthFlow
 	// Issuer: cookies are Secure when it is https.
 	Issuer string
 	Logger *slog.Logger
@@ -63,7 +64,7 @@ type pages struct {
 	render   *web.Renderer
 	users    signInDirectory
 	audit    AuditLog
-	flow     authFlow
+	flow     flow.AuthFlow
 	secure   bool
 	logger   *slog.Logger
 	now      func() time.Time
@@ -172,10 +173,10 @@ func (p *pages) clearCookie(c echo.Context) {
 	})
 }
 
-// endSession implements sessionStore: the provider's RP-initiated logout
+// EndSession implements sessionStore: the provider's RP-initiated logout
 // ends the session named by the ID token's sid. An unknown or already ended
 // session is not an error.
-func (p *pages) endSession(ctx context.Context, sessionID string) error {
+func (p *pages) EndSession(ctx context.Context, sessionID string) error {
 	return database.Transact(ctx, p.db, func(ctx context.Context) error {
 		sess, err := p.sessions.byID(ctx, sessionID)
 		if errors.Is(err, errSessionNotFound) {

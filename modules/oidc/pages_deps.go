@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/oidc/flow"
 )
 
 // signInDirectory is what the sign-in pages need from identity.
@@ -21,4 +22,4 @@ type signInDirectory interface {
 var _ identity.Listener = (*pages)(nil)
 
 // The provider ends sessions through the seam (RP-initiated logout).
-var _ sessionStore = (*pages)(nil)
+var _ flow.SessionEnder = (*pages)(nil)

@@ -20,6 +20,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/testutil"
 	"github.com/gatehouse/gatehouse/modules/audit"
 	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/oidc/flow"
 	"github.com/gatehouse/gatehouse/web"
 )
 
@@ -27,16 +28,16 @@ import (
 // puts in and records how each ended.
 type pagesFakeFlow struct {
 	mu        sync.Mutex
-	reqs      map[string]pendingRequest
-	completed map[string]authentication
+	reqs      map[string]flow.PendingRequest
+	completed map[string]flow.Authentication
 	failed    map[string]string
 }
 
 func newPagesFakeFlow() *pagesFakeFlow {
-	return &pagesFakeFlow{reqs: map[string]pendingRequest{}, completed: map[string]authentication{}, failed: map[string]string{}}
+	return &pagesFakeFlow{reqs: map[string]flow.PendingRequest{}, completed: map[string]flow.Authentication{}, failed: map[string]string{}}
 }
 
-func (f *pagesFakeFlow) add(r pendingRequest) {
+func (f *pagesFakeFlow) add(r flow.PendingRequest) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if r.ClientID == "" {
@@ -51,39 +52,39 @@ func (f *pagesFakeFlow) add(r pendingRequest) {
 	f.reqs[r.ID] = r
 }
 
-func (f *pagesFakeFlow) pendingRequest(_ context.Context, id string) (pendingRequest, error) {
+func (f *pagesFakeFlow) PendingRequest(_ context.Context, id string) (flow.PendingRequest, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	r, ok := f.reqs[id]
 	if !ok {
-		return pendingRequest{}, errUnknownAuthRequest
+		return flow.PendingRequest{}, flow.ErrUnknownAuthRequest
 	}
 	return r, nil
 }
 
-func (f *pagesFakeFlow) completeRequest(_ context.Context, id string, a authentication) (string, error) {
+func (f *pagesFakeFlow) CompleteRequest(_ context.Context, id string, a flow.Authentication) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, ok := f.reqs[id]; !ok {
-		return "", errUnknownAuthRequest
+		return "", flow.ErrUnknownAuthRequest
 	}
 	delete(f.reqs, id)
 	f.completed[id] = a
 	return "https://app.example/cb?code=code-" + id, nil
 }
 
-func (f *pagesFakeFlow) failRequest(_ context.Context, id, code, _ string) (string, error) {
+func (f *pagesFakeFlow) FailRequest(_ context.Context, id, code, _ string) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, ok := f.reqs[id]; !ok {
-		return "", errUnknownAuthRequest
+		return "", flow.ErrUnknownAuthRequest
 	}
 	delete(f.reqs, id)
 	f.failed[id] = code
 	return "https://app.example/cb?error=" + code, nil
 }
 
-func (f *pagesFakeFlow) completion(id string) (authentication, bool) {
+func (f *pagesFakeFlow) completion(id string) (flow.Authentication, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	a, ok := f.completed[id]

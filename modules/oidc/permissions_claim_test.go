@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse/gatehouse/modules/audit"
 	"github.com/gatehouse/gatehouse/modules/authz"
 	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/oidc/flow"
 )
 
 // authzRoles adapts the provider's fake directory to authz.RoleSource, so
@@ -59,8 +60,8 @@ func TestPermissionsClaim(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		authn := authentication{UserID: "user-1", SessionID: "sess-1", AuthTime: time.Now().Add(-time.Minute).UTC(),
-			AMR: []string{AMRPassword}, ACR: ACRPassword}
+		authn := flow.Authentication{UserID: "user-1", SessionID: "sess-1", AuthTime: time.Now().Add(-time.Minute).UTC(),
+			AMR: []string{flow.AMRPassword}, ACR: flow.ACRPassword}
 		signIn := func(t *testing.T, n NewClient) (*oauth2.Config, *oauth2.Token) {
 			t.Helper()
 			n.RedirectURIs = []string{"https://app.test/cb"}
@@ -196,7 +197,7 @@ func TestPermissionsClaimNilSource(t *testing.T) {
 			Endpoint: oauth2.Endpoint{AuthURL: ts.URL + "/authorize", TokenURL: ts.URL + "/oauth/token"},
 			Scopes:   []string{"openid"}}
 		verifier := oauth2.GenerateVerifier()
-		code := codeFlow(t, ts, cfg, authentication{UserID: "user-1", AuthTime: time.Now().UTC(), AMR: []string{AMRPassword}, ACR: ACRPassword},
+		code := codeFlow(t, ts, cfg, flow.Authentication{UserID: "user-1", AuthTime: time.Now().UTC(), AMR: []string{flow.AMRPassword}, ACR: flow.ACRPassword},
 			oauth2.S256ChallengeOption(verifier))
 		tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 		if err != nil {

@@ -25,6 +25,8 @@ import (
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/modules/audit"
 	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/oidc/flow"
+	"github.com/gatehouse/gatehouse/modules/oidc/internal/secret"
 )
 
 // Options configure the provider. Zero values take the defaults noted.
@@ -98,7 +100,7 @@ type Provider struct {
 	users     UserDirectory
 	audit     AuditLog
 	authz     Authorizer
-	sessions  sessionStore // set by the module (the pages half); may be nil
+	sessions  flow.SessionEnder // set by the module (the pages half); may be nil
 	accessAlg jose.SignatureAlgorithm
 
 	clients     *clientCache
@@ -148,7 +150,7 @@ func (p *Provider) Issuer() string { return p.issuer }
 func (p *Provider) now() time.Time { return p.opts.Now() }
 
 // setSessions connects the pages' session store (RP-initiated logout).
-func (p *Provider) setSessions(s sessionStore) { p.sessions = s }
+func (p *Provider) setSessions(s flow.SessionEnder) { p.sessions = s }
 
 // Init creates the signing keys on first start, loads keys and revocations,
 // and renders the discovery document. Run it once before serving.
@@ -348,7 +350,7 @@ func (p *Provider) record(ctx context.Context, e audit.Event) error {
 // parsers fall through to JWT verification).
 type codeCrypto struct{}
 
-func (codeCrypto) Encrypt(string) (string, error) { return randomToken(32), nil }
+func (codeCrypto) Encrypt(string) (string, error) { return secret.Token(32), nil }
 func (codeCrypto) Decrypt(string) (string, error) {
 	return "", errors.New("oidc: not an encrypted token")
 }

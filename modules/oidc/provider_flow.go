@@ -12,26 +12,27 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/gatehouse/gatehouse/internal/database"
+	"github.com/gatehouse/gatehouse/modules/oidc/flow"
 )
 
 // The provider implements the seam the sign-in pages drive.
-var _ authFlow = (*Provider)(nil)
+var _ flow.AuthFlow = (*Provider)(nil)
 
-// pendingRequest returns what the login and consent pages need to know about
+// PendingRequest returns what the login and consent pages need to know about
 // an authorization request that is neither expired nor completed.
-func (p *Provider) pendingRequest(ctx context.Context, id string) (pendingRequest, error) {
+func (p *Provider) PendingRequest(ctx context.Context, id string) (flow.PendingRequest, error) {
 	a, err := p.storage.loadAuthRequest(ctx, id)
 	if err != nil {
-		return pendingRequest{}, err
+		return flow.PendingRequest{}, err
 	}
 	if a.done {
-		return pendingRequest{}, errUnknownAuthRequest
+		return flow.PendingRequest{}, flow.ErrUnknownAuthRequest
 	}
 	rec, err := p.clientRecord(ctx, a.ClientID)
 	if err != nil {
-		return pendingRequest{}, fmt.Errorf("oidc: client of auth request: %w", err)
+		return flow.PendingRequest{}, fmt.Errorf("oidc: client of auth request: %w", err)
 	}
-	pr := pendingRequest{
+	pr := flow.PendingRequest{
 		ID: a.ID, ClientID: a.ClientID, ClientName: rec.Name, FirstParty: rec.FirstParty,
 		Scopes: slices.Clone(a.Scopes), Prompt: slices.Clone(a.Prompt), ACRValues: slices.Clone(a.ACRValues),
 		LoginHint: a.LoginHint, UILocales: slices.Clone(a.UILocales), RedirectURI: a.RedirectURI,
@@ -44,10 +45,10 @@ func (p *Provider) pendingRequest(ctx context.Context, id string) (pendingReques
 	return pr, nil
 }
 
-// completeRequest records the authentication on the request (once: a
+// CompleteRequest records the authentication on the request (once: a
 // compare-and-swap on done) and returns the library's callback URL, which
 // issues the code to the client's redirect_uri.
-func (p *Provider) completeRequest(ctx context.Context, id string, a authentication) (string, error) {
+func (p *Provider) CompleteRequest(ctx context.Context, id string, a flow.Authentication) (string, error) {
 	if a.UserID == "" || a.AuthTime.IsZero() || len(a.AMR) == 0 {
 		return "", errors.New("oidc: completeRequest: user id, auth time and amr are required")
 	}
@@ -56,7 +57,7 @@ func (p *Provider) completeRequest(ctx context.Context, id string, a authenticat
 		return "", err
 	}
 	if req.done {
-		return "", errUnknownAuthRequest
+		return "", flow.ErrUnknownAuthRequest
 	}
 	// max_age (and prompt=login, which the library turns into max_age=0) is
 	// met by an authentication during this request or within max_age.
@@ -68,9 +69,9 @@ func (p *Provider) completeRequest(ctx context.Context, id string, a authenticat
 		return "", errors.New("oidc: completeRequest: signed-in user differs from id_token_hint")
 	}
 	if a.ACR == "" {
-		a.ACR = ACRPassword
-		if slices.Contains(a.AMR, AMRHardware) {
-			a.ACR = ACRPhishingResistant
+		a.ACR = flow.ACRPassword
+		if slices.Contains(a.AMR, flow.AMRHardware) {
+			a.ACR = flow.ACRPhishingResistant
 		}
 	}
 	a.AuthTime = a.AuthTime.UTC().Truncate(time.Second)
@@ -85,7 +86,7 @@ func (p *Provider) completeRequest(ctx context.Context, id string, a authenticat
 		return "", fmt.Errorf("oidc: complete auth request: %w", res.Error)
 	}
 	if res.RowsAffected != 1 {
-		return "", errUnknownAuthRequest
+		return "", flow.ErrUnknownAuthRequest
 	}
 	return p.issuer + pathCallback + "?id=" + url.QueryEscape(id), nil
 }
@@ -98,10 +99,10 @@ var failCodes = map[string]bool{
 	"unmet_authentication_requirements": true, "temporarily_unavailable": true,
 }
 
-// failRequest ends the request with an OAuth error and returns the client's
+// FailRequest ends the request with an OAuth error and returns the client's
 // registered redirect_uri carrying error, error_description and state (the
 // library's op.AuthResponseURL, as op.AuthRequestError builds it).
-func (p *Provider) failRequest(ctx context.Context, id, code, description string) (string, error) {
+func (p *Provider) FailRequest(ctx context.Context, id, code, description string) (string, error) {
 	if !failCodes[code] {
 		return "", fmt.Errorf("oidc: failRequest: unsupported error code %q", code)
 	}

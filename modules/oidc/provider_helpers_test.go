@@ -68,7 +68,7 @@ type fakeSessions struct {
 	ended []string
 }
 
-func (s *fakeSessions) endSession(_ context.Context, id string) error {
+func (s *fakeSessions) EndSession(_ context.Context, id string) error {
 	s.mu.Lock()
 	s.ended = append(s.ended, id)
 	s.mu.Unlock()

@@ -22,6 +22,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/internal/testutil"
 	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/oidc/flow"
 )
 
 func TestDiscoveryPinsGrantsAndScopes(t *testing.T) {
@@ -90,8 +91,8 @@ func TestTokenEndpointRefusesUnofferedGrants(t *testing.T) {
 	for name, form := range map[string]url.Values{
 		"token exchange (RFC 8693)": {"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"},
 			"subject_token": {"x"}, "subject_token_type": {"urn:ietf:params:oauth:token-type:access_token"}},
-		"device code (RFC 8628)": {"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {"x"}},
-		"JWT bearer (RFC 7523)":  {"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {"a.b.c"}},
+		"device code (RFC 8628)":   {"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {"x"}},
+		"JWT bearer (RFC 7523)":    {"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {"a.b.c"}},
 		"password (RFC 6749 §4.3)": {"grant_type": {"password"}, "username": {"u"}, "password": {"p"}},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -347,7 +348,7 @@ func revoke(t *testing.T, ts *testServer, id, secret, token string) int {
 
 // codeFlow runs /authorize, completes the request through the seam (as the
 // sign-in page would) and returns the code from the redirect.
-func codeFlow(t *testing.T, ts *testServer, cfg *oauth2.Config, a authentication, opts ...oauth2.AuthCodeOption) (code string) {
+func codeFlow(t *testing.T, ts *testServer, cfg *oauth2.Config, a flow.Authentication, opts ...oauth2.AuthCodeOption) (code string) {
 	t.Helper()
 	resp, err := noRedirect.Get(cfg.AuthCodeURL("st-123", opts...))
 	if err != nil {
@@ -359,11 +360,11 @@ func codeFlow(t *testing.T, ts *testServer, cfg *oauth2.Config, a authentication
 		t.Fatalf("authorize: %d %q", resp.StatusCode, loc)
 	}
 	id := strings.TrimPrefix(loc, "/login?authRequestID=")
-	pr, err := ts.p.pendingRequest(context.Background(), id)
+	pr, err := ts.p.PendingRequest(context.Background(), id)
 	if err != nil || pr.ClientID != cfg.ClientID {
 		t.Fatalf("pendingRequest: %+v %v", pr, err)
 	}
-	cb, err := ts.p.completeRequest(context.Background(), id, a)
+	cb, err := ts.p.CompleteRequest(context.Background(), id, a)
 	if err != nil {
 		t.Fatalf("completeRequest: %v", err)
 	}
@@ -393,7 +394,7 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 			Endpoint: oauth2.Endpoint{AuthURL: ts.URL + "/authorize", TokenURL: ts.URL + "/oauth/token"},
 			Scopes:   []string{"openid", "profile", "email", "roles", "offline_access"}}
 		authTime := time.Now().Add(-time.Minute).UTC()
-		authn := authentication{UserID: "user-1", SessionID: "sess-1", AuthTime: authTime, AMR: []string{AMRPassword}, ACR: ACRPassword}
+		authn := flow.Authentication{UserID: "user-1", SessionID: "sess-1", AuthTime: authTime, AMR: []string{flow.AMRPassword}, ACR: flow.ACRPassword}
 		prov, err := gooidc.NewProvider(ctx, ts.URL)
 		if err != nil {
 			t.Fatal(err)
@@ -669,18 +670,18 @@ func TestAuthorizeRequests(t *testing.T) {
 	})
 	t.Run("max_age reaches the pages", func(t *testing.T) {
 		st, loc := get(cfg.AuthCodeURL("s8", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("max_age", "30")))
-		pr, err := ts.p.pendingRequest(ctx, loc.Query().Get("authRequestID"))
+		pr, err := ts.p.PendingRequest(ctx, loc.Query().Get("authRequestID"))
 		if st != http.StatusFound || err != nil || pr.MaxAge == nil || *pr.MaxAge != 30*time.Second || len(pr.Prompt) != 0 {
 			t.Fatalf("pending = %+v, %v", pr, err)
 		}
-		old := authentication{UserID: "u", AuthTime: time.Now().Add(-time.Hour), AMR: []string{"pwd"}}
-		if _, err := ts.p.completeRequest(ctx, pr.ID, old); err == nil {
+		old := flow.Authentication{UserID: "u", AuthTime: time.Now().Add(-time.Hour), AMR: []string{"pwd"}}
+		if _, err := ts.p.CompleteRequest(ctx, pr.ID, old); err == nil {
 			t.Errorf("completed with an authentication older than max_age")
 		}
 	})
 	t.Run("public client: loopback port, PKCE, failRequest", func(t *testing.T) {
 		v := oauth2.GenerateVerifier()
-		code := codeFlow(t, ts, cfg, authentication{UserID: "u", AuthTime: time.Now(), AMR: []string{"pwd"}}, oauth2.S256ChallengeOption(v))
+		code := codeFlow(t, ts, cfg, flow.Authentication{UserID: "u", AuthTime: time.Now(), AMR: []string{"pwd"}}, oauth2.S256ChallengeOption(v))
 		ts.users.add(identity.User{ID: "u", Email: "u@example.test"})
 		if _, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(v)); err != nil {
 			t.Fatalf("public exchange: %v", err)
@@ -691,13 +692,13 @@ func TestAuthorizeRequests(t *testing.T) {
 		if st != http.StatusFound || id == "" {
 			t.Fatalf("authorize: %d %v", st, loc)
 		}
-		pr, err := ts.p.pendingRequest(ctx, id)
+		pr, err := ts.p.PendingRequest(ctx, id)
 		// prompt=login turns into max_age=0 (the library's op.ValidateAuthReqPrompt).
 		if err != nil || pr.MaxAge == nil || *pr.MaxAge != 0 || !slices.Equal(pr.Prompt, []string{"login"}) || pr.CreatedAt.IsZero() ||
 			!slices.Equal(pr.ACRValues, []string{"phr"}) || pr.LoginHint != "ada" || pr.FirstParty {
 			t.Fatalf("pending = %+v, %v", pr, err)
 		}
-		u, err := ts.p.failRequest(ctx, id, "unmet_authentication_requirements", "no passkey")
+		u, err := ts.p.FailRequest(ctx, id, "unmet_authentication_requirements", "no passkey")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -705,7 +706,7 @@ func TestAuthorizeRequests(t *testing.T) {
 		if !strings.HasPrefix(u, "http://127.0.0.1:53121/cb?") || fu.Query().Get("error") != "unmet_authentication_requirements" || fu.Query().Get("state") != "s7" {
 			t.Errorf("failRequest URL %s", u)
 		}
-		if _, err := ts.p.pendingRequest(ctx, id); !errors.Is(err, errUnknownAuthRequest) {
+		if _, err := ts.p.PendingRequest(ctx, id); !errors.Is(err, flow.ErrUnknownAuthRequest) {
 			t.Errorf("failed request still pending: %v", err)
 		}
 	})
@@ -720,7 +721,7 @@ func TestConcurrentRefreshOneWins(t *testing.T) {
 		cfg := &oauth2.Config{ClientID: c.ID, ClientSecret: secret, RedirectURL: "https://app.test/cb",
 			Endpoint: oauth2.Endpoint{AuthURL: ts.URL + "/authorize", TokenURL: ts.URL + "/oauth/token"},
 			Scopes:   []string{"openid", "offline_access"}}
-		code := codeFlow(t, ts, cfg, authentication{UserID: "u1", AuthTime: time.Now(), AMR: []string{"pwd"}})
+		code := codeFlow(t, ts, cfg, flow.Authentication{UserID: "u1", AuthTime: time.Now(), AMR: []string{"pwd"}})
 		tok, err := cfg.Exchange(ctx, code)
 		if err != nil {
 			t.Fatal(err)

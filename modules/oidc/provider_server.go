@@ -13,6 +13,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/gatehouse/gatehouse/internal/httpserver"
+	"github.com/gatehouse/gatehouse/modules/oidc/flow"
 )
 
 // Endpoint paths (advertised by discovery as absolute URLs under the issuer).
@@ -167,7 +168,7 @@ func (p *Provider) renderDiscovery() error {
 	d.ClaimsParameterSupported = false
 	d.RequestURIParameterSupported = false
 	d.UserinfoSigningAlgValuesSupported = nil
-	d.ACRValuesSupported = []string{ACRPassword, ACRPhishingResistant}
+	d.ACRValuesSupported = []string{flow.ACRPassword, flow.ACRPhishingResistant}
 	b, err := json.Marshal(d)
 	if err != nil {
 		return err

@@ -12,6 +12,8 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/gatehouse/gatehouse/internal/database"
+	"github.com/gatehouse/gatehouse/modules/oidc/flow"
+	"github.com/gatehouse/gatehouse/modules/oidc/internal/secret"
 )
 
 // errSessionNotFound: no live session for that cookie value or id. Pages treat
@@ -38,8 +40,8 @@ type session struct {
 }
 
 // authentication returns what the session proves, for completeRequest.
-func (s session) authentication() authentication {
-	return authentication{
+func (s session) authentication() flow.Authentication {
+	return flow.Authentication{
 		UserID:    s.UserID,
 		SessionID: s.ID,
 		AuthTime:  s.AuthTime,
@@ -107,8 +109,8 @@ type sessionDB struct {
 
 // newSessionToken returns a fresh cookie value and the hash stored for it.
 func newSessionToken() (token, hash string, err error) {
-	token = randomToken(32)
-	return token, hashSecret(token), nil
+	token = secret.Token(32)
+	return token, secret.Hash(token), nil
 }
 
 func (s *sessionDB) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
@@ -155,7 +157,7 @@ func (s *sessionDB) byToken(ctx context.Context, token string) (session, error) 
 		return session{}, errSessionNotFound
 	}
 	var row sessionRow
-	err := database.Conn(ctx, s.db).Where("token_hash = ?", hashSecret(token)).Take(&row).Error
+	err := database.Conn(ctx, s.db).Where("token_hash = ?", secret.Hash(token)).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return session{}, errSessionNotFound
 	}
@@ -331,10 +333,10 @@ func normalizeAMR(amr []string) []string {
 // acrFor derives the ACR from the methods proven: "phr" (phishing-resistant)
 // once a hardware-bound key with user verification was proven, else "pwd".
 func acrFor(amr []string) string {
-	if slices.Contains(amr, AMRHardware) {
-		return ACRPhishingResistant
+	if slices.Contains(amr, flow.AMRHardware) {
+		return flow.ACRPhishingResistant
 	}
-	return ACRPassword
+	return flow.ACRPassword
 }
 
 func sessionTruncate(s string, n int) string {

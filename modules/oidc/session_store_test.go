@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/testutil"
+	"github.com/gatehouse/gatehouse/modules/oidc/flow"
 )
 
 func newTestSessionDB(db database.DB, clock *testutil.Clock) *sessionDB {
@@ -21,7 +22,7 @@ func TestSessionStoreLifecycle(t *testing.T) {
 		clock := testutil.NewClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 		s := newTestSessionDB(db, clock)
 
-		sess, token, err := s.create(ctx, newSessionInput{UserID: "u1", AMR: []string{AMRPassword}, IP: "192.0.2.1", UserAgent: "test"})
+		sess, token, err := s.create(ctx, newSessionInput{UserID: "u1", AMR: []string{flow.AMRPassword}, IP: "192.0.2.1", UserAgent: "test"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -34,7 +35,7 @@ func TestSessionStoreLifecycle(t *testing.T) {
 		if stored != 0 {
 			t.Fatal("the cookie value is stored in clear")
 		}
-		if sess.ACR != ACRPassword || !slices.Equal(sess.AMR, []string{"pwd"}) || !sess.AuthTime.Equal(clock.Now()) {
+		if sess.ACR != flow.ACRPassword || !slices.Equal(sess.AMR, []string{"pwd"}) || !sess.AuthTime.Equal(clock.Now()) {
 			t.Fatalf("new session = %+v", sess)
 		}
 		if !sess.ExpiresAt.Equal(clock.Now().Add(7 * 24 * time.Hour)) {
@@ -70,19 +71,19 @@ func TestSessionStoreLifecycle(t *testing.T) {
 
 		// A passkey step-up accumulates methods and makes acr phr.
 		clock.Advance(time.Hour)
-		if _, err := s.addMethods(ctx, sess.ID, []string{AMRHardware, AMRUser}, ""); err != nil {
+		if _, err := s.addMethods(ctx, sess.ID, []string{flow.AMRHardware, flow.AMRUser}, ""); err != nil {
 			t.Fatal(err)
 		}
 		got, _ = s.byToken(ctx, token)
-		if !slices.Equal(got.AMR, []string{"hwk", "pwd", "user"}) || got.ACR != ACRPhishingResistant || !got.AuthTime.Equal(clock.Now()) {
+		if !slices.Equal(got.AMR, []string{"hwk", "pwd", "user"}) || got.ACR != flow.ACRPhishingResistant || !got.AuthTime.Equal(clock.Now()) {
 			t.Fatalf("after step-up: %+v", got)
 		}
 		// A later password sign-in keeps the passkey in amr, and rotates the cookie.
-		again, token2, err := s.reauthenticate(ctx, sess.ID, []string{AMRPassword})
+		again, token2, err := s.reauthenticate(ctx, sess.ID, []string{flow.AMRPassword})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if token2 == token || again.ID != sess.ID || again.ACR != ACRPhishingResistant {
+		if token2 == token || again.ID != sess.ID || again.ACR != flow.ACRPhishingResistant {
 			t.Fatalf("reauthenticate = %+v", again)
 		}
 		if _, err := s.byToken(ctx, token); !errors.Is(err, errSessionNotFound) {
@@ -105,7 +106,7 @@ func TestSessionStoreLifecycle(t *testing.T) {
 		if err := s.delete(ctx, sess.ID); err != nil {
 			t.Fatalf("second delete: %v", err)
 		}
-		if _, err := s.addMethods(ctx, sess.ID, []string{AMRHardware}, ""); !errors.Is(err, errSessionNotFound) {
+		if _, err := s.addMethods(ctx, sess.ID, []string{flow.AMRHardware}, ""); !errors.Is(err, errSessionNotFound) {
 			t.Fatalf("addMethods on ended session: %v", err)
 		}
 	})
@@ -118,12 +119,12 @@ func TestSessionStoreTimeouts(t *testing.T) {
 		s := newTestSessionDB(db, clock)
 
 		// Idle: unused for 12 h ends the session.
-		idle, idleTok, err := s.create(ctx, newSessionInput{UserID: "u1", AMR: []string{AMRPassword}})
+		idle, idleTok, err := s.create(ctx, newSessionInput{UserID: "u1", AMR: []string{flow.AMRPassword}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		// Absolute: used every 11 h, still ends after 7 days.
-		_, busyTok, err := s.create(ctx, newSessionInput{UserID: "u2", AMR: []string{AMRPassword}})
+		_, busyTok, err := s.create(ctx, newSessionInput{UserID: "u2", AMR: []string{flow.AMRPassword}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,7 +161,7 @@ func TestSessionStoreDeleteForUserAndExpired(t *testing.T) {
 		clock := testutil.NewClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 		s := newTestSessionDB(db, clock)
 		for _, u := range []string{"u1", "u1", "u2"} {
-			if _, _, err := s.create(ctx, newSessionInput{UserID: u, AMR: []string{AMRPassword}}); err != nil {
+			if _, _, err := s.create(ctx, newSessionInput{UserID: u, AMR: []string{flow.AMRPassword}}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -176,7 +177,7 @@ func TestSessionStoreDeleteForUserAndExpired(t *testing.T) {
 			t.Fatal("other user's session deleted")
 		}
 		clock.Advance(13 * time.Hour)
-		if _, _, err := s.create(ctx, newSessionInput{UserID: "u3", AMR: []string{AMRPassword}}); err != nil {
+		if _, _, err := s.create(ctx, newSessionInput{UserID: "u3", AMR: []string{flow.AMRPassword}}); err != nil {
 			t.Fatal(err)
 		}
 		n, err = s.deleteExpired(ctx)
@@ -235,7 +236,7 @@ func BenchmarkSessionByToken(b *testing.B) {
 	db := testutil.NewSQLite(b)
 	s := &sessionDB{db: db.Gorm, now: time.Now, timeouts: defaultSessionTimeouts}
 	ctx := context.Background()
-	_, token, err := s.create(ctx, newSessionInput{UserID: "u1", AMR: []string{AMRPassword}})
+	_, token, err := s.create(ctx, newSessionInput{UserID: "u1", AMR: []string{flow.AMRPassword}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -110,7 +110,7 @@ func (s *storage) TerminateSessionFromRequest(ctx context.Context, r *op.EndSess
 	}
 	sid, _ := r.IDTokenHintClaims.Claims[claimSessionID].(string)
 	if sid != "" && s.p.sessions != nil {
-		if err := s.p.sessions.endSession(ctx, sid); err != nil {
+		if err := s.p.sessions.EndSession(ctx, sid); err != nil {
 			return "", oidc.ErrServerError().WithParent(err)
 		}
 	}

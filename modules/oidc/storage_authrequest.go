@@ -15,6 +15,8 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/modules/audit"
+	"github.com/gatehouse/gatehouse/modules/oidc/flow"
+	"github.com/gatehouse/gatehouse/modules/oidc/internal/secret"
 )
 
 // authRequest is a pending authorization request (OpenID Connect Core
@@ -40,7 +42,7 @@ type authRequest struct {
 	CreatedAt           time.Time         `json:"-"`
 
 	done  bool
-	authn authentication
+	authn flow.Authentication
 	// grantID names the grant the code starts (set when loaded by code).
 	grantID string
 }
@@ -133,13 +135,13 @@ func (s *storage) loadAuthRequest(ctx context.Context, id string) (*authRequest,
 	var row authRequestRow
 	err := database.Conn(ctx, s.p.db.Gorm).Where("id = ?", id).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, errUnknownAuthRequest
+		return nil, flow.ErrUnknownAuthRequest
 	}
 	if err != nil {
 		return nil, fmt.Errorf("oidc: load auth request: %w", err)
 	}
 	if !s.p.now().Before(row.ExpiresAt) {
-		return nil, errUnknownAuthRequest
+		return nil, flow.ErrUnknownAuthRequest
 	}
 	a := new(authRequest)
 	if err := json.Unmarshal([]byte(row.Request), a); err != nil {
@@ -171,7 +173,7 @@ func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
 		return oidc.ErrInvalidRequest().WithParent(err)
 	}
 	now := s.p.now()
-	row := codeRow{CodeHash: hashSecret(code), AuthRequestID: id, ClientID: a.ClientID, GrantID: id, CreatedAt: now, ExpiresAt: now.Add(s.p.opts.CodeTTL)}
+	row := codeRow{CodeHash: secret.Hash(code), AuthRequestID: id, ClientID: a.ClientID, GrantID: id, CreatedAt: now, ExpiresAt: now.Add(s.p.opts.CodeTTL)}
 	if err := database.Conn(ctx, s.p.db.Gorm).Create(&row).Error; err != nil {
 		return oidc.ErrServerError().WithParent(err)
 	}
@@ -188,7 +190,7 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	err := database.Transact(ctx, s.p.db.Gorm, func(ctx context.Context) error {
 		db := database.Conn(ctx, s.p.db.Gorm)
 		var row codeRow
-		err := db.Where("code_hash = ?", hashSecret(code)).Take(&row).Error
+		err := db.Where("code_hash = ?", secret.Hash(code)).Take(&row).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return oidc.ErrInvalidGrant().WithDescription("unknown authorization code")
 		}

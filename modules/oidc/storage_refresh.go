@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/gatehouse/gatehouse/internal/database"
+	"github.com/gatehouse/gatehouse/modules/oidc/internal/secret"
 )
 
 type refreshTokenRow struct {
@@ -60,9 +61,9 @@ func (p *Provider) newRefreshToken(ctx context.Context, family refreshTokenRow, 
 		return "", err
 	}
 	now := p.now()
-	token := randomToken(32)
+	token := secret.Token(32)
 	row := family
-	row.ID, row.TokenHash, row.CreatedAt, row.UsedAt, row.RevokedAt = id.String(), hashSecret(token), now, nil, nil
+	row.ID, row.TokenHash, row.CreatedAt, row.UsedAt, row.RevokedAt = id.String(), secret.Hash(token), now, nil, nil
 	row.Scopes, row.AMR = nonNil(row.Scopes), nonNil(row.AMR)
 	if row.FamilyExpiresAt.IsZero() {
 		row.FamilyExpiresAt = now.Add(c.refreshTTL())
@@ -82,7 +83,7 @@ func (p *Provider) newRefreshToken(ctx context.Context, family refreshTokenRow, 
 // revoked (OAuth 2.0 Security BCP §4.14.2) and the answer is invalid_grant.
 func (p *Provider) refreshByToken(ctx context.Context, token, clientID string) (*refreshRequest, error) {
 	var row refreshTokenRow
-	err := database.Conn(ctx, p.db.Gorm).Where("token_hash = ?", hashSecret(token)).Take(&row).Error
+	err := database.Conn(ctx, p.db.Gorm).Where("token_hash = ?", secret.Hash(token)).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, oidc.ErrInvalidGrant().WithDescription("unknown refresh token")
 	}
@@ -152,7 +153,7 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 // anything that is not one of our refresh tokens.
 func (s *storage) GetRefreshTokenInfo(ctx context.Context, clientID, token string) (string, string, error) {
 	var row refreshTokenRow
-	err := database.Conn(ctx, s.p.db.Gorm).Where("token_hash = ? AND client_id = ?", hashSecret(token), clientID).Take(&row).Error
+	err := database.Conn(ctx, s.p.db.Gorm).Where("token_hash = ? AND client_id = ?", secret.Hash(token), clientID).Take(&row).Error
 	if err != nil {
 		return "", "", op.ErrInvalidRefreshToken
 	}

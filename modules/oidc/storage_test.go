@@ -13,6 +13,8 @@ import (
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/testutil"
 	"github.com/gatehouse/gatehouse/modules/audit"
+	"github.com/gatehouse/gatehouse/modules/oidc/flow"
+	"github.com/gatehouse/gatehouse/modules/oidc/internal/secret"
 )
 
 func TestClientStore(t *testing.T) {
@@ -34,7 +36,7 @@ func TestClientStore(t *testing.T) {
 		}
 		var stored []clientSecretRow
 		db.Gorm.Where("client_id = ?", c.ID).Find(&stored)
-		if len(stored) != 1 || stored[0].SecretHash != hashSecret(secret) || stored[0].SecretHash == secret {
+		if len(stored) != 1 || stored[0].SecretHash != hashOf(secret) || stored[0].SecretHash == secret {
 			t.Errorf("secret not stored as SHA-256: %+v", stored)
 		}
 		if _, err := p.authenticateClient(ctx, c.ID, secret); err != nil {
@@ -274,13 +276,13 @@ func TestCodeRedemption(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := p.completeRequest(ctx, ar.GetID(), authentication{UserID: "u", AuthTime: clock.Now(), AMR: []string{"pwd"}}); err != nil {
+			if _, err := p.CompleteRequest(ctx, ar.GetID(), flow.Authentication{UserID: "u", AuthTime: clock.Now(), AMR: []string{"pwd"}}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := p.completeRequest(ctx, ar.GetID(), authentication{UserID: "u", AuthTime: clock.Now(), AMR: []string{"pwd"}}); !errors.Is(err, errUnknownAuthRequest) {
+			if _, err := p.CompleteRequest(ctx, ar.GetID(), flow.Authentication{UserID: "u", AuthTime: clock.Now(), AMR: []string{"pwd"}}); !errors.Is(err, flow.ErrUnknownAuthRequest) {
 				t.Errorf("completing twice: %v", err)
 			}
-			code := randomToken(32)
+			code := secret.Token(32)
 			if err := p.storage.SaveAuthCode(ctx, ar.GetID(), code); err != nil {
 				t.Fatal(err)
 			}
@@ -288,7 +290,7 @@ func TestCodeRedemption(t *testing.T) {
 		}
 		code := newCode()
 		ar, err := p.storage.AuthRequestByCode(ctx, code)
-		if err != nil || ar.GetSubject() != "u" || ar.GetACR() != ACRPassword || !ar.Done() {
+		if err != nil || ar.GetSubject() != "u" || ar.GetACR() != flow.ACRPassword || !ar.Done() {
 			t.Fatalf("redeem: %+v %v", ar, err)
 		}
 		if _, err := p.storage.AuthRequestByCode(ctx, code); !isGrantError(err) {
@@ -370,3 +372,6 @@ func isGrantError(err error) bool {
 	var oe *zoidc.Error
 	return errors.As(err, &oe) && oe.ErrorType == zoidc.InvalidGrant
 }
+
+// hashOf is the stored form of a secret (the variable secret shadows the package).
+func hashOf(s string) string { return secret.Hash(s) }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/modules/audit"
+	"github.com/gatehouse/gatehouse/modules/oidc/internal/secret"
 )
 
 // Introspect answers RFC 7662 for a client-authenticated caller; an
@@ -69,7 +70,7 @@ func (p *Provider) introspectRefreshToken(ctx context.Context, callerID, token s
 		return inactive, nil
 	}
 	var row refreshTokenRow
-	err := database.Conn(ctx, p.db.Gorm).Where("token_hash = ?", hashSecret(token)).Take(&row).Error
+	err := database.Conn(ctx, p.db.Gorm).Where("token_hash = ?", secret.Hash(token)).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return inactive, nil
 	}
