@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/module"
 	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/oidc/signin"
 	"github.com/gatehouse/gatehouse/web"
 )
 
@@ -17,7 +18,7 @@ import (
 type PagesOptions struct {
 	Renderer *web.Renderer
 	// Users verifies passwords and loads users; identity.Service satisfies it.
-	Users  signInDirectory
+	Users  signin.Directory
 	Logger *slog.Logger
 	Now    func() time.Time
 }
@@ -26,7 +27,7 @@ type PagesOptions struct {
 // the sign-in pages.
 type Module struct {
 	p     *Provider
-	pages *pages
+	pages *signin.Pages
 }
 
 var _ module.Module = (*Module)(nil)
@@ -42,7 +43,7 @@ func NewModule(p *Provider, o PagesOptions) (*Module, error) {
 	if logger == nil {
 		logger = p.opts.Logger
 	}
-	pg, err := newPages(pagesConfig{
+	pg, err := signin.New(signin.Config{
 		DB: p.db.Gorm, Renderer: o.Renderer, Users: o.Users, Audit: p.audit, Flow: p,
 		Issuer: p.issuer, Logger: logger, Now: o.Now,
 	})
@@ -63,7 +64,7 @@ func (m *Module) Mount(r module.Routes) {
 	if r.API != nil {
 		m.p.registerAPI(r.API)
 	}
-	m.pages.mount(r)
+	m.pages.Mount(r)
 }
 
 // AuthenticateSession authenticates the session cookie for the console
@@ -77,4 +78,4 @@ func (m *Module) AuthenticateSession(r *http.Request) (principal.Principal, erro
 func (m *Module) Listener() identity.Listener { return m.pages }
 
 // Run is the pages' background clean-up (sessions, throttle counters).
-func (m *Module) Run(ctx context.Context) error { return m.pages.runCleanup(ctx) }
+func (m *Module) Run(ctx context.Context) error { return m.pages.Run(ctx) }

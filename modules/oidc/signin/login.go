@@ -1,4 +1,4 @@
-package oidc
+package signin
 
 import (
 	"context"
@@ -60,7 +60,7 @@ type unmetView struct {
 
 // getLogin shows the sign-in form, or serves an authorization request
 // without it when the session already satisfies the request.
-func (p *pages) getLogin(c echo.Context) error {
+func (p *Pages) getLogin(c echo.Context) error {
 	ctx := c.Request().Context()
 	id := c.QueryParam("authRequestID")
 	sess, hasSession, err := p.currentSession(c)
@@ -94,7 +94,7 @@ func (p *pages) getLogin(c echo.Context) error {
 	}, "")
 }
 
-func (p *pages) renderLogin(c echo.Context, status int, v loginView, msg string) error {
+func (p *Pages) renderLogin(c echo.Context, status int, v loginView, msg string) error {
 	v.Page = web.Page{Title: "Sign in", CSRF: httpserver.CSRFToken(c), Error: msg}
 	return p.render.HTML(c, status, tmplLogin, v)
 }
@@ -102,7 +102,7 @@ func (p *pages) renderLogin(c echo.Context, status int, v loginView, msg string)
 // postLogin checks the sign-in protection limits, verifies the password,
 // starts or refreshes the session and continues the authorization request
 // (or goes to return_to).
-func (p *pages) postLogin(c echo.Context) error {
+func (p *Pages) postLogin(c echo.Context) error {
 	ctx := c.Request().Context()
 	username := strings.TrimSpace(c.FormValue("username"))
 	password := c.FormValue("password")
@@ -196,7 +196,7 @@ func (p *pages) postLogin(c echo.Context) error {
 // refuse answers a throttled attempt: 429 with Retry-After and a page
 // saying when to try again, and an audit event. The page is the same
 // whether or not the account exists.
-func (p *pages) refuse(c echo.Context, username, reason string, wait time.Duration) error {
+func (p *Pages) refuse(c echo.Context, username, reason string, wait time.Duration) error {
 	if err := p.audit.Record(c.Request().Context(), audit.Event{
 		Action: "login.throttled", Target: audit.Ref{Type: "login", ID: loginAuditID(username)},
 		Outcome: audit.Denied, Details: map[string]string{"reason": reason, "retry_after": strconv.Itoa(retrySeconds(wait))},
@@ -216,7 +216,7 @@ func (p *pages) refuse(c echo.Context, username, reason string, wait time.Durati
 // browser's session when it belongs to the same user (adding the methods and
 // replacing the cookie value), or starts a new one, and audits the sign-in
 // in the same transaction.
-func (p *pages) signIn(c echo.Context, userID string, methods []string) (session, error) {
+func (p *Pages) signIn(c echo.Context, userID string, methods []string) (session, error) {
 	ctx := c.Request().Context()
 	cur, hasSession, err := p.currentSession(c)
 	if err != nil {

@@ -1,4 +1,4 @@
-package oidc
+package signin
 
 import (
 	"cmp"
@@ -38,12 +38,12 @@ const (
 	tmplBadRequest = "oidc/request_error.html"
 )
 
-// pagesConfig is what newPages needs. The provider's module.go builds it.
-type pagesConfig struct {
+// Config is what newPages needs. The provider's module.go builds it.
+type Config struct {
 	// DB holds oidc_sessions, oidc_consents and the sign-in counters.
 	DB       *gorm.DB
 	Renderer *web.Renderer
-	Users    signInDirectory
+	Users    Directory
 	Audit    AuditLog
 	Flow     flow.AuthFlow
 	// Issuer: cookies are Secure when it is https.
@@ -57,12 +57,12 @@ type pagesConfig struct {
 	Throttle throttlePolicy
 }
 
-// pages serves /login, /consent, /logout and /account, owns browser
+// Pages serves /login, /consent, /logout and /account, owns browser
 // sessions, and authenticates the session cookie for the console groups.
-type pages struct {
+type Pages struct {
 	db       *gorm.DB
 	render   *web.Renderer
-	users    signInDirectory
+	users    Directory
 	audit    AuditLog
 	flow     flow.AuthFlow
 	secure   bool
@@ -70,12 +70,12 @@ type pages struct {
 	now      func() time.Time
 	sessions *sessionDB
 	consents *consentDB
-	counter  *dbSignInCounter
+	counter  *lockout
 }
 
-// newPages builds the sign-in pages. Required: DB, Renderer, Users, Audit,
+// New builds the sign-in pages. Required: DB, Renderer, Users, Audit,
 // Flow, Issuer.
-func newPages(cfg pagesConfig) (*pages, error) {
+func New(cfg Config) (*Pages, error) {
 	if cfg.DB == nil || cfg.Renderer == nil || cfg.Users == nil || cfg.Audit == nil || cfg.Flow == nil {
 		return nil, errors.New("oidc: newPages: DB, Renderer, Users, Audit and Flow are required")
 	}
@@ -93,7 +93,7 @@ func newPages(cfg pagesConfig) (*pages, error) {
 	t.Idle = cmp.Or(t.Idle, defaultSessionTimeouts.Idle)
 	t.Absolute = cmp.Or(t.Absolute, defaultSessionTimeouts.Absolute)
 	t.Touch = cmp.Or(t.Touch, defaultSessionTimeouts.Touch)
-	p := &pages{
+	p := &Pages{
 		db: cfg.DB, render: cfg.Renderer, users: cfg.Users, audit: cfg.Audit, flow: cfg.Flow,
 		secure:   strings.HasPrefix(strings.ToLower(cfg.Issuer), "https://"),
 		logger:   logger,
@@ -105,10 +105,10 @@ func newPages(cfg pagesConfig) (*pages, error) {
 	return p, nil
 }
 
-// mount registers the pages. /login, /consent and /logout are public with
+// Mount registers the pages. /login, /consent and /logout are public with
 // CSRF on each route; /account sits on the Account group, which already
 // requires a session and CSRF.
-func (p *pages) mount(r module.Routes) {
+func (p *Pages) Mount(r module.Routes) {
 	csrf := httpserver.CSRF(p.secure)
 	r.Public.GET("/login", p.getLogin, csrf)
 	r.Public.POST("/login", p.postLogin, csrf)
@@ -126,7 +126,7 @@ func (p *pages) mount(r module.Routes) {
 // AuthenticateSession implements httpserver.SessionAuthenticator: the
 // session cookie becomes a user principal whose CredentialID is the session
 // id. No cookie, an unknown or an expired session is ErrUnauthenticated.
-func (p *pages) AuthenticateSession(r *http.Request) (principal.Principal, error) {
+func (p *Pages) AuthenticateSession(r *http.Request) (principal.Principal, error) {
 	ck, err := r.Cookie(sessionCookie)
 	if err != nil || ck.Value == "" {
 		return principal.Principal{}, fmt.Errorf("%w: no session cookie", httpserver.ErrUnauthenticated)
@@ -142,7 +142,7 @@ func (p *pages) AuthenticateSession(r *http.Request) (principal.Principal, error
 }
 
 // currentSession returns the browser's live session, if any.
-func (p *pages) currentSession(c echo.Context) (session, bool, error) {
+func (p *Pages) currentSession(c echo.Context) (session, bool, error) {
 	ck, err := c.Cookie(sessionCookie)
 	if err != nil || ck.Value == "" {
 		return session{}, false, nil
@@ -158,7 +158,7 @@ func (p *pages) currentSession(c echo.Context) (session, bool, error) {
 	return sess, true, nil
 }
 
-func (p *pages) setCookie(c echo.Context, token string, expires time.Time) {
+func (p *Pages) setCookie(c echo.Context, token string, expires time.Time) {
 	c.SetCookie(&http.Cookie{
 		Name: sessionCookie, Value: token, Path: "/",
 		Expires: expires, MaxAge: max(int(expires.Sub(p.now())/time.Second), 1),
@@ -166,7 +166,7 @@ func (p *pages) setCookie(c echo.Context, token string, expires time.Time) {
 	})
 }
 
-func (p *pages) clearCookie(c echo.Context) {
+func (p *Pages) clearCookie(c echo.Context) {
 	c.SetCookie(&http.Cookie{
 		Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, Expires: time.Unix(0, 0),
 		HttpOnly: true, Secure: p.secure, SameSite: http.SameSiteLaxMode,
@@ -176,7 +176,7 @@ func (p *pages) clearCookie(c echo.Context) {
 // EndSession implements sessionStore: the provider's RP-initiated logout
 // ends the session named by the ID token's sid. An unknown or already ended
 // session is not an error.
-func (p *pages) EndSession(ctx context.Context, sessionID string) error {
+func (p *Pages) EndSession(ctx context.Context, sessionID string) error {
 	return database.Transact(ctx, p.db, func(ctx context.Context) error {
 		sess, err := p.sessions.byID(ctx, sessionID)
 		if errors.Is(err, errSessionNotFound) {
@@ -198,14 +198,14 @@ func (p *pages) EndSession(ctx context.Context, sessionID string) error {
 // addAuthentication records further methods proven in a session (a passkey
 // step-up adds "hwk" and "user", which makes acr "phr") and sets auth_time
 // to now. For the passkeys integration.
-func (p *pages) addAuthentication(ctx context.Context, sessionID string, methods ...string) error {
+func (p *Pages) addAuthentication(ctx context.Context, sessionID string, methods ...string) error {
 	_, err := p.sessions.addMethods(ctx, sessionID, methods, "")
 	return err
 }
 
 // UserChanged implements identity.Listener: a disabled (or vanished) user's
 // sessions end, inside identity's transaction.
-func (p *pages) UserChanged(ctx context.Context, userID string) error {
+func (p *Pages) UserChanged(ctx context.Context, userID string) error {
 	u, err := p.users.UserByID(ctx, userID)
 	if errors.Is(err, identity.ErrNotFound) {
 		_, err = p.sessions.deleteForUser(ctx, userID)
@@ -223,16 +223,16 @@ func (p *pages) UserChanged(ctx context.Context, userID string) error {
 
 // UserDeleted implements identity.Listener: sessions and remembered
 // consents of a deleted user go with it.
-func (p *pages) UserDeleted(ctx context.Context, userID string) error {
+func (p *Pages) UserDeleted(ctx context.Context, userID string) error {
 	if _, err := p.sessions.deleteForUser(ctx, userID); err != nil {
 		return err
 	}
 	return p.consents.deleteForUser(ctx, userID)
 }
 
-// runCleanup deletes expired sessions and stale sign-in counters every
+// Run deletes expired sessions and stale sign-in counters every
 // interval until ctx ends (a background task for main's errgroup).
-func (p *pages) runCleanup(ctx context.Context) error {
+func (p *Pages) Run(ctx context.Context) error {
 	tick := time.NewTicker(10 * time.Minute)
 	defer tick.Stop()
 	for {
@@ -245,7 +245,7 @@ func (p *pages) runCleanup(ctx context.Context) error {
 	}
 }
 
-func (p *pages) cleanupOnce(ctx context.Context) {
+func (p *Pages) cleanupOnce(ctx context.Context) {
 	if _, err := p.sessions.deleteExpired(ctx); err != nil && ctx.Err() == nil {
 		p.logger.WarnContext(ctx, "clean up sessions", slog.String("error", err.Error()))
 	}
@@ -269,7 +269,7 @@ type badRequestView struct {
 }
 
 // renderBadRequest answers 400 with a readable page.
-func (p *pages) renderBadRequest(c echo.Context, msg string) error {
+func (p *Pages) renderBadRequest(c echo.Context, msg string) error {
 	return p.render.HTML(c, http.StatusBadRequest, tmplBadRequest, badRequestView{
 		Page: web.Page{Title: "Sign-in link not valid"}, Message: msg,
 	})

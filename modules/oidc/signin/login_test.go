@@ -1,4 +1,4 @@
-package oidc
+package signin
 
 import (
 	"net/http"
@@ -159,7 +159,7 @@ func TestLoginSuccessSetsSessionCookie(t *testing.T) {
 }
 
 func TestLoginSecureCookieOnHTTPS(t *testing.T) {
-	e := newPagesTestEnv(t, func(c *pagesConfig) { c.Issuer = "https://id.example.com" })
+	e := newPagesTestEnv(t, func(c *Config) { c.Issuer = "https://id.example.com" })
 	rec := httptest.NewRecorder()
 	c := echo.New().NewContext(httptest.NewRequest(http.MethodGet, "/", nil), rec)
 	e.pages.setCookie(c, "value", e.clock.Now().Add(time.Hour))
@@ -207,11 +207,11 @@ func TestAccountRequiresSession(t *testing.T) {
 }
 
 func TestLoginLockoutAfterTenFailures(t *testing.T) {
-	for name, configure := range map[string]func(*testing.T, *pagesConfig){
-		"database": func(*testing.T, *pagesConfig) {},
+	for name, configure := range map[string]func(*testing.T, *Config){
+		"database": func(*testing.T, *Config) {},
 	} {
 		t.Run(name, func(t *testing.T) {
-			e := newPagesTestEnv(t, func(c *pagesConfig) { configure(t, c) })
+			e := newPagesTestEnv(t, func(c *Config) { configure(t, c) })
 			b := e.browser()
 			for i := 0; i < 10; i++ {
 				pg := b.submit("/login", "/login", url.Values{"username": {"alice@example.com"}, "password": {"wrong"}})

@@ -1,4 +1,4 @@
-package oidc
+package signin
 
 import (
 	"context"
@@ -97,7 +97,7 @@ func (f *pagesFakeFlow) failure(id string) string {
 	return f.failed[id]
 }
 
-// pagesFakeUsers is a hand-written signInDirectory with identity's rules:
+// pagesFakeUsers is a hand-written Directory with identity's rules:
 // one error for unknown login and wrong password; disabled only after a
 // correct password.
 type pagesFakeUsers struct {
@@ -176,11 +176,11 @@ type pagesTestEnv struct {
 	clock *testutil.Clock
 	flow  *pagesFakeFlow
 	users *pagesFakeUsers
-	pages *pages
+	pages *Pages
 	srv   *httptest.Server
 }
 
-func newPagesTestEnv(t *testing.T, configure ...func(*pagesConfig)) *pagesTestEnv {
+func newPagesTestEnv(t *testing.T, configure ...func(*Config)) *pagesTestEnv {
 	t.Helper()
 	db := testutil.NewSQLite(t)
 	renderer, err := web.New()
@@ -194,14 +194,14 @@ func newPagesTestEnv(t *testing.T, configure ...func(*pagesConfig)) *pagesTestEn
 		flow:  newPagesFakeFlow(), users: newPagesFakeUsers(),
 	}
 	e.users.add(identity.User{ID: aliceID, Email: "alice@example.com", Username: "alice", Name: "Alice Liddell"}, alicePassword)
-	cfg := pagesConfig{
+	cfg := Config{
 		DB: db.Gorm, Renderer: renderer, Users: e.users, Audit: audit.NewService(db.Gorm), Flow: e.flow,
 		Issuer: "http://localhost:8080", Now: e.clock.Now,
 	}
 	for _, f := range configure {
 		f(&cfg)
 	}
-	e.pages, err = newPages(cfg)
+	e.pages, err = New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func newPagesTestEnv(t *testing.T, configure ...func(*pagesConfig)) *pagesTestEn
 		Logger:  slog.New(slog.DiscardHandler),
 		Session: e.pages, ErrorPage: renderer,
 	})
-	e.pages.mount(srv.Routes)
+	e.pages.Mount(srv.Routes)
 	e.srv = httptest.NewServer(srv.Echo)
 	t.Cleanup(e.srv.Close)
 	return e

@@ -1,4 +1,4 @@
-package oidc
+package signin
 
 import (
 	"context"
@@ -42,7 +42,7 @@ const accountTimeFormat = "2006-01-02 15:04 UTC"
 
 // getAccount shows the signed-in user (the Account group requires a
 // session, so the principal is in the context).
-func (p *pages) getAccount(c echo.Context) error {
+func (p *Pages) getAccount(c echo.Context) error {
 	ctx := c.Request().Context()
 	pr, ok := principal.From(ctx)
 	if !ok || pr.Via != principal.ViaSession {
@@ -80,7 +80,7 @@ func (p *pages) getAccount(c echo.Context) error {
 const flashSessionEnded = "The session was signed out."
 
 // postEndSession signs out one of the user's other sessions.
-func (p *pages) postEndSession(c echo.Context) error {
+func (p *Pages) postEndSession(c echo.Context) error {
 	ctx := c.Request().Context()
 	pr, ok := principal.From(ctx)
 	if !ok || pr.Via != principal.ViaSession {

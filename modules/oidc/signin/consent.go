@@ -1,4 +1,4 @@
-package oidc
+package signin
 
 import (
 	"context"
@@ -42,7 +42,7 @@ var consentScopeText = map[string]string{
 // needsConsent reports whether the user must be asked: never for a
 // first-party client; always with prompt=consent; otherwise unless a
 // remembered decision covers every requested scope.
-func (p *pages) needsConsent(ctx context.Context, req flow.PendingRequest, userID string) (bool, error) {
+func (p *Pages) needsConsent(ctx context.Context, req flow.PendingRequest, userID string) (bool, error) {
 	if req.FirstParty {
 		return false, nil
 	}
@@ -59,7 +59,7 @@ func (p *pages) needsConsent(ctx context.Context, req flow.PendingRequest, userI
 // consentRequest loads the request and the session for the consent page.
 // ok is false when the response was already written (expired request, or
 // the browser must sign in first).
-func (p *pages) consentRequest(c echo.Context, id string) (flow.PendingRequest, session, bool, error) {
+func (p *Pages) consentRequest(c echo.Context, id string) (flow.PendingRequest, session, bool, error) {
 	if id == "" {
 		return flow.PendingRequest{}, session{}, false, p.renderBadRequest(c, errExpiredRequest)
 	}
@@ -85,7 +85,7 @@ func (p *pages) consentRequest(c echo.Context, id string) (flow.PendingRequest, 
 }
 
 // getConsent shows the client and the scopes with "Allow" and "Deny".
-func (p *pages) getConsent(c echo.Context) error {
+func (p *Pages) getConsent(c echo.Context) error {
 	req, sess, ok, err := p.consentRequest(c, c.QueryParam("authRequestID"))
 	if !ok {
 		return err
@@ -117,7 +117,7 @@ func (p *pages) getConsent(c echo.Context) error {
 
 // postConsent records the decision: Allow remembers the scopes and
 // completes the request; Deny ends it with access_denied.
-func (p *pages) postConsent(c echo.Context) error {
+func (p *Pages) postConsent(c echo.Context) error {
 	req, sess, ok, err := p.consentRequest(c, c.FormValue("authRequestID"))
 	if !ok {
 		return err

@@ -1,4 +1,4 @@
-package oidc
+package signin
 
 import (
 	"cmp"
@@ -81,23 +81,23 @@ func retrySeconds(d time.Duration) int {
 	return max(s, 1)
 }
 
-// dbSignInCounter keeps the counters in oidc_signin_failures and
+// lockout keeps the counters in oidc_signin_failures and
 // oidc_signin_attempts with atomic upserts (INSERT ... ON CONFLICT ... DO
 // UPDATE ... RETURNING, the same on SQLite and PostgreSQL). It never joins a
 // caller's transaction: a refused attempt must count even when the sign-in
 // rolls back.
-type dbSignInCounter struct {
+type lockout struct {
 	db     *gorm.DB
 	policy throttlePolicy
 }
 
-func newDBSignInCounter(db *gorm.DB, p throttlePolicy) *dbSignInCounter {
-	return &dbSignInCounter{db: db, policy: p.withDefaults()}
+func newDBSignInCounter(db *gorm.DB, p throttlePolicy) *lockout {
+	return &lockout{db: db, policy: p.withDefaults()}
 }
 
 // hitSource counts one attempt from a source address and, when the
 // address is over its limit, returns how long until it may try again.
-func (c *dbSignInCounter) hitSource(ctx context.Context, source string, now time.Time) (time.Duration, error) {
+func (c *lockout) hitSource(ctx context.Context, source string, now time.Time) (time.Duration, error) {
 	win := int64(c.policy.SourceWindow / time.Second)
 	start := now.Unix() - now.Unix()%win
 	var attempts int
@@ -116,7 +116,7 @@ RETURNING attempts`, source, start).Scan(&attempts).Error
 }
 
 // lockedFor returns how long the identifier stays locked (0: not locked).
-func (c *dbSignInCounter) lockedFor(ctx context.Context, login string, now time.Time) (time.Duration, error) {
+func (c *lockout) lockedFor(ctx context.Context, login string, now time.Time) (time.Duration, error) {
 	var until []int64
 	err := c.db.WithContext(ctx).Raw(`SELECT locked_until FROM oidc_signin_failures WHERE login_key = ?`, login).Scan(&until).Error
 	if err != nil {
@@ -130,7 +130,7 @@ func (c *dbSignInCounter) lockedFor(ctx context.Context, login string, now time.
 
 // fail counts one failed sign-in; when it locks the identifier it
 // returns the lock's length (else 0).
-func (c *dbSignInCounter) fail(ctx context.Context, login string, now time.Time) (time.Duration, error) {
+func (c *lockout) fail(ctx context.Context, login string, now time.Time) (time.Duration, error) {
 	var locked time.Duration
 	err := c.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		type counts struct {
@@ -164,7 +164,7 @@ RETURNING failures, locks`, login, now.Unix(), now.Add(-c.policy.ForgetAfter).Un
 }
 
 // succeed resets the identifier's failures and lock history.
-func (c *dbSignInCounter) succeed(ctx context.Context, login string) error {
+func (c *lockout) succeed(ctx context.Context, login string) error {
 	if err := c.db.WithContext(ctx).Exec(`DELETE FROM oidc_signin_failures WHERE login_key = ?`, login).Error; err != nil {
 		return fmt.Errorf("oidc: reset sign-in failures: %w", err)
 	}
@@ -172,7 +172,7 @@ func (c *dbSignInCounter) succeed(ctx context.Context, login string) error {
 }
 
 // deleteStale removes counters nobody needs any more (background clean-up).
-func (c *dbSignInCounter) deleteStale(ctx context.Context, now time.Time) error {
+func (c *lockout) deleteStale(ctx context.Context, now time.Time) error {
 	db := c.db.WithContext(ctx)
 	if err := db.Exec(`DELETE FROM oidc_signin_attempts WHERE window_start < ?`,
 		now.Add(-2*c.policy.SourceWindow).Unix()).Error; err != nil {

@@ -1,4 +1,4 @@
-package oidc
+package signin
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/testutil"
 	"github.com/gatehouse/gatehouse/modules/oidc/flow"
+	"github.com/gatehouse/gatehouse/modules/oidc/internal/secret"
 )
 
 func newTestSessionDB(db database.DB, clock *testutil.Clock) *sessionDB {
@@ -245,5 +246,17 @@ func BenchmarkSessionByToken(b *testing.B) {
 		if _, err := s.byToken(ctx, token); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestSessionTokenFormat pins the cookie value and its stored hash (43
+// base64url characters; hex SHA-256), so existing sessions stay valid.
+func TestSessionTokenFormat(t *testing.T) {
+	tok, hash, err := newSessionToken()
+	if err != nil || len(tok) != 43 || hash != secret.Hash(tok) || len(hash) != 64 {
+		t.Fatalf("newSessionToken = %q, %q, %v", tok, hash, err)
+	}
+	if got := secret.Hash("abc"); got != "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" {
+		t.Fatalf("hashSecret(abc) = %s", got)
 	}
 }

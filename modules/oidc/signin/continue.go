@@ -1,4 +1,4 @@
-package oidc
+package signin
 
 import (
 	"errors"
@@ -19,7 +19,7 @@ import (
 // afterAuthentication continues an authorization request for an
 // authenticated session: extra requirements (acr_values), then consent,
 // then completion and the redirect back to the client.
-func (p *pages) afterAuthentication(c echo.Context, req flow.PendingRequest, sess session) error {
+func (p *Pages) afterAuthentication(c echo.Context, req flow.PendingRequest, sess session) error {
 	ctx := c.Request().Context()
 	if msg := p.unmetRequirement(req, sess); msg != "" {
 		redirect, err := p.flow.FailRequest(ctx, req.ID, "unmet_authentication_requirements", "a passkey is required")
@@ -44,7 +44,7 @@ func (p *pages) afterAuthentication(c echo.Context, req flow.PendingRequest, ses
 }
 
 // complete finishes the request and sends the browser back to the client.
-func (p *pages) complete(c echo.Context, req flow.PendingRequest, sess session) error {
+func (p *Pages) complete(c echo.Context, req flow.PendingRequest, sess session) error {
 	redirect, err := p.flow.CompleteRequest(c.Request().Context(), req.ID, sess.authentication())
 	if err != nil {
 		return p.flowError(c, err)
@@ -54,7 +54,7 @@ func (p *pages) complete(c echo.Context, req flow.PendingRequest, sess session) 
 
 // failAndRedirect ends the request with an OAuth error and sends the
 // browser to the client's redirect_uri with it.
-func (p *pages) failAndRedirect(c echo.Context, id, code, description string) error {
+func (p *Pages) failAndRedirect(c echo.Context, id, code, description string) error {
 	redirect, err := p.flow.FailRequest(c.Request().Context(), id, code, description)
 	if err != nil {
 		return p.flowError(c, err)
@@ -64,7 +64,7 @@ func (p *pages) failAndRedirect(c echo.Context, id, code, description string) er
 
 // flowError maps the provider's errors to pages: an unknown request is a
 // readable 400, anything else a server error.
-func (p *pages) flowError(c echo.Context, err error) error {
+func (p *Pages) flowError(c echo.Context, err error) error {
 	if errors.Is(err, flow.ErrUnknownAuthRequest) {
 		return p.renderBadRequest(c, errExpiredRequest)
 	}
@@ -75,7 +75,7 @@ func (p *pages) flowError(c echo.Context, err error) error {
 // user authenticating again: prompt=login (or select_account), or a max_age
 // the session's auth_time exceeds (OIDC Core 1.0 §3.1.2.1). A session that
 // authenticated after the request began satisfies both.
-func (p *pages) needsFreshAuth(req flow.PendingRequest, sess session) bool {
+func (p *Pages) needsFreshAuth(req flow.PendingRequest, sess session) bool {
 	if !req.CreatedAt.IsZero() && !sess.AuthTime.Before(req.CreatedAt) {
 		return false
 	}
@@ -95,7 +95,7 @@ func (p *pages) needsFreshAuth(req flow.PendingRequest, sess session) bool {
 // passkeys module is not wired yet, so no session meets it; when it is, a
 // session whose amr has "hwk" and that authenticated after the request began
 // meets it, and the login page offers "Use passkey" instead of failing.
-func (p *pages) unmetRequirement(req flow.PendingRequest, sess session) string {
+func (p *Pages) unmetRequirement(req flow.PendingRequest, sess session) string {
 	if acrNeedsPasskey(req) && !p.passkeyProvenFor(req, sess) {
 		return msgNeedsPasskey
 	}
@@ -103,7 +103,7 @@ func (p *pages) unmetRequirement(req flow.PendingRequest, sess session) string {
 }
 
 // passkeyProvenFor reports whether a passkey was proven for this request.
-func (p *pages) passkeyProvenFor(req flow.PendingRequest, sess session) bool {
+func (p *Pages) passkeyProvenFor(req flow.PendingRequest, sess session) bool {
 	return sess.hasMethod(flow.AMRHardware) && !req.CreatedAt.IsZero() && !sess.AuthTime.Before(req.CreatedAt)
 }
 

@@ -1,4 +1,4 @@
-package oidc
+package signin
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 )
 
 // forEachCounter runs fn against the database counter on both dialects.
-func forEachCounter(t *testing.T, fn func(t *testing.T, c *dbSignInCounter)) {
+func forEachCounter(t *testing.T, fn func(t *testing.T, c *lockout)) {
 	t.Helper()
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
 		fn(t, newDBSignInCounter(db.Gorm, throttlePolicy{}))
@@ -28,7 +28,7 @@ func TestThrottlePolicyLockDuration(t *testing.T) {
 }
 
 func TestSignInCounterLocksAndDoubles(t *testing.T) {
-	forEachCounter(t, func(t *testing.T, c *dbSignInCounter) {
+	forEachCounter(t, func(t *testing.T, c *lockout) {
 		ctx := context.Background()
 		clock := testutil.NewClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 		key := throttleKey("login", " Alice@Example.com ")
@@ -101,7 +101,7 @@ func TestSignInCounterLocksAndDoubles(t *testing.T) {
 }
 
 func TestSignInCounterCapsAtMaxLock(t *testing.T) {
-	forEachCounter(t, func(t *testing.T, c *dbSignInCounter) {
+	forEachCounter(t, func(t *testing.T, c *lockout) {
 		ctx := context.Background()
 		clock := testutil.NewClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 		key := throttleKey("login", "carol")
@@ -126,7 +126,7 @@ func TestSignInCounterCapsAtMaxLock(t *testing.T) {
 }
 
 func TestSignInCounterForgetsOldFailures(t *testing.T) {
-	forEachCounter(t, func(t *testing.T, c *dbSignInCounter) {
+	forEachCounter(t, func(t *testing.T, c *lockout) {
 		ctx := context.Background()
 		clock := testutil.NewClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 		key := throttleKey("login", "dave")
@@ -147,7 +147,7 @@ func TestSignInCounterForgetsOldFailures(t *testing.T) {
 }
 
 func TestSignInCounterSourceLimit(t *testing.T) {
-	forEachCounter(t, func(t *testing.T, c *dbSignInCounter) {
+	forEachCounter(t, func(t *testing.T, c *lockout) {
 		ctx := context.Background()
 		// 10:00:30, half way through a minute window.
 		clock := testutil.NewClock(time.Date(2026, 3, 1, 10, 0, 30, 0, time.UTC))

@@ -1,4 +1,4 @@
-package oidc
+package signin
 
 import (
 	"context"
@@ -41,7 +41,7 @@ func logoutReturn(raw string) (string, string) {
 // getLogout asks before signing out: the provider sends end_session
 // requests without an id_token_hint here (RP-Initiated Logout 1.0 §2), and a
 // GET must not end a session on its own (a link or image could trigger it).
-func (p *pages) getLogout(c echo.Context) error {
+func (p *Pages) getLogout(c echo.Context) error {
 	_, ok, err := p.currentSession(c)
 	if err != nil {
 		return err
@@ -57,7 +57,7 @@ func (p *pages) getLogout(c echo.Context) error {
 }
 
 // postLogout ends the browser's session, clears the cookie and says so.
-func (p *pages) postLogout(c echo.Context) error {
+func (p *Pages) postLogout(c echo.Context) error {
 	sess, ok, err := p.currentSession(c)
 	if err != nil {
 		return err

@@ -1,15 +1,16 @@
-package oidc
+package signin
 
 import (
 	"context"
 
+	"github.com/gatehouse/gatehouse/modules/audit"
 	"github.com/gatehouse/gatehouse/modules/identity"
 	"github.com/gatehouse/gatehouse/modules/oidc/flow"
 )
 
-// signInDirectory is what the sign-in pages need from identity.
+// Directory is what the sign-in pages need from identity.
 // identity.Service satisfies it.
-type signInDirectory interface {
+type Directory interface {
 	// VerifyPassword returns identity.ErrInvalidCredentials for an unknown
 	// login, a wrong password or a user without one (with equal timing), and
 	// identity.ErrUserDisabled only after a correct password.
@@ -19,7 +20,13 @@ type signInDirectory interface {
 }
 
 // The pages end sessions when identity reports a disabled or deleted user.
-var _ identity.Listener = (*pages)(nil)
+var _ identity.Listener = (*Pages)(nil)
 
 // The provider ends sessions through the seam (RP-initiated logout).
-var _ flow.SessionEnder = (*pages)(nil)
+var _ flow.SessionEnder = (*Pages)(nil)
+
+// AuditLog records security events (sign-in, sign-out, session ends)
+// inside the caller's transaction; audit.Service satisfies it.
+type AuditLog interface {
+	Record(ctx context.Context, e audit.Event) error
+}
