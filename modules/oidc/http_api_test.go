@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/httpserver"
@@ -32,9 +34,24 @@ func (apiAuthz) Can(_ context.Context, p principal.Principal, res principal.Reso
 	return p.ID == "admin" || (p.ID == "reader" && action == "read"), nil
 }
 
-// VerifyPassword makes the fake usable by the sign-in pages too.
-func (f *providerFakeUsers) VerifyPassword(context.Context, string, string) (identity.User, error) {
+// apiUsers is the module test's directory: nobody exists, no password works.
+type apiUsers struct{}
+
+func (apiUsers) UserByID(context.Context, string) (identity.User, error) {
+	return identity.User{}, identity.ErrNotFound
+}
+func (apiUsers) RolesOf(context.Context, string) ([]string, error) { return nil, nil }
+func (apiUsers) VerifyPassword(context.Context, string, string) (identity.User, error) {
 	return identity.User{}, identity.ErrInvalidCredentials
+}
+
+func testMasterKey(t testing.TB) []byte {
+	t.Helper()
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 type apiEnv struct {
@@ -48,7 +65,7 @@ func newAPIEnv(t *testing.T, db database.DB) *apiEnv {
 	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + ts.Listener.Addr().String()
-	users := newProviderFakeUsers()
+	users := apiUsers{}
 	p, err := NewProvider(db, users, audit.NewService(db.Gorm), apiAuthz{}, Options{Issuer: issuer, MasterKey: testMasterKey(t)})
 	if err != nil {
 		t.Fatal(err)
@@ -277,4 +294,25 @@ func TestClientsAPI(t *testing.T) {
 			}
 		})
 	})
+}
+func postForm(t *testing.T, u, id, secret string, form url.Values) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if id != "" {
+		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// noRedirect is an HTTP client that reports redirects instead of following.
+var noRedirect = &http.Client{
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	Timeout:       10 * time.Second,
 }

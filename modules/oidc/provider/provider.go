@@ -1,10 +1,10 @@
-// Package oidc is Gatehouse's OpenID Connect provider and its sign-in pages.
+// Package provider is Gatehouse's OpenID Connect provider and its sign-in pages.
 //
 // The provider half (this file, provider_*.go, storage*.go, client*.go,
 // key.go, token.go) runs zitadel/oidc's op package over the module's tables;
 // the pages half (session*, login*, consent*, logout*) owns browser sessions.
 // They meet only in seam.go.
-package oidc
+package provider
 
 import (
 	"cmp"
@@ -23,6 +23,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/gatehouse/gatehouse/internal/database"
+	"github.com/gatehouse/gatehouse/internal/module"
 	"github.com/gatehouse/gatehouse/modules/audit"
 	"github.com/gatehouse/gatehouse/modules/identity"
 	"github.com/gatehouse/gatehouse/modules/oidc/flow"
@@ -151,6 +152,26 @@ func (p *Provider) now() time.Time { return p.opts.Now() }
 
 // setSessions connects the pages' session store (RP-initiated logout).
 func (p *Provider) setSessions(s flow.SessionEnder) { p.sessions = s }
+
+// SetSessions connects the sign-in side's sessions, which RP-initiated
+// logout ends (the façade calls it once, before serving).
+func (p *Provider) SetSessions(s flow.SessionEnder) { p.setSessions(s) }
+
+// Mount puts the OpenID Provider's endpoints on Public and the clients and
+// signing-keys API on API (when the group exists).
+func (p *Provider) Mount(r module.Routes) {
+	p.mountPublic(r.Public)
+	if r.API != nil {
+		p.registerAPI(r.API)
+	}
+}
+
+// DB, AuditLog and Logger hand the façade what the sign-in side shares with
+// the provider: the database (its own oidc_ tables), the audit log and the
+// logger.
+func (p *Provider) DB() database.DB      { return p.db }
+func (p *Provider) AuditLog() AuditLog   { return p.audit }
+func (p *Provider) Logger() *slog.Logger { return p.opts.Logger }
 
 // Init creates the signing keys on first start, loads keys and revocations,
 // and renders the discovery document. Run it once before serving.
