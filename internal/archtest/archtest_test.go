@@ -138,6 +138,9 @@ func checkOIDCHalves(from, to string) string {
 			}
 		}
 	}
+	if within(from, "modules/oidc/clients") && (within(to, "modules/oidc/provider") || within(to, "modules/oidc/signin")) {
+		return "the client registry (modules/oidc/clients) imports neither provider nor signin; the provider consumes it through its own ClientLookup"
+	}
 	if strings.HasPrefix(from, "modules/oidc/") && to == "modules/oidc" {
 		return "an oidc sub-package does not import the façade (modules/oidc) above it"
 	}
@@ -256,6 +259,10 @@ func TestImportRules(t *testing.T) {
 		{"modules/oidc/provider", "modules/oidc/signin", false, false},
 		{"modules/oidc/provider/x", "modules/oidc/signin/y", false, false},
 		{"modules/oidc/signin", "modules/oidc/clients", false, true},
+		{"modules/oidc/provider", "modules/oidc/clients", false, true},
+		{"modules/oidc/clients", "modules/oidc/provider", false, false},
+		{"modules/oidc/clients", "modules/oidc/signin", true, false},
+		{"modules/oidc/clients", "modules/oidc/internal/secret", false, true},
 		{"modules/admin", "modules/oidc", false, true},
 		{"modules/newthing", "modules/identity", false, false},
 		{"modules/identity", "cmd/gatehouse", false, false},

@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/httpserver"
 	"github.com/gatehouse/gatehouse/internal/principal"
+	"github.com/gatehouse/gatehouse/modules/oidc/clients"
 )
 
 // Private claims of our access tokens (beside RFC 9068's).
@@ -197,7 +198,7 @@ func (c *revocationCache) poll(ctx context.Context) error {
 		}
 	}
 	for sub, at := range c.subjects {
-		if now.Sub(at) > maxTokenTTL+time.Hour {
+		if now.Sub(at) > clients.MaxTokenTTL+time.Hour {
 			delete(c.subjects, sub)
 		}
 	}
@@ -332,7 +333,7 @@ func (p *Provider) verifyAccessToken(ctx context.Context, token string) (*oidc.A
 		return nil, fmt.Errorf("%w: revoked", ErrInvalidToken)
 	}
 	// A deleted client's tokens stop working (cached look-up).
-	if _, err := p.clientRecord(ctx, claims.ClientID); err != nil {
+	if _, err := p.client(ctx, claims.ClientID); err != nil {
 		var oe *oidc.Error
 		if errors.As(err, &oe) && oe.ErrorType == oidc.ServerError {
 			return nil, err // a database fault is not the caller's fault

@@ -28,7 +28,7 @@ func (p *Provider) PendingRequest(ctx context.Context, id string) (flow.PendingR
 	if a.done {
 		return flow.PendingRequest{}, flow.ErrUnknownAuthRequest
 	}
-	rec, err := p.clientRecord(ctx, a.ClientID)
+	rec, err := p.client(ctx, a.ClientID)
 	if err != nil {
 		return flow.PendingRequest{}, fmt.Errorf("oidc: client of auth request: %w", err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/modules/audit"
+	"github.com/gatehouse/gatehouse/modules/oidc/clients"
 	"github.com/gatehouse/gatehouse/modules/oidc/flow"
 	"github.com/gatehouse/gatehouse/modules/oidc/internal/secret"
 )
@@ -251,7 +252,7 @@ func (p *Provider) revokeGrant(ctx context.Context, grantID, action, clientID st
 			Where("family_id = ? AND revoked_at IS NULL", grantID).Update("revoked_at", now).Error; err != nil {
 			return err
 		}
-		if err := p.revoked.record(ctx, grantID, revokedGrant, now.Add(maxTokenTTL+time.Hour)); err != nil {
+		if err := p.revoked.record(ctx, grantID, revokedGrant, now.Add(clients.MaxTokenTTL+time.Hour)); err != nil {
 			return err
 		}
 		if action == "" {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/testutil"
+	"github.com/gatehouse/gatehouse/modules/oidc/clients"
 )
 
 // cpuMeter reports process CPU time per operation ("cpu-ns/op"): on a
@@ -38,7 +39,7 @@ func benchProvider(b *testing.B, alg string) (*Provider, http.Handler, string, s
 	b.Helper()
 	db := testutil.NewSQLite(b)
 	p := newTestProvider(b, db, "http://bench.test", newProviderFakeUsers(), testMasterKey(b), func(o *Options) { o.AccessTokenAlg = alg })
-	c, secret := mustCreateClient(b, p, NewClient{Name: "svc", GrantTypes: []string{GrantClientCredentials}, Scopes: []string{"users:read"}})
+	c, secret := mustCreateClient(b, p, clients.NewClient{Name: "svc", GrantTypes: []string{clients.GrantClientCredentials}, Scopes: []string{"users:read"}})
 	return p, p.Handler(), c.ID, secret
 }
 
@@ -68,15 +69,15 @@ func benchClientCredentials(b *testing.B, alg string) {
 
 // BenchmarkClientCredentialsES256 is the token endpoint end to end (client
 // authentication, JWT signing) with the default ES256 access-token key.
-func BenchmarkClientCredentialsES256(b *testing.B) { benchClientCredentials(b, AlgES256) }
+func BenchmarkClientCredentialsES256(b *testing.B) { benchClientCredentials(b, clients.AlgES256) }
 
 // BenchmarkClientCredentialsRS256 is the same with an RS256 key.
-func BenchmarkClientCredentialsRS256(b *testing.B) { benchClientCredentials(b, AlgRS256) }
+func BenchmarkClientCredentialsRS256(b *testing.B) { benchClientCredentials(b, clients.AlgRS256) }
 
 // BenchmarkIntrospection is RFC 7662 introspection of a valid ES256 token,
 // including the cross-replica revocation check (a shared poll).
 func BenchmarkIntrospection(b *testing.B) {
-	_, h, id, secret := benchProvider(b, AlgES256)
+	_, h, id, secret := benchProvider(b, clients.AlgES256)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, tokenRequest(id, secret))
 	var tok struct {
@@ -105,7 +106,7 @@ func BenchmarkIntrospection(b *testing.B) {
 }
 
 func benchGet(b *testing.B, path string) {
-	_, h, _, _ := benchProvider(b, AlgES256)
+	_, h, _, _ := benchProvider(b, clients.AlgES256)
 	b.ReportAllocs()
 	m := startCPU(b)
 	defer m.stop(b)

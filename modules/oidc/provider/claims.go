@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/oidc/clients"
 )
 
 // Scopes the provider understands beyond the OpenID Connect standard ones.
@@ -16,8 +17,9 @@ const (
 )
 
 // supportedScopes is advertised as scopes_supported (CONTRACT: at least
-// these five).
-var supportedScopes = []string{scopeOpenID, scopeProfile, scopeEmail, scopeRoles, scopeOfflineAccess}
+// these five: openid, profile, email, roles, offline_access); they are the
+// registry's defaults for a client registered without a scope list.
+var supportedScopes = clients.DefaultScopes
 
 // claimsFor returns the user claims a set of granted scopes releases
 // (OpenID Connect Core 1.0 §5.4): profile → name, preferred_username,

@@ -1,245 +1,60 @@
 package provider
 
 import (
-	"fmt"
-	"net/url"
-	"slices"
-	"strings"
-	"time"
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/gatehouse/gatehouse/internal/database"
+	"github.com/gatehouse/gatehouse/modules/oidc/clients"
 )
 
-// Grant types a client may be allowed (RFC 6749 §4).
-const (
-	GrantAuthorizationCode = "authorization_code"
-	GrantRefreshToken      = "refresh_token"
-	GrantClientCredentials = "client_credentials"
-)
-
-// Signature algorithms for tokens.
-const (
-	AlgRS256 = "RS256"
-	AlgES256 = "ES256"
-)
-
-// Default lifetimes used when a client leaves its own at zero.
-const (
-	DefaultAccessTokenTTL      = 10 * time.Minute
-	DefaultIDTokenTTL          = time.Hour
-	DefaultRefreshTokenTTL     = 30 * 24 * time.Hour // absolute, from the first sign-in
-	DefaultRefreshTokenIdleTTL = 7 * 24 * time.Hour  // since the last use
-	maxTokenTTL                = 24 * time.Hour      // upper bound for access and ID tokens
-	maxRefreshTTL              = 365 * 24 * time.Hour
-)
-
-// Client is a registered OAuth 2.0 / OpenID Connect client. It never carries
-// a secret: secrets are shown once, on creation or rotation.
-type Client struct {
-	ID                     string
-	Name                   string
-	Public                 bool // no secret; PKCE required (RFC 7636, OAuth 2.0 Security BCP §2.1.1)
-	FirstParty             bool // consent is skipped
-	RedirectURIs           []string
-	PostLogoutRedirectURIs []string
-	GrantTypes             []string
-	// Scopes are the scopes the client may request beyond openid, profile,
-	// email and offline_access; API scopes have the form "<type>:<action>".
-	// Empty means the defaults (openid profile email roles offline_access).
-	Scopes []string
-	// Lifetimes; zero means the package default.
-	AccessTokenTTL      time.Duration
-	IDTokenTTL          time.Duration
-	RefreshTokenTTL     time.Duration // absolute lifetime of a refresh token family
-	RefreshTokenIdleTTL time.Duration // a refresh token unused this long expires
-	IDTokenAlg          string        // RS256 (default) or ES256
-	// PermissionsClaim puts the user's permissions (Options.Permissions) in
-	// the ID token, the access token and userinfo as a "permissions" claim,
-	// for apps that check them offline. Never on client-credentials tokens.
-	PermissionsClaim bool
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+// ClientLookup is what the provider needs from the client registry
+// (clients.Service satisfies it): the cached look-up of the token path and
+// the secret check. Unknown clients are clients.ErrNotFound, a wrong secret
+// clients.ErrWrongSecret; anything else is a fault.
+type ClientLookup interface {
+	ClientByID(ctx context.Context, id string) (clients.Client, error)
+	Authenticate(ctx context.Context, id, secret string) (clients.Client, error)
 }
 
-// NewClient is the input of CreateClient.
-type NewClient struct {
-	Name                   string
-	Public                 bool
-	FirstParty             bool
-	RedirectURIs           []string
-	PostLogoutRedirectURIs []string
-	GrantTypes             []string // default: authorization_code, refresh_token
-	Scopes                 []string
-	AccessTokenTTL         time.Duration
-	IDTokenTTL             time.Duration
-	RefreshTokenTTL        time.Duration
-	RefreshTokenIdleTTL    time.Duration
-	IDTokenAlg             string
-	PermissionsClaim       bool
-}
+// The provider ends a deleted client's grants (clients.Service calls it
+// inside the delete's transaction).
+var _ clients.DeleteListener = (*Provider)(nil)
 
-// ClientUpdate changes the non-nil fields of a client.
-type ClientUpdate struct {
-	Name                   *string
-	FirstParty             *bool
-	RedirectURIs           *[]string
-	PostLogoutRedirectURIs *[]string
-	GrantTypes             *[]string
-	Scopes                 *[]string
-	AccessTokenTTL         *time.Duration
-	IDTokenTTL             *time.Duration
-	RefreshTokenTTL        *time.Duration
-	RefreshTokenIdleTTL    *time.Duration
-	IDTokenAlg             *string
-	PermissionsClaim       *bool
-}
-
-// ClientValidationError names the field of a client definition that is wrong.
-type ClientValidationError struct {
-	Field   string
-	Message string
-}
-
-func (e *ClientValidationError) Error() string {
-	return "oidc: client " + e.Field + ": " + e.Message
-}
-
-// Unwrap lets callers test errors.Is(err, ErrInvalidClient).
-func (e *ClientValidationError) Unwrap() error { return ErrInvalidClient }
-
-func invalidClient(field, format string, args ...any) error {
-	return &ClientValidationError{Field: field, Message: fmt.Sprintf(format, args...)}
-}
-
-func (c *Client) accessTTL() time.Duration { return orDefault(c.AccessTokenTTL, DefaultAccessTokenTTL) }
-func (c *Client) idTTL() time.Duration     { return orDefault(c.IDTokenTTL, DefaultIDTokenTTL) }
-func (c *Client) refreshTTL() time.Duration {
-	return orDefault(c.RefreshTokenTTL, DefaultRefreshTokenTTL)
-}
-func (c *Client) refreshIdleTTL() time.Duration {
-	return orDefault(c.RefreshTokenIdleTTL, DefaultRefreshTokenIdleTTL)
-}
-
-func orDefault(d, def time.Duration) time.Duration {
-	if d <= 0 {
-		return def
+// client looks a client up. Unknown clients are invalid_client; database
+// faults server_error (the op library's contract).
+func (p *Provider) client(ctx context.Context, id string) (clients.Client, error) {
+	c, err := p.clients.ClientByID(ctx, id)
+	if errors.Is(err, clients.ErrNotFound) {
+		return clients.Client{}, oidc.ErrInvalidClient().WithDescription("unknown client")
 	}
-	return d
-}
-
-func (c *Client) allows(grant string) bool { return slices.Contains(c.GrantTypes, grant) }
-
-// allowedScopes is the client's scope list, or the defaults when empty.
-func (c *Client) allowedScopes() []string {
-	if len(c.Scopes) == 0 {
-		return supportedScopes
-	}
-	return c.Scopes
-}
-
-// normalize applies defaults and validates c; it is used on create and update.
-func (c *Client) normalize() error {
-	c.Name = strings.TrimSpace(c.Name)
-	if c.Name == "" {
-		return invalidClient("name", "is required")
-	}
-	if len(c.Name) > 200 {
-		return invalidClient("name", "must be at most 200 characters")
-	}
-	if len(c.GrantTypes) == 0 {
-		c.GrantTypes = []string{GrantAuthorizationCode, GrantRefreshToken}
-	}
-	c.GrantTypes = dedupe(c.GrantTypes)
-	for _, g := range c.GrantTypes {
-		switch g {
-		case GrantAuthorizationCode, GrantRefreshToken:
-		case GrantClientCredentials:
-			if c.Public {
-				return invalidClient("grant_types", "a public client cannot use client_credentials")
-			}
-		default:
-			return invalidClient("grant_types", "unknown grant type %q (authorization_code, refresh_token, client_credentials)", g)
-		}
-	}
-	c.RedirectURIs = dedupe(c.RedirectURIs)
-	for _, u := range c.RedirectURIs {
-		if err := validateRedirectURI(u); err != nil {
-			return invalidClient("redirect_uris", "%q: %v", u, err)
-		}
-	}
-	if c.allows(GrantAuthorizationCode) && len(c.RedirectURIs) == 0 {
-		return invalidClient("redirect_uris", "a redirect URI is required when the client may use authorization_code")
-	}
-	c.PostLogoutRedirectURIs = dedupe(c.PostLogoutRedirectURIs)
-	for _, u := range c.PostLogoutRedirectURIs {
-		if err := validateRedirectURI(u); err != nil {
-			return invalidClient("post_logout_redirect_uris", "%q: %v", u, err)
-		}
-	}
-	c.Scopes = dedupe(c.Scopes)
-	for _, s := range c.Scopes {
-		if s == "" || strings.ContainsAny(s, " \t\r\n\"\\") || len(s) > 100 {
-			return invalidClient("scopes", "%q is not a valid scope", s)
-		}
-	}
-	if c.IDTokenAlg == "" {
-		c.IDTokenAlg = AlgRS256
-	}
-	if c.IDTokenAlg != AlgRS256 && c.IDTokenAlg != AlgES256 {
-		return invalidClient("id_token_signed_response_alg", "must be RS256 or ES256")
-	}
-	for _, f := range []struct {
-		name string
-		d    time.Duration
-		max  time.Duration
-	}{
-		{"access_token_ttl", c.AccessTokenTTL, maxTokenTTL},
-		{"id_token_ttl", c.IDTokenTTL, maxTokenTTL},
-		{"refresh_token_ttl", c.RefreshTokenTTL, maxRefreshTTL},
-		{"refresh_token_idle_ttl", c.RefreshTokenIdleTTL, maxRefreshTTL},
-	} {
-		if f.d < 0 || f.d > f.max {
-			return invalidClient(f.name, "must be between 0 (default) and %s", f.max)
-		}
-		if f.d != 0 && f.d < time.Second {
-			return invalidClient(f.name, "must be at least one second")
-		}
-	}
-	return nil
-}
-
-// validateRedirectURI enforces exact, absolute redirect URIs (OAuth 2.0
-// Security BCP §4.1.3): no fragment (RFC 6749 §3.1.2), no wildcard. Loopback
-// port freedom for native clients (RFC 8252 §7.3) is applied at match time by
-// the library, not by registering patterns.
-func validateRedirectURI(raw string) error {
-	if strings.Contains(raw, "*") {
-		return fmt.Errorf("wildcards are not allowed")
-	}
-	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("not a URL")
+		return clients.Client{}, oidc.ErrServerError().WithParent(err)
 	}
-	if u.Scheme == "" {
-		return fmt.Errorf("must be absolute")
-	}
-	if u.Fragment != "" || strings.Contains(raw, "#") {
-		return fmt.Errorf("must not have a fragment")
-	}
-	if (u.Scheme == "http" || u.Scheme == "https") && u.Host == "" {
-		return fmt.Errorf("must have a host")
-	}
-	if len(raw) > 2000 {
-		return fmt.Errorf("too long")
-	}
-	return nil
+	return c, nil
 }
 
-func dedupe(in []string) []string {
-	out := make([]string, 0, len(in))
-	for _, s := range in {
-		s = strings.TrimSpace(s)
-		if s != "" && !slices.Contains(out, s) {
-			out = append(out, s)
-		}
+// authenticateClient checks a confidential client's secret. Failure is
+// invalid_client with 401 (RFC 6749 §5.2); a database fault server_error.
+func (p *Provider) authenticateClient(ctx context.Context, id, secret string) (clients.Client, error) {
+	c, err := p.clients.Authenticate(ctx, id, secret)
+	if err != nil && !errors.Is(err, clients.ErrNotFound) && !errors.Is(err, clients.ErrWrongSecret) {
+		return clients.Client{}, oidc.ErrServerError().WithParent(err)
 	}
-	return out
+	if err != nil {
+		return clients.Client{}, op.NewStatusError(oidc.ErrInvalidClient().WithDescription("client authentication failed"), http.StatusUnauthorized)
+	}
+	return c, nil
+}
+
+// ClientDeleted revokes the deleted client's refresh tokens, in the
+// delete's transaction; its access tokens stop verifying at once (the
+// client no longer resolves) and expired rows are cleaned up later.
+func (p *Provider) ClientDeleted(ctx context.Context, clientID string) error {
+	return database.Conn(ctx, p.db.Gorm).Model(&refreshTokenRow{}).
+		Where("client_id = ? AND revoked_at IS NULL", clientID).Update("revoked_at", p.now()).Error
 }

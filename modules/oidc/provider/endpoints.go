@@ -99,11 +99,11 @@ func (s *server) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoReques
 	}
 	// The permissions claim, like roles, reflects the user's rights now
 	// (OpenID Connect Core 1.0 §5.3: userinfo returns current claims).
-	rec, err := s.p.clientRecord(ctx, claims.ClientID)
+	rec, err := s.p.client(ctx, claims.ClientID)
 	if err != nil {
 		return nil, err // verifyAccessTokenNow saw the client: a server fault
 	}
-	perms, err := s.p.permissionsFor(ctx, &rec.Client, claims.Subject)
+	perms, err := s.p.permissionsFor(ctx, &rec, claims.Subject)
 	if err != nil {
 		return nil, err
 	}

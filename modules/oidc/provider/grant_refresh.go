@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/gatehouse/gatehouse/internal/database"
+	"github.com/gatehouse/gatehouse/modules/oidc/clients"
 	"github.com/gatehouse/gatehouse/modules/oidc/internal/secret"
 )
 
@@ -55,7 +56,7 @@ func (r *refreshRequest) SetCurrentScopes(s []string) { r.scopes = s }
 // newRefreshToken creates the first token of a family (the grant), or the
 // next one on rotation. The token is 32 random bytes; only its SHA-256 is
 // stored.
-func (p *Provider) newRefreshToken(ctx context.Context, family refreshTokenRow, c *Client) (string, error) {
+func (p *Provider) newRefreshToken(ctx context.Context, family refreshTokenRow, c *clients.Client) (string, error) {
 	id, err := uuid.NewV7()
 	if err != nil {
 		return "", err
@@ -66,9 +67,9 @@ func (p *Provider) newRefreshToken(ctx context.Context, family refreshTokenRow, 
 	row.ID, row.TokenHash, row.CreatedAt, row.UsedAt, row.RevokedAt = id.String(), secret.Hash(token), now, nil, nil
 	row.Scopes, row.AMR = nonNil(row.Scopes), nonNil(row.AMR)
 	if row.FamilyExpiresAt.IsZero() {
-		row.FamilyExpiresAt = now.Add(c.refreshTTL())
+		row.FamilyExpiresAt = now.Add(c.RefreshTTL())
 	}
-	row.ExpiresAt = now.Add(c.refreshIdleTTL())
+	row.ExpiresAt = now.Add(c.RefreshIdleTTL())
 	if row.ExpiresAt.After(row.FamilyExpiresAt) {
 		row.ExpiresAt = row.FamilyExpiresAt
 	}
@@ -112,7 +113,7 @@ func (p *Provider) refreshByToken(ctx context.Context, token, clientID string) (
 // rotateRefreshToken marks the presented token used and issues its
 // successor in one transaction; the compare-and-swap (used_at IS NULL) lets
 // exactly one of two concurrent redemptions win, the other is a replay.
-func (p *Provider) rotateRefreshToken(ctx context.Context, r *refreshRequest, c *Client) (string, error) {
+func (p *Provider) rotateRefreshToken(ctx context.Context, r *refreshRequest, c *clients.Client) (string, error) {
 	var next string
 	replay := false
 	err := database.Transact(ctx, p.db.Gorm, func(ctx context.Context) error {
@@ -142,6 +143,9 @@ func (p *Provider) rotateRefreshToken(ctx context.Context, r *refreshRequest, c 
 	}
 	return next, nil
 }
+
+// nonNil stores an absent list as [] rather than null.
+func nonNil(s []string) []string { return append([]string{}, s...) }
 
 // TokenRequestByRefreshToken (op.AuthStorage) is not reached: the token
 // endpoint's refresh grant is composed in server.go (it needs the client).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/gatehouse/gatehouse/modules/oidc/clients"
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -38,7 +39,7 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 		sessionID: a.authn.SessionID, authTime: a.authn.AuthTime, amr: a.authn.AMR, acr: a.authn.ACR,
 		idRequest: a, code: r.Data.Code,
 	}
-	if containsScope(a.Scopes, scopeOfflineAccess) && rec.allows(GrantRefreshToken) {
+	if containsScope(a.Scopes, scopeOfflineAccess) && rec.Allows(clients.GrantRefreshToken) {
 		g.newFamily = true
 	}
 	resp, err := s.p.issueTokens(ctx, rec, g)
@@ -84,7 +85,7 @@ func (s *server) ClientCredentialsExchange(ctx context.Context, r *op.ClientRequ
 		return nil, err
 	}
 	rec := r.Client.(*opClient).rec
-	exp := s.p.now().Add(rec.accessTTL())
+	exp := s.p.now().Add(rec.AccessTTL())
 	token, _, err := s.p.mintAccessToken(s.p.issuer, accessToken{
 		Subject: rec.ID, ClientID: rec.ID, Scopes: tr.GetScopes(), Expires: exp,
 	})
@@ -93,7 +94,7 @@ func (s *server) ClientCredentialsExchange(ctx context.Context, r *op.ClientRequ
 	}
 	return op.NewResponse(&oidc.AccessTokenResponse{
 		AccessToken: token, TokenType: oidc.BearerToken,
-		ExpiresIn: uint64(rec.accessTTL() / time.Second), Scope: tr.GetScopes(),
+		ExpiresIn: uint64(rec.AccessTTL() / time.Second), Scope: tr.GetScopes(),
 	}), nil
 }
 
@@ -116,7 +117,7 @@ type grant struct {
 // an RFC 9068 access token (server algorithm), a rotated or new refresh
 // token, and an ID token signed with the client's algorithm by the library's
 // op.CreateIDToken (at_hash, c_hash, nonce, auth_time, amr, acr).
-func (p *Provider) issueTokens(ctx context.Context, c *clientRecord, g grant) (*oidc.AccessTokenResponse, error) {
+func (p *Provider) issueTokens(ctx context.Context, c clients.Client, g grant) (*oidc.AccessTokenResponse, error) {
 	var roles []string
 	if containsScope(g.scopes, scopeRoles) {
 		var err error
@@ -129,19 +130,19 @@ func (p *Provider) issueTokens(ctx context.Context, c *clientRecord, g grant) (*
 	}
 	// Computed at issuance, once for both tokens; nil unless the client
 	// has the permissions claim option.
-	perms, err := p.permissionsFor(ctx, &c.Client, g.subject)
+	perms, err := p.permissionsFor(ctx, &c, g.subject)
 	if err != nil {
 		return nil, err
 	}
 	var refresh string
 	switch {
 	case g.rotate != nil:
-		refresh, err = p.rotateRefreshToken(ctx, g.rotate, &c.Client)
+		refresh, err = p.rotateRefreshToken(ctx, g.rotate, &c)
 	case g.newFamily:
 		refresh, err = p.newRefreshToken(ctx, refreshTokenRow{
 			FamilyID: g.grantID, ClientID: g.clientID, UserID: g.subject, SessionID: g.sessionID,
 			Scopes: g.scopes, AMR: nonNil(g.amr), ACR: g.acr, AuthTime: g.authTime,
-		}, &c.Client)
+		}, &c)
 		if err != nil {
 			err = oidc.ErrServerError().WithParent(err)
 		}
@@ -149,7 +150,7 @@ func (p *Provider) issueTokens(ctx context.Context, c *clientRecord, g grant) (*
 	if err != nil {
 		return nil, err
 	}
-	ttl := c.accessTTL()
+	ttl := c.AccessTTL()
 	access, _, err := p.mintAccessToken(p.issuer, accessToken{
 		Subject: g.subject, ClientID: g.clientID, Scopes: g.scopes, GrantID: g.grantID, SessionID: g.sessionID,
 		AuthTime: g.authTime, AMR: g.amr, ACR: g.acr, Roles: roles, Permissions: perms, Expires: p.now().Add(ttl),
@@ -168,7 +169,7 @@ func (p *Provider) issueTokens(ctx context.Context, c *clientRecord, g grant) (*
 		}
 		ctx = op.ContextWithIssuer(ctx, p.issuer)
 		ctx = withIssuedPermissions(ctx, perms) // nil too: no second look-up
-		idt, err := op.CreateIDToken(ctx, p.issuer, g.idRequest, c.idTTL(), access, g.code,
+		idt, err := op.CreateIDToken(ctx, p.issuer, g.idRequest, c.IDTTL(), access, g.code,
 			idTokenStorage{storage: p.storage, key: key}, &opClient{rec: c})
 		if err != nil {
 			return nil, err

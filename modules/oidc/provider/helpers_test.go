@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/modules/audit"
 	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/oidc/clients"
 )
 
 // providerFakeUsers is a hand-written UserDirectory.
@@ -97,15 +98,21 @@ func newTestProvider(t testing.TB, db database.DB, issuer string, users UserDire
 	for _, m := range mod {
 		m(&o)
 	}
-	p, err := NewProvider(db, users, audit.NewService(db.Gorm), fakeAuthorizer{}, o)
+	auditLog := audit.NewService(db.Gorm)
+	cl := clients.NewService(db.Gorm, auditLog, clients.Options{Now: o.Now})
+	p, err := NewProvider(db, users, cl, auditLog, fakeAuthorizer{}, o)
 	if err != nil {
 		t.Fatalf("NewProvider: %v", err)
 	}
+	cl.AddDeleteListener(p)
 	if err := p.Init(context.Background()); err != nil {
 		t.Fatalf("Init: %v", err)
 	}
 	return p
 }
+
+// registry is the provider's client registry (a clients.Service in tests).
+func registry(p *Provider) *clients.Service { return p.clients.(*clients.Service) }
 
 // testServer is a provider behind a real HTTP server whose URL is the issuer.
 type testServer struct {
@@ -123,7 +130,7 @@ func newTestServer(t testing.TB, db database.DB, mod ...func(*Options)) *testSer
 	users := newProviderFakeUsers()
 	p := newTestProvider(t, db, issuer, users, testMasterKey(t), mod...)
 	sess := &fakeSessions{}
-	p.setSessions(sess)
+	p.SetSessions(sess)
 	srv.Config.Handler = p.Handler()
 	srv.Start()
 	t.Cleanup(srv.Close)
@@ -134,9 +141,9 @@ func systemCtx() context.Context {
 	return principal.With(context.Background(), principal.SystemPrincipal)
 }
 
-func mustCreateClient(t testing.TB, p *Provider, n NewClient) (Client, string) {
+func mustCreateClient(t testing.TB, p *Provider, n clients.NewClient) (clients.Client, string) {
 	t.Helper()
-	c, secret, err := p.CreateClient(systemCtx(), n)
+	c, secret, err := registry(p).Create(systemCtx(), n)
 	if err != nil {
 		t.Fatalf("CreateClient: %v", err)
 	}

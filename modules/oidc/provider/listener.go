@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/oidc/clients"
 )
 
 // The provider follows identity's changes: a disabled or deleted user's
@@ -40,5 +41,5 @@ func (p *Provider) revokeUser(ctx context.Context, userID string) error {
 	if err := p.revokeUserGrants(ctx, userID, "", ""); err != nil {
 		return fmt.Errorf("oidc: revoke user's grants: %w", err)
 	}
-	return p.revoked.record(ctx, userID, revokedSubject, p.now().Add(maxTokenTTL+time.Hour))
+	return p.revoked.record(ctx, userID, revokedSubject, p.now().Add(clients.MaxTokenTTL+time.Hour))
 }

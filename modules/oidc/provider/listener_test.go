@@ -9,6 +9,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/testutil"
 	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/oidc/clients"
 	"github.com/gatehouse/gatehouse/modules/oidc/internal/secret"
 )
 
@@ -21,7 +22,7 @@ func TestDisabledUserLosesTokens(t *testing.T) {
 		replica := newTestProvider(t, db, "https://id.example.test", users, mk, func(o *Options) { o.Now = clock.Now })
 		ctx := context.Background()
 		users.add(identity.User{ID: "u1", Email: "u1@example.test"})
-		c, _ := mustCreateClient(t, p, NewClient{Name: "web", RedirectURIs: []string{"https://app.test/cb"}})
+		c, _ := mustCreateClient(t, p, clients.NewClient{Name: "web", RedirectURIs: []string{"https://app.test/cb"}})
 		mint := func() string {
 			tok, _, err := p.mintAccessToken(p.issuer, accessToken{Subject: "u1", ClientID: c.ID, GrantID: "g-" + secret.Token(4), Expires: clock.Now().Add(10 * time.Minute)})
 			if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse/gatehouse/modules/audit"
 	"github.com/gatehouse/gatehouse/modules/authz"
 	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/oidc/clients"
 	"github.com/gatehouse/gatehouse/modules/oidc/flow"
 )
 
@@ -62,10 +63,10 @@ func TestPermissionsClaim(t *testing.T) {
 		}
 		authn := flow.Authentication{UserID: "user-1", SessionID: "sess-1", AuthTime: time.Now().Add(-time.Minute).UTC(),
 			AMR: []string{flow.AMRPassword}, ACR: flow.ACRPassword}
-		signIn := func(t *testing.T, n NewClient) (*oauth2.Config, *oauth2.Token) {
+		signIn := func(t *testing.T, n clients.NewClient) (*oauth2.Config, *oauth2.Token) {
 			t.Helper()
 			n.RedirectURIs = []string{"https://app.test/cb"}
-			n.GrantTypes = []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials}
+			n.GrantTypes = []string{clients.GrantAuthorizationCode, clients.GrantRefreshToken, clients.GrantClientCredentials}
 			c, secret := mustCreateClient(t, ts.p, n)
 			cfg := &oauth2.Config{ClientID: c.ID, ClientSecret: secret, RedirectURL: "https://app.test/cb",
 				Endpoint: oauth2.Endpoint{AuthURL: ts.URL + "/authorize", TokenURL: ts.URL + "/oauth/token"},
@@ -112,7 +113,7 @@ func TestPermissionsClaim(t *testing.T) {
 		}
 
 		t.Run("client with the option", func(t *testing.T) {
-			cfg, tok := signIn(t, NewClient{Name: "offline-app", PermissionsClaim: true})
+			cfg, tok := signIn(t, clients.NewClient{Name: "offline-app", PermissionsClaim: true})
 			for where, got := range claimsOf(t, cfg, tok) {
 				if !slices.Equal(got, want) {
 					t.Errorf("%s permissions = %v, want %v", where, got, want)
@@ -153,7 +154,7 @@ func TestPermissionsClaim(t *testing.T) {
 		})
 
 		t.Run("client without the option", func(t *testing.T) {
-			cfg, tok := signIn(t, NewClient{Name: "plain-app"})
+			cfg, tok := signIn(t, clients.NewClient{Name: "plain-app"})
 			for where, got := range claimsOf(t, cfg, tok) {
 				if got != nil {
 					t.Errorf("%s carries permissions %v", where, got)
@@ -162,13 +163,13 @@ func TestPermissionsClaim(t *testing.T) {
 		})
 
 		t.Run("option switched on by update", func(t *testing.T) {
-			cfg, _ := signIn(t, NewClient{Name: "later-app"})
+			cfg, _ := signIn(t, clients.NewClient{Name: "later-app"})
 			on := true
-			c, err := ts.p.UpdateClient(systemCtx(), cfg.ClientID, ClientUpdate{PermissionsClaim: &on})
+			c, err := registry(ts.p).Update(systemCtx(), cfg.ClientID, clients.ClientUpdate{PermissionsClaim: &on})
 			if err != nil || !c.PermissionsClaim {
 				t.Fatalf("UpdateClient: %+v %v", c, err)
 			}
-			got, err := ts.p.Client(ctx, cfg.ClientID)
+			got, err := registry(ts.p).Get(ctx, cfg.ClientID)
 			if err != nil || !got.PermissionsClaim {
 				t.Fatalf("stored client: %+v %v", got, err)
 			}
@@ -192,7 +193,7 @@ func TestPermissionsClaimNilSource(t *testing.T) {
 		ctx := context.Background()
 		ts := newTestServer(t, db)
 		ts.users.add(identity.User{ID: "user-1", Email: "ada@example.test"})
-		c, secret := mustCreateClient(t, ts.p, NewClient{Name: "app", RedirectURIs: []string{"https://app.test/cb"}, PermissionsClaim: true})
+		c, secret := mustCreateClient(t, ts.p, clients.NewClient{Name: "app", RedirectURIs: []string{"https://app.test/cb"}, PermissionsClaim: true})
 		cfg := &oauth2.Config{ClientID: c.ID, ClientSecret: secret, RedirectURL: "https://app.test/cb",
 			Endpoint: oauth2.Endpoint{AuthURL: ts.URL + "/authorize", TokenURL: ts.URL + "/oauth/token"},
 			Scopes:   []string{"openid"}}

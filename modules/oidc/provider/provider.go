@@ -1,9 +1,8 @@
-// Package provider is Gatehouse's OpenID Connect provider and its sign-in pages.
-//
-// The provider half (this file, provider_*.go, storage*.go, client*.go,
-// key.go, token.go) runs zitadel/oidc's op package over the module's tables;
-// the pages half (session*, login*, consent*, logout*) owns browser sessions.
-// They meet only in seam.go.
+// Package provider is Gatehouse's OpenID Provider: zitadel/oidc's op
+// package over the module's tables, with the endpoints Gatehouse owns
+// (server.go) composed around it. Clients come from the registry through
+// ClientLookup; the browser side (package signin) is reached only through
+// modules/oidc/flow.
 package provider
 
 import (
@@ -26,6 +25,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/module"
 	"github.com/gatehouse/gatehouse/modules/audit"
 	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/oidc/clients"
 	"github.com/gatehouse/gatehouse/modules/oidc/flow"
 	"github.com/gatehouse/gatehouse/modules/oidc/internal/secret"
 )
@@ -46,9 +46,6 @@ type Options struct {
 	// KeyRetention: how long a retired key stays in the JWKS; must exceed the
 	// longest token lifetime (default 25 h; tokens live at most 24 h).
 	KeyRetention time.Duration
-	// ClientCacheTTL bounds how long another replica's client change takes
-	// to be seen (default 5 s).
-	ClientCacheTTL time.Duration
 	// RevocationPoll: how often revocations by other replicas are loaded
 	// (default 2 s).
 	RevocationPoll time.Duration
@@ -72,13 +69,12 @@ func (o *Options) defaults() error {
 	if o.Issuer == "" || err != nil || u.Host == "" {
 		return fmt.Errorf("oidc: Options.Issuer %q: must be an absolute URL", o.Issuer)
 	}
-	o.AccessTokenAlg = cmp.Or(o.AccessTokenAlg, AlgES256)
-	if o.AccessTokenAlg != AlgES256 && o.AccessTokenAlg != AlgRS256 {
+	o.AccessTokenAlg = cmp.Or(o.AccessTokenAlg, clients.AlgES256)
+	if o.AccessTokenAlg != clients.AlgES256 && o.AccessTokenAlg != clients.AlgRS256 {
 		return fmt.Errorf("oidc: Options.AccessTokenAlg %q: must be ES256 or RS256", o.AccessTokenAlg)
 	}
 	o.KeyRotationPeriod = cmp.Or(o.KeyRotationPeriod, 30*24*time.Hour)
-	o.KeyRetention = cmp.Or(o.KeyRetention, maxTokenTTL+time.Hour)
-	o.ClientCacheTTL = cmp.Or(o.ClientCacheTTL, 5*time.Second)
+	o.KeyRetention = cmp.Or(o.KeyRetention, clients.MaxTokenTTL+time.Hour)
 	o.RevocationPoll = cmp.Or(o.RevocationPoll, 2*time.Second)
 	o.KeyRefresh = cmp.Or(o.KeyRefresh, 30*time.Second)
 	o.AuthRequestTTL = cmp.Or(o.AuthRequestTTL, 30*time.Minute)
@@ -104,8 +100,7 @@ type Provider struct {
 	sessions  flow.SessionEnder // set by the module (the pages half); may be nil
 	accessAlg jose.SignatureAlgorithm
 
-	clients     *clientCache
-	clientStore *clientStore
+	clients     ClientLookup
 	keys        *keyManager
 	revoked     *revocationCache
 	verified    verifiedCache
@@ -118,12 +113,12 @@ type Provider struct {
 
 // NewProvider builds the provider. It does not touch the database: call
 // Init (startup) before serving and run Run in the background.
-func NewProvider(db database.DB, users UserDirectory, auditLog AuditLog, authz Authorizer, opts Options) (*Provider, error) {
+func NewProvider(db database.DB, users UserDirectory, cl ClientLookup, auditLog AuditLog, authz Authorizer, opts Options) (*Provider, error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
-	if users == nil || auditLog == nil || authz == nil {
-		return nil, errors.New("oidc: NewProvider: users, audit log and authorizer are required")
+	if users == nil || cl == nil || auditLog == nil || authz == nil {
+		return nil, errors.New("oidc: NewProvider: users, clients, audit log and authorizer are required")
 	}
 	seal, err := newSealer(opts.MasterKey)
 	if err != nil {
@@ -131,10 +126,9 @@ func NewProvider(db database.DB, users UserDirectory, auditLog AuditLog, authz A
 	}
 	p := &Provider{
 		db: db, opts: opts, issuer: opts.Issuer, users: users, audit: auditLog, authz: authz,
-		accessAlg:   jose.SignatureAlgorithm(opts.AccessTokenAlg),
-		clients:     newClientCache(opts.ClientCacheTTL),
-		clientStore: &clientStore{db: db.Gorm},
-		revoked:     &revocationCache{db: db.Gorm, now: opts.Now, m: map[string]time.Time{}},
+		accessAlg: jose.SignatureAlgorithm(opts.AccessTokenAlg),
+		clients:   cl,
+		revoked:   &revocationCache{db: db.Gorm, now: opts.Now, m: map[string]time.Time{}},
 	}
 	p.keys = &keyManager{db: db.Gorm, sealer: seal, now: opts.Now, rotation: opts.KeyRotationPeriod,
 		retention: opts.KeyRetention, logger: opts.Logger}
@@ -145,33 +139,20 @@ func NewProvider(db database.DB, users UserDirectory, auditLog AuditLog, authz A
 	return p, nil
 }
 
-// Issuer returns the issuer URL.
-func (p *Provider) Issuer() string { return p.issuer }
-
 func (p *Provider) now() time.Time { return p.opts.Now() }
-
-// setSessions connects the pages' session store (RP-initiated logout).
-func (p *Provider) setSessions(s flow.SessionEnder) { p.sessions = s }
 
 // SetSessions connects the sign-in side's sessions, which RP-initiated
 // logout ends (the façade calls it once, before serving).
-func (p *Provider) SetSessions(s flow.SessionEnder) { p.setSessions(s) }
+func (p *Provider) SetSessions(s flow.SessionEnder) { p.sessions = s }
 
 // Mount puts the OpenID Provider's endpoints on Public and the clients and
 // signing-keys API on API (when the group exists).
 func (p *Provider) Mount(r module.Routes) {
 	p.mountPublic(r.Public)
 	if r.API != nil {
-		p.registerAPI(r.API)
+		p.mountAPI(r.API)
 	}
 }
-
-// DB, AuditLog and Logger hand the façade what the sign-in side shares with
-// the provider: the database (its own oidc_ tables), the audit log and the
-// logger.
-func (p *Provider) DB() database.DB      { return p.db }
-func (p *Provider) AuditLog() AuditLog   { return p.audit }
-func (p *Provider) Logger() *slog.Logger { return p.opts.Logger }
 
 // Init creates the signing keys on first start, loads keys and revocations,
 // and renders the discovery document. Run it once before serving.
@@ -243,45 +224,6 @@ func (p *Provider) RotateSigningKeys(ctx context.Context) error {
 	})
 }
 
-// clientRecord looks a client up through the cache. Unknown clients are
-// invalid_client; database faults server_error (the op library's contract).
-func (p *Provider) clientRecord(ctx context.Context, id string) (*clientRecord, error) {
-	now := p.now()
-	if rec, ok := p.clients.get(id, now); ok {
-		if rec == nil {
-			return nil, oidc.ErrInvalidClient().WithDescription("unknown client")
-		}
-		return rec, nil
-	}
-	rec, err := p.clientStore.get(ctx, id)
-	if errors.Is(err, ErrNotFound) {
-		p.clients.put(id, nil, now)
-		return nil, oidc.ErrInvalidClient().WithDescription("unknown client")
-	}
-	if err != nil {
-		return nil, oidc.ErrServerError().WithParent(err)
-	}
-	p.clients.put(id, rec, now)
-	return rec, nil
-}
-
-// authenticateClient checks a confidential client's secret (SHA-256,
-// constant-time compare). Failure is invalid_client with 401 (RFC 6749 §5.2).
-func (p *Provider) authenticateClient(ctx context.Context, id, secret string) (*clientRecord, error) {
-	rec, err := p.clientRecord(ctx, id)
-	if err != nil {
-		var oe *oidc.Error
-		if errors.As(err, &oe) && oe.ErrorType == oidc.ServerError {
-			return nil, err
-		}
-		return nil, op.NewStatusError(oidc.ErrInvalidClient().WithDescription("client authentication failed"), http.StatusUnauthorized)
-	}
-	if !rec.verifySecret(secret, p.now()) {
-		return nil, op.NewStatusError(oidc.ErrInvalidClient().WithDescription("client authentication failed"), http.StatusUnauthorized)
-	}
-	return rec, nil
-}
-
 // userClaims loads the user and (for the roles scope) their roles and runs
 // claimsFor; perms (from permissionsFor, nil for no claim) pass through. A
 // disabled or deleted user yields an error.
@@ -309,7 +251,7 @@ func (p *Provider) userClaims(ctx context.Context, userID string, scopes, perms 
 // or nil (no claim) when the client did not ask for it or no source is
 // wired; only clients with the option pay for the look-up. The result is
 // never nil when the claim is due, so the claim is then always an array.
-func (p *Provider) permissionsFor(ctx context.Context, c *Client, userID string) ([]string, error) {
+func (p *Provider) permissionsFor(ctx context.Context, c *clients.Client, userID string) ([]string, error) {
 	if c == nil || !c.PermissionsClaim || p.opts.Permissions == nil {
 		return nil, nil
 	}

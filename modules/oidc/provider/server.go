@@ -239,7 +239,7 @@ func (s *server) VerifyClient(ctx context.Context, r *op.Request[op.ClientCreden
 	if r.Data.ClientAssertion != "" || r.Data.ClientAssertionType != "" {
 		return nil, oidc.ErrInvalidClient().WithDescription("client assertions are not supported")
 	}
-	rec, err := s.p.clientRecord(ctx, r.Data.ClientID)
+	rec, err := s.p.client(ctx, r.Data.ClientID)
 	if err != nil {
 		return nil, op.NewStatusError(oidc.ErrInvalidClient().WithDescription("client authentication failed"), http.StatusUnauthorized)
 	}

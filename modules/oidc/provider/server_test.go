@@ -22,6 +22,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/internal/testutil"
 	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/oidc/clients"
 	"github.com/gatehouse/gatehouse/modules/oidc/flow"
 )
 
@@ -86,8 +87,8 @@ func TestDiscoveryPinsGrantsAndScopes(t *testing.T) {
 // unsupported_grant_type (RFC 6749 §5.2), whatever the library could do.
 func TestTokenEndpointRefusesUnofferedGrants(t *testing.T) {
 	ts := newTestServer(t, testutil.NewSQLite(t))
-	c, secret := mustCreateClient(t, ts.p, NewClient{Name: "svc", RedirectURIs: []string{"https://app.example/cb"},
-		GrantTypes: []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials}})
+	c, secret := mustCreateClient(t, ts.p, clients.NewClient{Name: "svc", RedirectURIs: []string{"https://app.example/cb"},
+		GrantTypes: []string{clients.GrantAuthorizationCode, clients.GrantRefreshToken, clients.GrantClientCredentials}})
 	for name, form := range map[string]url.Values{
 		"token exchange (RFC 8693)": {"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"},
 			"subject_token": {"x"}, "subject_token_type": {"urn:ietf:params:oauth:token-type:access_token"}},
@@ -123,7 +124,7 @@ func TestClientCredentials(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
 		ts := newTestServer(t, db)
 		ctx := context.Background()
-		c, secret := mustCreateClient(t, ts.p, NewClient{Name: "svc", GrantTypes: []string{GrantClientCredentials}, Scopes: []string{"users:read", "openid"}})
+		c, secret := mustCreateClient(t, ts.p, clients.NewClient{Name: "svc", GrantTypes: []string{clients.GrantClientCredentials}, Scopes: []string{"users:read", "openid"}})
 		tok, err := ccConfig(ts, c.ID, secret, "users:read").Token(ctx)
 		if err != nil {
 			t.Fatalf("token: %v", err)
@@ -205,7 +206,7 @@ func TestClientCredentials(t *testing.T) {
 		})
 
 		t.Run("grant not allowed is unauthorized_client", func(t *testing.T) {
-			web, wsecret := mustCreateClient(t, ts.p, NewClient{Name: "web", RedirectURIs: []string{"https://app.test/cb"}})
+			web, wsecret := mustCreateClient(t, ts.p, clients.NewClient{Name: "web", RedirectURIs: []string{"https://app.test/cb"}})
 			_, err := ccConfig(ts, web.ID, wsecret).Token(ctx)
 			if _, code := retrieveCode(err); code != "unauthorized_client" {
 				t.Errorf("got %q (%v)", code, err)
@@ -213,12 +214,12 @@ func TestClientCredentials(t *testing.T) {
 		})
 
 		t.Run("a deleted client's tokens stop working", func(t *testing.T) {
-			gone, gsecret := mustCreateClient(t, ts.p, NewClient{Name: "gone", GrantTypes: []string{GrantClientCredentials}})
+			gone, gsecret := mustCreateClient(t, ts.p, clients.NewClient{Name: "gone", GrantTypes: []string{clients.GrantClientCredentials}})
 			tk, err := ccConfig(ts, gone.ID, gsecret).Token(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := ts.p.DeleteClient(systemCtx(), gone.ID); err != nil {
+			if err := registry(ts.p).Delete(systemCtx(), gone.ID); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := ts.p.AuthenticateBearer(ctx, tk.AccessToken); !errors.Is(err, httpserver.ErrUnauthenticated) {
@@ -251,7 +252,7 @@ func TestClientCredentials(t *testing.T) {
 			if _, err := replica.AuthenticateBearer(ctx, tok.AccessToken); err != nil {
 				t.Fatalf("replica rejects a live token: %v", err)
 			}
-			other, osecret := mustCreateClient(t, ts.p, NewClient{Name: "rs", GrantTypes: []string{GrantClientCredentials}})
+			other, osecret := mustCreateClient(t, ts.p, clients.NewClient{Name: "rs", GrantTypes: []string{clients.GrantClientCredentials}})
 			st, body := introspect(t, ts, other.ID, osecret, tok.AccessToken)
 			if st != 200 || body["active"] != true || body["sub"] != c.ID || body["scope"] != "users:read" || body["client_id"] != c.ID {
 				t.Fatalf("introspect active: %d %v", st, body)
@@ -388,7 +389,7 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 		ts := newTestServer(t, db)
 		ctx := context.Background()
 		ts.users.add(identity.User{ID: "user-1", Email: "ada@example.test", Name: "Ada", EmailVerified: true}, "admin", "auditor")
-		c, secret := mustCreateClient(t, ts.p, NewClient{Name: "web", RedirectURIs: []string{"https://app.test/cb"},
+		c, secret := mustCreateClient(t, ts.p, clients.NewClient{Name: "web", RedirectURIs: []string{"https://app.test/cb"},
 			PostLogoutRedirectURIs: []string{"https://app.test/bye"}})
 		cfg := &oauth2.Config{ClientID: c.ID, ClientSecret: secret, RedirectURL: "https://app.test/cb",
 			Endpoint: oauth2.Endpoint{AuthURL: ts.URL + "/authorize", TokenURL: ts.URL + "/oauth/token"},
@@ -473,7 +474,7 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 			if r1 == "" {
 				t.Fatal("no refresh token for offline_access")
 			}
-			other, osecret := mustCreateClient(t, ts.p, NewClient{Name: "rs", GrantTypes: []string{GrantClientCredentials}})
+			other, osecret := mustCreateClient(t, ts.p, clients.NewClient{Name: "rs", GrantTypes: []string{clients.GrantClientCredentials}})
 			form := url.Values{"token": {r1}, "token_type_hint": {"refresh_token"}}
 			_, b := postForm(t, ts.URL+"/oauth/introspect", c.ID, secret, form)
 			var m map[string]any
@@ -560,13 +561,13 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 		})
 
 		t.Run("ES256 ID tokens for a client that asks", func(t *testing.T) {
-			alg := AlgES256
-			if _, err := ts.p.UpdateClient(systemCtx(), c.ID, ClientUpdate{IDTokenAlg: &alg}); err != nil {
+			alg := clients.AlgES256
+			if _, err := registry(ts.p).Update(systemCtx(), c.ID, clients.ClientUpdate{IDTokenAlg: &alg}); err != nil {
 				t.Fatal(err)
 			}
 			defer func() {
-				rs := AlgRS256
-				_, _ = ts.p.UpdateClient(systemCtx(), c.ID, ClientUpdate{IDTokenAlg: &rs})
+				rs := clients.AlgRS256
+				_, _ = registry(ts.p).Update(systemCtx(), c.ID, clients.ClientUpdate{IDTokenAlg: &rs})
 			}()
 			cfg2 := *cfg
 			cfg2.Scopes = []string{"openid"}
@@ -634,7 +635,7 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 func TestAuthorizeRequests(t *testing.T) {
 	ts := newTestServer(t, testutil.NewSQLite(t))
 	ctx := context.Background()
-	pub, _ := mustCreateClient(t, ts.p, NewClient{Name: "spa", Public: true, RedirectURIs: []string{"http://127.0.0.1/cb"}})
+	pub, _ := mustCreateClient(t, ts.p, clients.NewClient{Name: "spa", Public: true, RedirectURIs: []string{"http://127.0.0.1/cb"}})
 	cfg := &oauth2.Config{ClientID: pub.ID, RedirectURL: "http://127.0.0.1:53121/cb",
 		Endpoint: oauth2.Endpoint{AuthURL: ts.URL + "/authorize", TokenURL: ts.URL + "/oauth/token", AuthStyle: oauth2.AuthStyleInParams},
 		Scopes:   []string{"openid"}}
@@ -717,7 +718,7 @@ func TestConcurrentRefreshOneWins(t *testing.T) {
 		ts := newTestServer(t, db)
 		ctx := context.Background()
 		ts.users.add(identity.User{ID: "u1", Email: "u1@example.test"})
-		c, secret := mustCreateClient(t, ts.p, NewClient{Name: "web", RedirectURIs: []string{"https://app.test/cb"}})
+		c, secret := mustCreateClient(t, ts.p, clients.NewClient{Name: "web", RedirectURIs: []string{"https://app.test/cb"}})
 		cfg := &oauth2.Config{ClientID: c.ID, ClientSecret: secret, RedirectURL: "https://app.test/cb",
 			Endpoint: oauth2.Endpoint{AuthURL: ts.URL + "/authorize", TokenURL: ts.URL + "/oauth/token"},
 			Scopes:   []string{"openid", "offline_access"}}

@@ -28,7 +28,7 @@ var (
 // GetClientByClientID (op.OPStorage): cached; an unknown client is
 // invalid_client, a database fault server_error.
 func (s *storage) GetClientByClientID(ctx context.Context, clientID string) (op.Client, error) {
-	rec, err := s.p.clientRecord(ctx, clientID)
+	rec, err := s.p.client(ctx, clientID)
 	if err != nil {
 		return nil, err
 	}
@@ -64,11 +64,11 @@ func (r *clientCredentialsRequest) GetScopes() []string   { return r.scopes }
 // ClientCredentialsTokenRequest (op.ClientCredentialsStorage): every
 // requested scope must be allowed for the client (RFC 6749 §3.3: invalid_scope).
 func (s *storage) ClientCredentialsTokenRequest(ctx context.Context, clientID string, scopes []string) (op.TokenRequest, error) {
-	rec, err := s.p.clientRecord(ctx, clientID)
+	rec, err := s.p.client(ctx, clientID)
 	if err != nil {
 		return nil, err
 	}
-	allowed := rec.allowedScopes()
+	allowed := rec.AllowedScopes()
 	if len(scopes) == 0 && len(rec.Scopes) > 0 {
 		// RFC 6749 §3.3: without a scope parameter, the client's registered
 		// scopes are the default.
@@ -161,11 +161,11 @@ func (s *storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string,
 func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, r op.IDTokenRequest, scopes []string) error {
 	perms, ok := issuedPermissions(ctx)
 	if !ok {
-		rec, err := s.p.clientRecord(ctx, r.GetClientID())
+		rec, err := s.p.client(ctx, r.GetClientID())
 		if err != nil {
 			return err
 		}
-		if perms, err = s.p.permissionsFor(ctx, &rec.Client, r.GetSubject()); err != nil {
+		if perms, err = s.p.permissionsFor(ctx, &rec, r.GetSubject()); err != nil {
 			return err
 		}
 	}

@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"errors"
-	"slices"
 	"testing"
 	"time"
 
@@ -13,127 +12,10 @@ import (
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/testutil"
 	"github.com/gatehouse/gatehouse/modules/audit"
+	"github.com/gatehouse/gatehouse/modules/oidc/clients"
 	"github.com/gatehouse/gatehouse/modules/oidc/flow"
 	"github.com/gatehouse/gatehouse/modules/oidc/internal/secret"
 )
-
-func TestClientStore(t *testing.T) {
-	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
-		clock := testutil.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
-		p := newTestProvider(t, db, "https://id.example.test", newProviderFakeUsers(), testMasterKey(t), func(o *Options) { o.Now = clock.Now })
-		ctx := systemCtx()
-
-		c, secret := mustCreateClient(t, p, NewClient{Name: " App ", RedirectURIs: []string{"https://app.test/cb"}, Scopes: []string{"roles", "openid"}})
-		if c.Name != "App" || !slices.Equal(c.GrantTypes, []string{GrantAuthorizationCode, GrantRefreshToken}) || c.IDTokenAlg != AlgRS256 {
-			t.Errorf("defaults not applied: %+v", c)
-		}
-		if len(secret) < 43 { // 32 bytes base64url
-			t.Errorf("secret too short: %d", len(secret))
-		}
-		got, err := p.Client(ctx, c.ID)
-		if err != nil || got.Name != "App" || !slices.Equal(got.RedirectURIs, c.RedirectURIs) || !got.CreatedAt.Equal(c.CreatedAt) {
-			t.Fatalf("Client = %+v, %v", got, err)
-		}
-		var stored []clientSecretRow
-		db.Gorm.Where("client_id = ?", c.ID).Find(&stored)
-		if len(stored) != 1 || stored[0].SecretHash != hashOf(secret) || stored[0].SecretHash == secret {
-			t.Errorf("secret not stored as SHA-256: %+v", stored)
-		}
-		if _, err := p.authenticateClient(ctx, c.ID, secret); err != nil {
-			t.Errorf("authenticate: %v", err)
-		}
-
-		t.Run("secret rotation keeps the old one for the overlap", func(t *testing.T) {
-			s2, err := p.RotateClientSecret(ctx, c.ID, time.Hour)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, s := range []string{secret, s2} {
-				if _, err := p.authenticateClient(ctx, c.ID, s); err != nil {
-					t.Errorf("secret rejected during overlap: %v", err)
-				}
-			}
-			clock.Advance(time.Hour + time.Second)
-			p.clients.invalidate(c.ID)
-			if _, err := p.authenticateClient(ctx, c.ID, secret); err == nil {
-				t.Errorf("old secret accepted after overlap")
-			}
-			if _, err := p.authenticateClient(ctx, c.ID, s2); err != nil {
-				t.Errorf("new secret rejected: %v", err)
-			}
-		})
-
-		t.Run("update", func(t *testing.T) {
-			name := "Renamed"
-			alg := AlgES256
-			uris := []string{"https://app.test/cb2"}
-			up, err := p.UpdateClient(ctx, c.ID, ClientUpdate{Name: &name, IDTokenAlg: &alg, RedirectURIs: &uris})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if up.Name != name || up.IDTokenAlg != AlgES256 || !slices.Equal(up.RedirectURIs, uris) || !up.UpdatedAt.After(c.UpdatedAt) {
-				t.Errorf("update = %+v", up)
-			}
-			empty := []string{}
-			if _, err := p.UpdateClient(ctx, c.ID, ClientUpdate{RedirectURIs: &empty}); !errors.Is(err, ErrInvalidClient) {
-				t.Errorf("removing every redirect URI of a code client: %v", err)
-			}
-			if _, err := p.UpdateClient(ctx, "nope", ClientUpdate{Name: &name}); !errors.Is(err, ErrNotFound) {
-				t.Errorf("update unknown: %v", err)
-			}
-		})
-
-		t.Run("list pages by cursor", func(t *testing.T) {
-			for i := 0; i < 4; i++ {
-				mustCreateClient(t, p, NewClient{Name: "svc", GrantTypes: []string{GrantClientCredentials}})
-			}
-			var ids []string
-			tok := ""
-			for pages := 0; ; pages++ {
-				page, err := p.ListClients(ctx, 2, tok)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, it := range page.Items {
-					ids = append(ids, it.ID)
-				}
-				if page.NextPageToken == "" {
-					break
-				}
-				tok = page.NextPageToken
-				if pages > 5 {
-					t.Fatal("pagination does not end")
-				}
-			}
-			if len(ids) != 5 || !slices.IsSorted(ids) {
-				t.Errorf("listed %v", ids)
-			}
-			if _, err := p.ListClients(ctx, 2, "!!"); !errors.Is(err, ErrInvalidClient) {
-				t.Errorf("bad page token: %v", err)
-			}
-		})
-
-		t.Run("delete", func(t *testing.T) {
-			if err := p.DeleteClient(ctx, c.ID); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := p.Client(ctx, c.ID); !errors.Is(err, ErrNotFound) {
-				t.Errorf("deleted client still there: %v", err)
-			}
-			if _, err := p.authenticateClient(ctx, c.ID, secret); err == nil {
-				t.Errorf("deleted client authenticates")
-			}
-			if err := p.DeleteClient(ctx, c.ID); !errors.Is(err, ErrNotFound) {
-				t.Errorf("second delete: %v", err)
-			}
-			var n int64
-			db.Gorm.Table("audit_events").Where("action IN ?", []string{"client.create", "client.update", "client.delete", "client.secret.rotate"}).Count(&n)
-			if n < 4 {
-				t.Errorf("audit events = %d", n)
-			}
-		})
-	})
-}
 
 func TestSigningKeys(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
@@ -170,7 +52,7 @@ func TestSigningKeys(t *testing.T) {
 			}
 		})
 		t.Run("another master key cannot read them", func(t *testing.T) {
-			other, err := NewProvider(db, newProviderFakeUsers(), audit.NewService(db.Gorm), fakeAuthorizer{}, Options{Issuer: "https://x.test", MasterKey: testMasterKey(t)})
+			other, err := NewProvider(db, newProviderFakeUsers(), registry(p), audit.NewService(db.Gorm), fakeAuthorizer{}, Options{Issuer: "https://x.test", MasterKey: testMasterKey(t)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -179,7 +61,7 @@ func TestSigningKeys(t *testing.T) {
 			}
 		})
 
-		kc, _ := mustCreateClient(t, p, NewClient{Name: "svc", GrantTypes: []string{GrantClientCredentials}})
+		kc, _ := mustCreateClient(t, p, clients.NewClient{Name: "svc", GrantTypes: []string{clients.GrantClientCredentials}})
 		token, _, err := p.mintAccessToken(p.issuer, accessToken{Subject: kc.ID, ClientID: kc.ID, Expires: clock.Now().Add(time.Hour)})
 		if err != nil {
 			t.Fatal(err)
@@ -224,7 +106,7 @@ func TestRevocationCache(t *testing.T) {
 		a := newTestProvider(t, db, "https://id.example.test", users, mk)
 		b := newTestProvider(t, db, "https://id.example.test", users, mk)
 		ctx := context.Background()
-		c, _ := mustCreateClient(t, a, NewClient{Name: "svc", GrantTypes: []string{GrantClientCredentials}})
+		c, _ := mustCreateClient(t, a, clients.NewClient{Name: "svc", GrantTypes: []string{clients.GrantClientCredentials}})
 		tok, jti, err := a.mintAccessToken(a.issuer, accessToken{Subject: c.ID, ClientID: c.ID, Expires: time.Now().Add(time.Hour)})
 		if err != nil {
 			t.Fatal(err)
@@ -269,7 +151,7 @@ func TestCodeRedemption(t *testing.T) {
 		clock := testutil.NewClock(time.Now())
 		p := newTestProvider(t, db, "https://id.example.test", newProviderFakeUsers(), testMasterKey(t), func(o *Options) { o.Now = clock.Now })
 		ctx := context.Background()
-		c, _ := mustCreateClient(t, p, NewClient{Name: "web", RedirectURIs: []string{"https://app.test/cb"}})
+		c, _ := mustCreateClient(t, p, clients.NewClient{Name: "web", RedirectURIs: []string{"https://app.test/cb"}})
 		newCode := func() string {
 			ar, err := p.storage.CreateAuthRequest(ctx, &zoidc.AuthRequest{ClientID: c.ID, RedirectURI: "https://app.test/cb",
 				Scopes: []string{"openid"}, ResponseType: zoidc.ResponseTypeCode, State: "s"}, "")
@@ -320,7 +202,7 @@ func TestRefreshRotationStore(t *testing.T) {
 		clock := testutil.NewClock(time.Now())
 		p := newTestProvider(t, db, "https://id.example.test", newProviderFakeUsers(), testMasterKey(t), func(o *Options) { o.Now = clock.Now })
 		ctx := context.Background()
-		c, _ := mustCreateClient(t, p, NewClient{Name: "web", RedirectURIs: []string{"https://app.test/cb"}, RefreshTokenIdleTTL: time.Hour, RefreshTokenTTL: 3 * time.Hour})
+		c, _ := mustCreateClient(t, p, clients.NewClient{Name: "web", RedirectURIs: []string{"https://app.test/cb"}, RefreshTokenIdleTTL: time.Hour, RefreshTokenTTL: 3 * time.Hour})
 		r1, err := p.newRefreshToken(ctx, refreshTokenRow{FamilyID: "fam-1", ClientID: c.ID, UserID: "u", Scopes: []string{"openid", "offline_access"}, AuthTime: clock.Now()}, &c)
 		if err != nil {
 			t.Fatal(err)
@@ -372,6 +254,3 @@ func isGrantError(err error) bool {
 	var oe *zoidc.Error
 	return errors.As(err, &oe) && oe.ErrorType == zoidc.InvalidGrant
 }
-
-// hashOf is the stored form of a secret (the variable secret shadows the package).
-func hashOf(s string) string { return secret.Hash(s) }

@@ -1,18 +1,16 @@
-package provider
+package clients
 
 import (
 	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
 	"github.com/gatehouse/gatehouse/internal/database"
-	"github.com/gatehouse/gatehouse/modules/oidc/internal/secret"
 )
 
 type clientRow struct {
@@ -73,77 +71,6 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-// clientRecord is a client with the hashes of its current secrets, as the
-// token endpoint needs it.
-type clientRecord struct {
-	Client
-	secrets []clientSecretRow
-}
-
-// verifySecret compares secret with every unexpired secret of the client in
-// constant time (per comparison); during a rotation's overlap window both
-// the old and the new secret are accepted.
-func (r *clientRecord) verifySecret(presented string, now time.Time) bool {
-	if presented == "" || r.Public {
-		return false
-	}
-	h := secret.Hash(presented)
-	ok := false
-	for _, s := range r.secrets {
-		if s.ExpiresAt != nil && !now.Before(*s.ExpiresAt) {
-			continue
-		}
-		if secret.EqualHash(h, s.SecretHash) {
-			ok = true
-		}
-	}
-	return ok
-}
-
-// clientCache keeps client look-ups off the database on the token path. The
-// TTL bounds how long another replica's change takes to be seen; changes made
-// through this process invalidate at once. Unknown ids are cached too, so a
-// flood of bad client ids does not reach the database.
-type clientCache struct {
-	mu  sync.RWMutex
-	ttl time.Duration
-	m   map[string]clientCacheEntry
-}
-
-type clientCacheEntry struct {
-	rec     *clientRecord // nil: not found
-	expires time.Time
-}
-
-func newClientCache(ttl time.Duration) *clientCache {
-	return &clientCache{ttl: ttl, m: map[string]clientCacheEntry{}}
-}
-
-func (c *clientCache) get(id string, now time.Time) (*clientRecord, bool) {
-	c.mu.RLock()
-	e, ok := c.m[id]
-	c.mu.RUnlock()
-	if !ok || !now.Before(e.expires) {
-		return nil, false
-	}
-	return e.rec, true
-}
-
-func (c *clientCache) put(id string, rec *clientRecord, now time.Time) {
-	c.mu.Lock()
-	if len(c.m) > 10000 { // bound memory against id spraying
-		c.m = map[string]clientCacheEntry{}
-	}
-	c.m[id] = clientCacheEntry{rec: rec, expires: now.Add(c.ttl)}
-	c.mu.Unlock()
-}
-
-func (c *clientCache) invalidate(id string) {
-	c.mu.Lock()
-	delete(c.m, id)
-	c.mu.Unlock()
 }
 
 // clientStore is the persistence of clients and their secrets.

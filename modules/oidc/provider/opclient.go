@@ -5,12 +5,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/modules/oidc/clients"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 )
 
 // opClient adapts a client to op.Client.
-type opClient struct{ rec *clientRecord }
+type opClient struct{ rec clients.Client }
 
 var _ op.Client = (*opClient)(nil)
 
@@ -53,7 +54,7 @@ func (c *opClient) GrantTypes() []oidc.GrantType {
 func (c *opClient) LoginURL(id string) string { return "/login?authRequestID=" + id }
 
 func (c *opClient) AccessTokenType() op.AccessTokenType { return op.AccessTokenTypeJWT }
-func (c *opClient) IDTokenLifetime() time.Duration      { return c.rec.idTTL() }
+func (c *opClient) IDTokenLifetime() time.Duration      { return c.rec.IDTTL() }
 func (c *opClient) DevMode() bool                       { return false }
 func (c *opClient) RestrictAdditionalIdTokenScopes() func([]string) []string {
 	return func(s []string) []string { return s }
@@ -65,7 +66,7 @@ func (c *opClient) RestrictAdditionalAccessTokenScopes() func([]string) []string
 // IsScopeAllowed decides the non-standard scopes (roles, API scopes) a
 // client may request at /authorize; others are dropped by the library.
 func (c *opClient) IsScopeAllowed(scope string) bool {
-	return slices.Contains(c.rec.allowedScopes(), scope) && !strings.ContainsAny(scope, " ")
+	return slices.Contains(c.rec.AllowedScopes(), scope) && !strings.ContainsAny(scope, " ")
 }
 
 // IDTokenUserinfoClaimsAssertion: profile and email claims go into the ID

@@ -56,7 +56,7 @@ func testMasterKey(t testing.TB) []byte {
 
 type apiEnv struct {
 	ts *httptest.Server
-	p  *Provider
+	m  *Module
 }
 
 // newAPIEnv runs the whole module (provider and pages) on the kernel's HTTP
@@ -65,20 +65,16 @@ func newAPIEnv(t *testing.T, db database.DB) *apiEnv {
 	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + ts.Listener.Addr().String()
-	users := apiUsers{}
-	p, err := NewProvider(db, users, audit.NewService(db.Gorm), apiAuthz{}, Options{Issuer: issuer, MasterKey: testMasterKey(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Init(context.Background()); err != nil {
-		t.Fatal(err)
-	}
 	renderer, err := web.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := NewModule(p, PagesOptions{Renderer: renderer, Users: users, Logger: logging.Discard()})
+	m, err := New(db, Deps{Users: apiUsers{}, Audit: audit.NewService(db.Gorm), Authorizer: apiAuthz{}, Pages: renderer},
+		Options{Issuer: issuer, MasterKey: testMasterKey(t), Logger: logging.Discard()})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Init(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	srv := httpserver.New(httpserver.Options{
@@ -87,7 +83,7 @@ func newAPIEnv(t *testing.T, db database.DB) *apiEnv {
 			if token == "admin" || token == "reader" {
 				return principal.Principal{Kind: principal.User, ID: token, Via: principal.ViaAPIKey}, nil
 			}
-			return p.AuthenticateBearer(ctx, token)
+			return m.AuthenticateBearer(ctx, token)
 		}),
 		Session:   m,
 		ErrorPage: renderer,
@@ -96,7 +92,7 @@ func newAPIEnv(t *testing.T, db database.DB) *apiEnv {
 	ts.Config.Handler = srv.Echo
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return &apiEnv{ts: ts, p: p}
+	return &apiEnv{ts: ts, m: m}
 }
 
 func (e *apiEnv) do(t *testing.T, method, path, token, body string) (int, map[string]any) {
@@ -221,7 +217,7 @@ func TestClientsAPI(t *testing.T) {
 			if st != http.StatusCreated || body["permissions_claim"] != true {
 				t.Fatalf("create: %d %v", st, body)
 			}
-			c, err := e.p.Client(context.Background(), body["client_id"].(string))
+			c, err := e.m.Clients().Get(context.Background(), body["client_id"].(string))
 			if err != nil || !c.PermissionsClaim {
 				t.Errorf("stored: %+v %v", c, err)
 			}

@@ -1,4 +1,4 @@
-package provider
+package clients
 
 import (
 	"context"
@@ -124,27 +124,17 @@ type rotateSecretOutput struct {
 	}
 }
 
-type rotateKeysOutput struct {
-	Body struct {
-		Keys []keyBody `json:"keys"`
-	}
-}
-
-type keyBody struct {
-	KID       string     `json:"kid"`
-	Alg       string     `json:"alg"`
-	CreatedAt time.Time  `json:"created_at"`
-	RetiredAt *time.Time `json:"retired_at"`
-	ExpiresAt *time.Time `json:"expires_at" doc:"When a retired key leaves the JWKS."`
-}
-
 const clientBodyLimit = 64 << 10
 
-type clientsAPI struct{ p *Provider }
+type clientsAPI struct {
+	s     *Service
+	authz Authorizer
+}
 
-// registerAPI mounts /clients and /signing-keys on the huma API.
-func (p *Provider) registerAPI(hapi huma.API) {
-	a := clientsAPI{p: p}
+// MountAPI puts /clients on the huma API (mounted under /api/v1, bearer
+// required); each operation asks authz for clients:<action>.
+func MountAPI(hapi huma.API, s *Service, authz Authorizer) {
+	a := clientsAPI{s: s, authz: authz}
 	tags := []string{"Clients"}
 	huma.Register(hapi, huma.Operation{OperationID: "create-client", Method: http.MethodPost, Path: "/clients",
 		Summary: "Register an OAuth client (the secret is returned once)", Tags: tags,
@@ -160,13 +150,11 @@ func (p *Provider) registerAPI(hapi huma.API) {
 	huma.Register(hapi, huma.Operation{OperationID: "rotate-client-secret", Method: http.MethodPost, Path: "/clients/{id}/secret",
 		Summary: "Issue a new client secret (the old one keeps working for the overlap window)", Tags: tags,
 		MaxBodyBytes: 1 << 10}, a.rotateSecret)
-	huma.Register(hapi, huma.Operation{OperationID: "rotate-signing-keys", Method: http.MethodPost, Path: "/signing-keys/rotate",
-		Summary: "Rotate the token signing keys now", Tags: []string{"Signing keys"}}, a.rotateKeys)
 }
 
 func (a clientsAPI) can(ctx context.Context, res principal.Resource, action string) error {
 	pr, _ := principal.From(ctx)
-	ok, err := a.p.authz.Can(ctx, pr, res, action)
+	ok, err := a.authz.Can(ctx, pr, res, action)
 	if err != nil {
 		return err
 	}
@@ -196,7 +184,7 @@ func (a clientsAPI) create(ctx context.Context, in *createClientInput) (*createC
 		return nil, err
 	}
 	b := in.Body
-	c, secret, err := a.p.CreateClient(ctx, NewClient{
+	c, secret, err := a.s.Create(ctx, NewClient{
 		Name: b.Name, Public: b.Public, FirstParty: b.FirstParty,
 		RedirectURIs: b.RedirectURIs, PostLogoutRedirectURIs: b.PostLogoutRedirectURIs,
 		GrantTypes: b.GrantTypes, Scopes: b.Scopes,
@@ -217,7 +205,7 @@ func (a clientsAPI) list(ctx context.Context, in *listClientsInput) (*listClient
 	if err := a.can(ctx, principal.Resource{Type: "clients", ID: "*"}, "read"); err != nil {
 		return nil, err
 	}
-	page, err := a.p.ListClients(ctx, in.PageSize, in.PageToken)
+	page, err := a.s.List(ctx, in.PageSize, in.PageToken)
 	if err != nil {
 		var ve *ClientValidationError
 		if errors.As(err, &ve) {
@@ -238,7 +226,7 @@ func (a clientsAPI) get(ctx context.Context, in *clientIDInput) (*clientOutput, 
 	if err := a.can(ctx, principal.Resource{Type: "clients", ID: in.ID}, "read"); err != nil {
 		return nil, err
 	}
-	c, err := a.p.Client(ctx, in.ID)
+	c, err := a.s.Get(ctx, in.ID)
 	if err != nil {
 		return nil, apiError(err)
 	}
@@ -262,7 +250,7 @@ func (a clientsAPI) patch(ctx context.Context, in *patchClientInput) (*clientOut
 	}
 	u.AccessTokenTTL, u.IDTokenTTL = dur(b.AccessTokenTTL), dur(b.IDTokenTTL)
 	u.RefreshTokenTTL, u.RefreshTokenIdleTTL = dur(b.RefreshTokenTTL), dur(b.RefreshTokenIdleTTL)
-	c, err := a.p.UpdateClient(ctx, in.ID, u)
+	c, err := a.s.Update(ctx, in.ID, u)
 	if err != nil {
 		return nil, apiError(err)
 	}
@@ -273,7 +261,7 @@ func (a clientsAPI) delete(ctx context.Context, in *clientIDInput) (*struct{}, e
 	if err := a.can(ctx, principal.Resource{Type: "clients", ID: in.ID}, "delete"); err != nil {
 		return nil, err
 	}
-	if err := a.p.DeleteClient(ctx, in.ID); err != nil {
+	if err := a.s.Delete(ctx, in.ID); err != nil {
 		return nil, apiError(err)
 	}
 	return nil, nil
@@ -290,26 +278,11 @@ func (a clientsAPI) rotateSecret(ctx context.Context, in *rotateSecretInput) (*r
 			overlap = -1 // explicit 0: the old secret stops at once
 		}
 	}
-	secret, err := a.p.RotateClientSecret(ctx, in.ID, overlap)
+	secret, err := a.s.RotateSecret(ctx, in.ID, overlap)
 	if err != nil {
 		return nil, apiError(err)
 	}
 	out := &rotateSecretOutput{}
 	out.Body.ClientID, out.Body.ClientSecret = in.ID, secret
-	return out, nil
-}
-
-func (a clientsAPI) rotateKeys(ctx context.Context, _ *struct{}) (*rotateKeysOutput, error) {
-	if err := a.can(ctx, principal.Resource{Type: "signing-keys", ID: "*"}, "rotate"); err != nil {
-		return nil, err
-	}
-	if err := a.p.RotateSigningKeys(ctx); err != nil {
-		return nil, err
-	}
-	out := &rotateKeysOutput{}
-	out.Body.Keys = []keyBody{}
-	for _, k := range a.p.keys.published() {
-		out.Body.Keys = append(out.Body.Keys, keyBody{KID: k.id, Alg: string(k.alg), CreatedAt: k.createdAt, RetiredAt: k.retiredAt, ExpiresAt: k.expiresAt})
-	}
 	return out, nil
 }
