@@ -14,8 +14,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/gatehouse/gatehouse/internal/database"
-	"github.com/gatehouse/gatehouse/modules/audit"
-	"github.com/gatehouse/gatehouse/modules/oidc/clients"
 	"github.com/gatehouse/gatehouse/modules/oidc/flow"
 	"github.com/gatehouse/gatehouse/modules/oidc/internal/secret"
 )
@@ -242,35 +240,23 @@ func (s *storage) DeleteAuthRequest(ctx context.Context, id string) error {
 	return database.Conn(ctx, s.p.db.Gorm).Where("id = ?", id).Delete(&authRequestRow{}).Error
 }
 
-// revokeGrant revokes every token of a grant: its refresh token family and
-// (through the denylist, by grant id) its access tokens. The event is
-// audited in the same transaction.
-func (p *Provider) revokeGrant(ctx context.Context, grantID, action, clientID string) error {
-	return database.Transact(ctx, p.db.Gorm, func(ctx context.Context) error {
-		now := p.now()
-		if err := database.Conn(ctx, p.db.Gorm).Model(&refreshTokenRow{}).
-			Where("family_id = ? AND revoked_at IS NULL", grantID).Update("revoked_at", now).Error; err != nil {
-			return err
-		}
-		if err := p.revoked.record(ctx, grantID, revokedGrant, now.Add(clients.MaxTokenTTL+time.Hour)); err != nil {
-			return err
-		}
-		if action == "" {
-			return nil
-		}
-		outcome := audit.Success
-		if action != "token.revoke" {
-			outcome = audit.Failure
-		}
-		return p.record(ctx, audit.Event{Action: action, Target: audit.Ref{Type: "client", ID: clientID}, Outcome: outcome,
-			Details: map[string]string{"grant_id": grantID}})
-	})
-}
-
 func oidcOrServerError(err error) error {
 	var oe *oidc.Error
 	if errors.As(err, &oe) {
 		return err
 	}
 	return oidc.ErrServerError().WithParent(err)
+}
+
+// codeCrypto makes authorization codes 256-bit random strings. The library
+// would encrypt the auth request id into the code; we look codes up by
+// SHA-256 instead, so nothing needs to decrypt them, and bearer tokens are
+// never opaque-encrypted (Decrypt always fails, so the library's token
+// parsers fall through to JWT verification).
+type codeCrypto struct{}
+
+func (codeCrypto) Encrypt(string) (string, error) { return secret.Token(32), nil }
+
+func (codeCrypto) Decrypt(string) (string, error) {
+	return "", errors.New("oidc: not an encrypted token")
 }

@@ -1,10 +1,14 @@
 package provider
 
 import (
+	"context"
+	"errors"
 	"slices"
+	"time"
 
 	"github.com/gatehouse/gatehouse/modules/identity"
 	"github.com/gatehouse/gatehouse/modules/oidc/clients"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
 )
 
 // Scopes the provider understands beyond the OpenID Connect standard ones.
@@ -68,4 +72,61 @@ func sortedSet(in []string) []string {
 	out = append(out, in...)
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// userClaims loads the user and (for the roles scope) their roles and runs
+// claimsFor; perms (from permissionsFor, nil for no claim) pass through. A
+// disabled or deleted user yields an error.
+func (p *Provider) userClaims(ctx context.Context, userID string, scopes, perms []string) (map[string]any, error) {
+	u, err := p.users.UserByID(ctx, userID)
+	if err != nil {
+		if errors.Is(err, identity.ErrNotFound) {
+			return nil, oidc.ErrInvalidGrant().WithDescription("user not found")
+		}
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	if u.Status == identity.StatusDisabled {
+		return nil, oidc.ErrInvalidGrant().WithDescription("user is disabled")
+	}
+	var roles []string
+	if containsScope(scopes, scopeRoles) {
+		if roles, err = p.users.RolesOf(ctx, userID); err != nil {
+			return nil, oidc.ErrServerError().WithParent(err)
+		}
+	}
+	return claimsFor(u, roles, perms, scopes), nil
+}
+
+func containsScope(scopes []string, s string) bool {
+	for _, x := range scopes {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// setUserInfo copies claimsFor's output into the library's UserInfo.
+func setUserInfo(info *oidc.UserInfo, c map[string]any) {
+	for k, v := range c {
+		switch k {
+		case "sub":
+			info.Subject, _ = v.(string)
+		case "name":
+			info.Name, _ = v.(string)
+		case "preferred_username":
+			info.PreferredUsername, _ = v.(string)
+		case "updated_at":
+			if n, ok := v.(int64); ok {
+				info.UpdatedAt = oidc.FromTime(time.Unix(n, 0))
+			}
+		case "email":
+			info.Email, _ = v.(string)
+		case "email_verified":
+			b, _ := v.(bool)
+			info.EmailVerified = oidc.Bool(b)
+		default:
+			info.AppendClaims(k, v)
+		}
+	}
 }

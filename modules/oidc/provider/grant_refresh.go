@@ -164,24 +164,29 @@ func (s *storage) GetRefreshTokenInfo(ctx context.Context, clientID, token strin
 	return row.UserID, row.ID, nil
 }
 
-// revokeUserGrants revokes every refresh token family of a user with a
-// client (or all clients when clientID is ""), e.g. on sign-out.
-func (p *Provider) revokeUserGrants(ctx context.Context, userID, clientID, sessionID string) error {
-	q := database.Conn(ctx, p.db.Gorm).Model(&refreshTokenRow{}).Distinct("family_id").Where("user_id = ? AND revoked_at IS NULL", userID)
-	if clientID != "" {
-		q = q.Where("client_id = ?", clientID)
+// RefreshToken redeems and rotates a refresh token (RFC 6749 §6): a
+// narrower scope may be asked for (library check), a used token revokes
+// the family.
+func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.RefreshTokenRequest]) (*op.Response, error) {
+	rt, err := s.p.refreshByToken(ctx, r.Data.RefreshToken, r.Client.GetID())
+	if err != nil {
+		return nil, err
 	}
-	if sessionID != "" {
-		q = q.Where("session_id = ?", sessionID)
+	if err := op.ValidateRefreshTokenScopes(r.Data.Scopes, rt); err != nil {
+		return nil, err
 	}
-	var families []string
-	if err := q.Pluck("family_id", &families).Error; err != nil {
-		return err
+	rec := r.Client.(*opClient).rec
+	if _, err := s.p.userClaims(ctx, rt.row.UserID, nil, nil); err != nil {
+		return nil, err // disabled or deleted user: the grant is dead
 	}
-	for _, f := range families {
-		if err := p.revokeGrant(ctx, f, "", clientID); err != nil {
-			return err
-		}
+	g := grant{
+		subject: rt.row.UserID, clientID: rt.row.ClientID, scopes: rt.scopes, grantID: rt.row.FamilyID,
+		sessionID: rt.row.SessionID, authTime: rt.row.AuthTime, amr: rt.row.AMR, acr: rt.row.ACR,
+		idRequest: rt, rotate: rt,
 	}
-	return nil
+	resp, err := s.p.issueTokens(ctx, rec, g)
+	if err != nil {
+		return nil, err
+	}
+	return op.NewResponse(resp), nil
 }

@@ -1,9 +1,7 @@
 package provider
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -11,9 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
-
-	"github.com/gatehouse/gatehouse/internal/httpserver"
-	"github.com/gatehouse/gatehouse/modules/oidc/flow"
 )
 
 // Endpoint paths (advertised by discovery as absolute URLs under the issuer).
@@ -142,41 +137,6 @@ func (w *challengeWriter) WriteHeader(status int) {
 	w.ResponseWriter.WriteHeader(status)
 }
 
-// renderDiscovery renders the discovery document once (the issuer is
-// static), from the library's configuration, trimmed to what we serve.
-func (p *Provider) renderDiscovery() error {
-	ctx := op.ContextWithIssuer(context.Background(), p.issuer)
-	resp, err := op.NewLegacyServer(p.op, endpoints).Discovery(ctx, &op.Request[struct{}]{})
-	if err != nil {
-		return err
-	}
-	d := resp.Data.(*oidc.DiscoveryConfiguration)
-	d.GrantTypesSupported = grantTypesSupported
-	d.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
-	// form_post works for successful responses, but the pages' error
-	// redirects (failRequest) are query-only, so only query is advertised.
-	d.ResponseModesSupported = []string{"query"}
-	d.DeviceAuthorizationEndpoint = ""
-	d.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
-	d.TokenEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodNone}
-	d.TokenEndpointAuthSigningAlgValuesSupported = nil
-	d.IntrospectionEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost}
-	d.IntrospectionEndpointAuthSigningAlgValuesSupported = nil
-	d.RevocationEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodNone}
-	d.RevocationEndpointAuthSigningAlgValuesSupported = nil
-	d.RequestObjectSigningAlgValuesSupported = nil
-	d.ClaimsParameterSupported = false
-	d.RequestURIParameterSupported = false
-	d.UserinfoSigningAlgValuesSupported = nil
-	d.ACRValuesSupported = []string{flow.ACRPassword, flow.ACRPhishingResistant}
-	b, err := json.Marshal(d)
-	if err != nil {
-		return err
-	}
-	p.discovery = b
-	return nil
-}
-
 // Handler is the op handler alone (for tests and benchmarks): every
 // OAuth/OIDC endpoint, discovery and JWKS served from cached bytes.
 func (p *Provider) Handler() http.Handler {
@@ -185,28 +145,6 @@ func (p *Provider) Handler() http.Handler {
 	mux.HandleFunc("GET "+pathKeys, p.serveKeys)
 	mux.Handle("/", p.opHandler())
 	return mux
-}
-
-func (p *Provider) serveDiscovery(w http.ResponseWriter, _ *http.Request) {
-	if p.discovery == nil {
-		http.Error(w, "provider not initialised", http.StatusServiceUnavailable)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "public, max-age=3600")
-	h.Set("Access-Control-Allow-Origin", "*")
-	_, _ = w.Write(p.discovery)
-}
-
-// serveKeys answers the JWKS from the key manager's cached bytes; the short
-// max-age lets clients see a rotation quickly.
-func (p *Provider) serveKeys(w http.ResponseWriter, _ *http.Request) {
-	h := w.Header()
-	h.Set("Content-Type", "application/jwk-set+json")
-	h.Set("Cache-Control", "public, max-age=300")
-	h.Set("Access-Control-Allow-Origin", "*")
-	_, _ = w.Write(p.keys.jwks())
 }
 
 // mountPublic puts the provider's endpoints on the public group.
@@ -272,61 +210,4 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 // JWTProfile: the JWT bearer grant (RFC 7523) is not offered.
 func (s *server) JWTProfile(context.Context, *op.Request[oidc.JWTProfileGrantRequest]) (*op.Response, error) {
 	return nil, oidc.ErrUnsupportedGrantType().WithDescription("grant type not supported")
-}
-
-// browserEndpoint serves the endpoints a browser visits (/authorize, its
-// callback, /end_session). When the library refuses a request without
-// redirecting (unknown client, unregistered redirect_uri: RFC 6749 §4.1.2.1
-// forbids redirecting then), a browser gets the server's HTML error page
-// instead of the library's JSON or plain text.
-func (p *Provider) browserEndpoint(c echo.Context) error {
-	rec := &bufferedResponse{header: http.Header{}}
-	p.opHandler().ServeHTTP(rec, c.Request())
-	if rec.status >= 400 && !httpserver.IsAPIRequest(c.Request()) {
-		msg := strings.TrimSpace(rec.body.String())
-		var e struct {
-			Error       string `json:"error"`
-			Description string `json:"error_description"`
-		}
-		if json.Unmarshal(rec.body.Bytes(), &e) == nil && e.Error != "" {
-			msg = e.Error
-			if e.Description != "" {
-				msg = e.Description
-			}
-		}
-		if msg == "" || len(msg) > 500 {
-			msg = http.StatusText(rec.status)
-		}
-		return echo.NewHTTPError(rec.status, msg)
-	}
-	w := c.Response()
-	for k, v := range rec.header {
-		w.Header()[k] = v
-	}
-	if rec.status == 0 {
-		rec.status = http.StatusOK
-	}
-	w.WriteHeader(rec.status)
-	_, err := w.Write(rec.body.Bytes())
-	return err
-}
-
-// bufferedResponse holds a small response until we know how to answer.
-type bufferedResponse struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (b *bufferedResponse) Header() http.Header { return b.header }
-func (b *bufferedResponse) Write(p []byte) (int, error) {
-	if b.status == 0 {
-		b.status = http.StatusOK
-	}
-	return b.body.Write(p)
-}
-func (b *bufferedResponse) WriteHeader(status int) {
-	if b.status == 0 {
-		b.status = status
-	}
 }

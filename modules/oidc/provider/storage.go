@@ -41,47 +41,6 @@ func (s *storage) AuthorizeClientIDSecret(ctx context.Context, clientID, secret 
 	return err
 }
 
-// ClientCredentials (op.ClientCredentialsStorage).
-func (s *storage) ClientCredentials(ctx context.Context, clientID, secret string) (op.Client, error) {
-	rec, err := s.p.authenticateClient(ctx, clientID, secret)
-	if err != nil {
-		return nil, err
-	}
-	return &opClient{rec: rec}, nil
-}
-
-// clientCredentialsRequest is the token request of a client acting for
-// itself (RFC 6749 §4.4): sub = client_id.
-type clientCredentialsRequest struct {
-	clientID string
-	scopes   []string
-}
-
-func (r *clientCredentialsRequest) GetSubject() string    { return r.clientID }
-func (r *clientCredentialsRequest) GetAudience() []string { return []string{r.clientID} }
-func (r *clientCredentialsRequest) GetScopes() []string   { return r.scopes }
-
-// ClientCredentialsTokenRequest (op.ClientCredentialsStorage): every
-// requested scope must be allowed for the client (RFC 6749 §3.3: invalid_scope).
-func (s *storage) ClientCredentialsTokenRequest(ctx context.Context, clientID string, scopes []string) (op.TokenRequest, error) {
-	rec, err := s.p.client(ctx, clientID)
-	if err != nil {
-		return nil, err
-	}
-	allowed := rec.AllowedScopes()
-	if len(scopes) == 0 && len(rec.Scopes) > 0 {
-		// RFC 6749 §3.3: without a scope parameter, the client's registered
-		// scopes are the default.
-		scopes = slices.Clone(rec.Scopes)
-	}
-	for _, sc := range scopes {
-		if !slices.Contains(allowed, sc) {
-			return nil, oidc.ErrInvalidScope().WithDescription("scope %q is not allowed for this client", sc)
-		}
-	}
-	return &clientCredentialsRequest{clientID: clientID, scopes: scopes}, nil
-}
-
 // CreateAccessToken and CreateAccessAndRefreshTokens (op.AuthStorage) are
 // not reached: every token response is composed in server.go, which signs
 // RFC 9068 access tokens itself (the library's signer cannot set typ
@@ -92,32 +51,6 @@ func (s *storage) CreateAccessToken(context.Context, op.TokenRequest) (string, t
 
 func (s *storage) CreateAccessAndRefreshTokens(context.Context, op.TokenRequest, string) (string, string, time.Time, error) {
 	return "", "", time.Time{}, oidc.ErrServerError().WithDescription("unsupported token path")
-}
-
-// TerminateSession (op.AuthStorage) revokes the user's grants with the client.
-func (s *storage) TerminateSession(ctx context.Context, userID, clientID string) error {
-	return s.p.revokeUserGrants(ctx, userID, clientID, "")
-}
-
-// TerminateSessionFromRequest (op.CanTerminateSessionFromRequest) ends the
-// browser session named by the id_token_hint's sid (through the pages'
-// sessionStore) and revokes that session's grants with the client. Without
-// a valid hint nothing is ended here: the browser goes to /logout, which asks
-// first (RP-Initiated Logout 1.0 §2).
-func (s *storage) TerminateSessionFromRequest(ctx context.Context, r *op.EndSessionRequest) (string, error) {
-	if r.IDTokenHintClaims == nil {
-		return s.p.logoutConfirmURL(r), nil
-	}
-	sid, _ := r.IDTokenHintClaims.Claims[claimSessionID].(string)
-	if sid != "" && s.p.sessions != nil {
-		if err := s.p.sessions.EndSession(ctx, sid); err != nil {
-			return "", oidc.ErrServerError().WithParent(err)
-		}
-	}
-	if err := s.p.revokeUserGrants(ctx, r.UserID, r.ClientID, sid); err != nil {
-		return "", oidc.ErrServerError().WithParent(err)
-	}
-	return r.RedirectURI, nil
 }
 
 // RevokeToken (op.AuthStorage) is not reached: revocation is composed in
@@ -232,28 +165,3 @@ type idTokenStorage struct {
 }
 
 func (s idTokenStorage) SigningKey(context.Context) (op.SigningKey, error) { return s.key, nil }
-
-// setUserInfo copies claimsFor's output into the library's UserInfo.
-func setUserInfo(info *oidc.UserInfo, c map[string]any) {
-	for k, v := range c {
-		switch k {
-		case "sub":
-			info.Subject, _ = v.(string)
-		case "name":
-			info.Name, _ = v.(string)
-		case "preferred_username":
-			info.PreferredUsername, _ = v.(string)
-		case "updated_at":
-			if n, ok := v.(int64); ok {
-				info.UpdatedAt = oidc.FromTime(time.Unix(n, 0))
-			}
-		case "email":
-			info.Email, _ = v.(string)
-		case "email_verified":
-			b, _ := v.(bool)
-			info.EmailVerified = oidc.Bool(b)
-		default:
-			info.AppendClaims(k, v)
-		}
-	}
-}

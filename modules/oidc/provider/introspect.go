@@ -3,17 +3,13 @@ package provider
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strings"
-	"time"
 
+	"github.com/gatehouse/gatehouse/internal/database"
+	"github.com/gatehouse/gatehouse/modules/oidc/internal/secret"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"gorm.io/gorm"
-
-	"github.com/gatehouse/gatehouse/internal/database"
-	"github.com/gatehouse/gatehouse/modules/audit"
-	"github.com/gatehouse/gatehouse/modules/oidc/internal/secret"
 )
 
 // Introspect answers RFC 7662 for a client-authenticated caller; an
@@ -88,68 +84,4 @@ func (p *Provider) introspectRefreshToken(ctx context.Context, callerID, token s
 		AuthTime: oidc.FromTime(row.AuthTime), Subject: row.UserID, Issuer: p.issuer,
 		AuthenticationMethodsReferences: row.AMR,
 	}, nil
-}
-
-// UserInfo (OpenID Connect Core 1.0 §5.3) answers the claims of the access
-// token's scopes via claimsFor. Client-credentials tokens have no user.
-func (s *server) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoRequest]) (*op.Response, error) {
-	claims, err := s.p.verifyAccessTokenNow(ctx, r.Data.AccessToken)
-	if err != nil || claims.Subject == claims.ClientID {
-		return nil, op.NewStatusError(oidc.ErrAccessDenied().WithDescription("access token invalid"), http.StatusUnauthorized)
-	}
-	// The permissions claim, like roles, reflects the user's rights now
-	// (OpenID Connect Core 1.0 §5.3: userinfo returns current claims).
-	rec, err := s.p.client(ctx, claims.ClientID)
-	if err != nil {
-		return nil, err // verifyAccessTokenNow saw the client: a server fault
-	}
-	perms, err := s.p.permissionsFor(ctx, &rec, claims.Subject)
-	if err != nil {
-		return nil, err
-	}
-	uc, err := s.p.userClaims(ctx, claims.Subject, claims.Scopes, perms)
-	if err != nil {
-		return nil, op.NewStatusError(oidc.ErrAccessDenied().WithDescription("user unavailable"), http.StatusUnauthorized)
-	}
-	info := new(oidc.UserInfo)
-	setUserInfo(info, uc)
-	return op.NewResponse(info), nil
-}
-
-// Revocation (RFC 7009): a refresh token revokes its whole grant (access
-// tokens included, §2.1); an access token is added to the denylist until it
-// expires. Tokens of other clients or unknown tokens are ignored (200).
-func (s *server) Revocation(ctx context.Context, r *op.ClientRequest[oidc.RevocationRequest]) (*op.Response, error) {
-	token := r.Data.Token
-	if r.Data.TokenTypeHint != "access_token" {
-		var row refreshTokenRow
-		if _, id, err := s.p.storage.GetRefreshTokenInfo(ctx, r.Client.GetID(), token); err == nil {
-			if err := s.p.db.Gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
-				return nil, op.RevocationError(oidc.ErrServerError().WithParent(err))
-			}
-			if err := s.p.revokeGrant(ctx, row.FamilyID, "token.revoke", row.ClientID); err != nil {
-				return nil, op.RevocationError(oidc.ErrServerError().WithParent(err))
-			}
-			return op.NewResponse(nil), nil
-		}
-	}
-	claims, err := s.p.verifyAccessToken(ctx, token)
-	if err != nil || claims.ClientID != r.Client.GetID() {
-		return op.NewResponse(nil), nil
-	}
-	err = s.p.revokeAccessToken(ctx, claims.JWTID, claims.ClientID, claims.Expiration.AsTime())
-	if err != nil {
-		return nil, op.RevocationError(oidc.ErrServerError().WithParent(err))
-	}
-	return op.NewResponse(nil), nil
-}
-
-func (p *Provider) revokeAccessToken(ctx context.Context, jti, clientID string, exp time.Time) error {
-	return runTx(ctx, p, func(ctx context.Context) error {
-		if err := p.revoked.record(ctx, jti, revokedAccessToken, exp); err != nil {
-			return err
-		}
-		return p.record(ctx, audit.Event{Action: "token.revoke", Target: audit.Ref{Type: "client", ID: clientID},
-			Details: map[string]string{"jti": jti}})
-	})
 }
