@@ -147,12 +147,6 @@ func (p *Provider) rotateRefreshToken(ctx context.Context, r *refreshRequest, c 
 // nonNil stores an absent list as [] rather than null.
 func nonNil(s []string) []string { return append([]string{}, s...) }
 
-// TokenRequestByRefreshToken (op.AuthStorage) is not reached: the token
-// endpoint's refresh grant is composed in server.go (it needs the client).
-func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
-	return nil, oidc.ErrInvalidGrant().WithDescription("refresh grant is handled by the server")
-}
-
 // GetRefreshTokenInfo (op.AuthStorage) answers op.ErrInvalidRefreshToken for
 // anything that is not one of our refresh tokens.
 func (s *storage) GetRefreshTokenInfo(ctx context.Context, clientID, token string) (string, string, error) {

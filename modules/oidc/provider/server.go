@@ -1,5 +1,31 @@
 package provider
 
+// The HTTP face of the provider. zitadel/oidc's op.LegacyServer
+// routes every endpoint; the methods of server (below and in the files
+// named) replace the library's handlers for the endpoints Gatehouse owns:
+//
+//	/oauth/token        CodeExchange (grant_code.go), RefreshToken
+//	                    (grant_refresh.go), ClientCredentialsExchange
+//	                    (grant_clientcreds.go); tokens composed in issue.go.
+//	                    Why: RFC 9068 access tokens need the typ at+jwt header,
+//	                    which the library's signer cannot set; refresh rotation
+//	                    and code redemption are one compare-and-swap each.
+//	/oauth/introspect   Introspect (introspect.go). Why: it verifies our
+//	                    at+jwt tokens, checks the revocation denylist, and
+//	                    reports refresh tokens to their own client (RFC 7662).
+//	/oauth/revoke       Revocation (revocation.go). Why: an access token goes
+//	                    on the denylist until its expiry; a refresh token
+//	                    revokes its whole grant (RFC 7009 §2.1).
+//	/userinfo           UserInfo (userinfo.go). Why: it reads the at+jwt token
+//	                    the library cannot parse, and claims come from claimsFor.
+//	client auth         VerifyClient (here): secrets only, no JWT assertions.
+//	/authorize          Authorize (here): our PKCE policy, then the library.
+//	discovery, /keys    discovery.go: rendered once, served from cached bytes.
+//
+// The library keeps /authorize (request validation, storage.go), its
+// callback and /end_session (endsession.go). The op.Storage methods of the
+// endpoints above are stubs that say so, at the bottom of storage.go.
+
 import (
 	"context"
 	"net/http"

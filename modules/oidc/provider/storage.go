@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"time"
 
@@ -39,24 +38,6 @@ func (s *storage) GetClientByClientID(ctx context.Context, clientID string) (op.
 func (s *storage) AuthorizeClientIDSecret(ctx context.Context, clientID, secret string) error {
 	_, err := s.p.authenticateClient(ctx, clientID, secret)
 	return err
-}
-
-// CreateAccessToken and CreateAccessAndRefreshTokens (op.AuthStorage) are
-// not reached: every token response is composed in server.go, which signs
-// RFC 9068 access tokens itself (the library's signer cannot set typ
-// at+jwt). Failing closed keeps any unexpected library path from minting.
-func (s *storage) CreateAccessToken(context.Context, op.TokenRequest) (string, time.Time, error) {
-	return "", time.Time{}, oidc.ErrServerError().WithDescription("unsupported token path")
-}
-
-func (s *storage) CreateAccessAndRefreshTokens(context.Context, op.TokenRequest, string) (string, string, time.Time, error) {
-	return "", "", time.Time{}, oidc.ErrServerError().WithDescription("unsupported token path")
-}
-
-// RevokeToken (op.AuthStorage) is not reached: revocation is composed in
-// server.go so the access token's expiry is known.
-func (s *storage) RevokeToken(context.Context, string, string, string) *oidc.Error {
-	return oidc.ErrServerError().WithDescription("unsupported revocation path")
 }
 
 // SigningKey (op.AuthStorage): the RS256 key; ID tokens use idTokenStorage
@@ -123,24 +104,6 @@ func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInf
 	return nil
 }
 
-// SetUserinfoFromToken (op.OPStorage) is not reached: /userinfo is served in
-// server.go from the verified access token.
-func (s *storage) SetUserinfoFromToken(context.Context, *oidc.UserInfo, string, string, string) error {
-	return errors.New("oidc: unsupported userinfo path")
-}
-
-// SetIntrospectionFromToken (op.OPStorage) is not reached: introspection is
-// served in server.go from the verified access token.
-func (s *storage) SetIntrospectionFromToken(context.Context, *oidc.IntrospectionResponse, string, string, string) error {
-	return errors.New("oidc: unsupported introspection path")
-}
-
-// GetPrivateClaimsFromScopes (op.OPStorage): no private claims via the
-// library's own access-token path (unused, see CreateAccessToken).
-func (s *storage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
-	return nil, nil
-}
-
 // GetKeyByIDAndClientID (op.OPStorage): private_key_jwt and the JWT profile
 // grant are not supported.
 func (s *storage) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
@@ -165,3 +128,73 @@ type idTokenStorage struct {
 }
 
 func (s idTokenStorage) SigningKey(context.Context) (op.SigningKey, error) { return s.key, nil }
+
+// ---------------------------------------------------------------------------
+// Unreachable: the endpoints Gatehouse owns (see server.go).
+//
+// op.Storage requires the seven methods below, but the library calls them
+// only from its own token, introspection, revocation and userinfo handlers,
+// which server.go replaces. Each says which endpoint and why, and fails
+// closed with an error, so that a library path we did not expect cannot
+// mint, revoke or describe a token behind our back.
+// ---------------------------------------------------------------------------
+
+// errUnreachable is what every stub below answers.
+func errUnreachable(endpoint string) *oidc.Error {
+	return oidc.ErrServerError().WithDescription("oidc: unreachable: %s is served by Gatehouse, not the library", endpoint)
+}
+
+// CreateAccessToken (op.AuthStorage) is unreachable: server.go serves
+// /oauth/token itself (issue.go, grant_*.go) because RFC 9068 access tokens
+// need the typ at+jwt header, which the library's signer cannot set; the
+// library never calls this.
+func (s *storage) CreateAccessToken(context.Context, op.TokenRequest) (string, time.Time, error) {
+	return "", time.Time{}, errUnreachable("/oauth/token")
+}
+
+// CreateAccessAndRefreshTokens (op.AuthStorage) is unreachable: server.go
+// serves /oauth/token itself (RFC 9068 typ at+jwt; refresh rotation in
+// grant_refresh.go is one compare-and-swap); the library never calls this.
+func (s *storage) CreateAccessAndRefreshTokens(context.Context, op.TokenRequest, string) (string, string, time.Time, error) {
+	return "", "", time.Time{}, errUnreachable("/oauth/token")
+}
+
+// TokenRequestByRefreshToken (op.AuthStorage) is unreachable: server.go
+// serves the refresh grant of /oauth/token itself (grant_refresh.go: it
+// needs the authenticated client for reuse detection); the library never
+// calls this.
+func (s *storage) TokenRequestByRefreshToken(context.Context, string) (op.RefreshTokenRequest, error) {
+	return nil, errUnreachable("/oauth/token (refresh_token)")
+}
+
+// GetPrivateClaimsFromScopes (op.OPStorage) is unreachable: the library asks
+// for private claims only when it signs a JWT access token, and server.go
+// serves /oauth/token itself (RFC 9068 typ at+jwt; our claims are set in
+// accesstoken.go); the library never calls this.
+func (s *storage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
+	return nil, errUnreachable("/oauth/token (access token claims)")
+}
+
+// RevokeToken (op.AuthStorage) is unreachable: server.go serves
+// /oauth/revoke itself (revocation.go) because revoking an RFC 9068 access
+// token needs its expiry for the denylist and a refresh token revokes its
+// whole grant; the library never calls this.
+func (s *storage) RevokeToken(context.Context, string, string, string) *oidc.Error {
+	return errUnreachable("/oauth/revoke")
+}
+
+// SetUserinfoFromToken (op.OPStorage) is unreachable: server.go serves
+// /userinfo itself (userinfo.go) from the verified RFC 9068 access token,
+// which the library's token parser does not accept (typ at+jwt); the
+// library never calls this.
+func (s *storage) SetUserinfoFromToken(context.Context, *oidc.UserInfo, string, string, string) error {
+	return errUnreachable("/userinfo")
+}
+
+// SetIntrospectionFromToken (op.OPStorage) is unreachable: server.go serves
+// /oauth/introspect itself (introspect.go) from the verified RFC 9068 access
+// token plus the revocation denylist, and reports refresh tokens too; the
+// library never calls this.
+func (s *storage) SetIntrospectionFromToken(context.Context, *oidc.IntrospectionResponse, string, string, string) error {
+	return errUnreachable("/oauth/introspect")
+}
