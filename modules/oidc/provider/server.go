@@ -16,8 +16,9 @@ package provider
 //	/oauth/revoke       Revocation (revocation.go). Why: an access token goes
 //	                    on the denylist until its expiry; a refresh token
 //	                    revokes its whole grant (RFC 7009 §2.1).
-//	/userinfo           UserInfo (userinfo.go). Why: it reads the at+jwt token
-//	                    the library cannot parse, and claims come from claimsFor.
+//	/userinfo           UserInfo (userinfo.go). Why: it verifies our at+jwt
+//	                    token against the denylist, and claims (roles,
+//	                    permissions now) come from claimsFor.
 //	client auth         VerifyClient (here): secrets only, no JWT assertions.
 //	/authorize          Authorize (here): our PKCE policy, then the library.
 //	discovery, /keys    discovery.go: rendered once, served from cached bytes.

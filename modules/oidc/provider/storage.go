@@ -184,9 +184,9 @@ func (s *storage) RevokeToken(context.Context, string, string, string) *oidc.Err
 }
 
 // SetUserinfoFromToken (op.OPStorage) is unreachable: server.go serves
-// /userinfo itself (userinfo.go) from the verified RFC 9068 access token,
-// which the library's token parser does not accept (typ at+jwt); the
-// library never calls this.
+// /userinfo itself (userinfo.go) from the verified RFC 9068 access token
+// (typ at+jwt, checked against the revocation denylist), with claims from
+// claimsFor; the library never calls this.
 func (s *storage) SetUserinfoFromToken(context.Context, *oidc.UserInfo, string, string, string) error {
 	return errUnreachable("/userinfo")
 }
