@@ -2,7 +2,6 @@ package oidc
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/httpserver"
@@ -19,7 +17,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/internal/testutil"
 	"github.com/gatehouse/gatehouse/modules/audit"
-	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/oidc/internal/oidctest"
 	"github.com/gatehouse/gatehouse/web"
 )
 
@@ -32,26 +30,6 @@ func (apiAuthz) Can(_ context.Context, p principal.Principal, res principal.Reso
 		return slices.Contains(p.Scopes, res.Type+":"+action), nil
 	}
 	return p.ID == "admin" || (p.ID == "reader" && action == "read"), nil
-}
-
-// apiUsers is the module test's directory: nobody exists, no password works.
-type apiUsers struct{}
-
-func (apiUsers) UserByID(context.Context, string) (identity.User, error) {
-	return identity.User{}, identity.ErrNotFound
-}
-func (apiUsers) RolesOf(context.Context, string) ([]string, error) { return nil, nil }
-func (apiUsers) VerifyPassword(context.Context, string, string) (identity.User, error) {
-	return identity.User{}, identity.ErrInvalidCredentials
-}
-
-func testMasterKey(t testing.TB) []byte {
-	t.Helper()
-	k := make([]byte, 32)
-	if _, err := rand.Read(k); err != nil {
-		t.Fatal(err)
-	}
-	return k
 }
 
 type apiEnv struct {
@@ -69,8 +47,8 @@ func newAPIEnv(t *testing.T, db database.DB) *apiEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := New(db, Deps{Users: apiUsers{}, Audit: audit.NewService(db.Gorm), Authorizer: apiAuthz{}, Pages: renderer},
-		Options{Issuer: issuer, MasterKey: testMasterKey(t), Logger: logging.Discard()})
+	m, err := New(db, Deps{Users: oidctest.NewUsers(), Audit: audit.NewService(db.Gorm), Authorizer: apiAuthz{}, Pages: renderer},
+		Options{Issuer: issuer, MasterKey: oidctest.MasterKey(t), Logger: logging.Discard()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +159,7 @@ func TestClientsAPI(t *testing.T) {
 
 		t.Run("access token as bearer: API scopes only", func(t *testing.T) {
 			tok := func(scope string) string {
-				st, b := postForm(t, e.ts.URL+"/oauth/token", id, secret, url.Values{"grant_type": {"client_credentials"}, "scope": {scope}})
+				st, b := oidctest.PostForm(t, e.ts.URL+"/oauth/token", id, secret, url.Values{"grant_type": {"client_credentials"}, "scope": {scope}})
 				var m map[string]any
 				_ = json.Unmarshal(b, &m)
 				if st != 200 {
@@ -204,10 +182,10 @@ func TestClientsAPI(t *testing.T) {
 				t.Fatalf("rotate: %d %v", st, body)
 			}
 			form := url.Values{"grant_type": {"client_credentials"}}
-			if st, _ := postForm(t, e.ts.URL+"/oauth/token", id, secret, form); st != 401 {
+			if st, _ := oidctest.PostForm(t, e.ts.URL+"/oauth/token", id, secret, form); st != 401 {
 				t.Errorf("old secret after rotation without overlap: %d", st)
 			}
-			if st, _ := postForm(t, e.ts.URL+"/oauth/token", id, newSecret, form); st != 200 {
+			if st, _ := oidctest.PostForm(t, e.ts.URL+"/oauth/token", id, newSecret, form); st != 200 {
 				t.Errorf("new secret: %d", st)
 			}
 		})
@@ -234,7 +212,7 @@ func TestClientsAPI(t *testing.T) {
 					t.Errorf("%s: %d", path, resp.StatusCode)
 				}
 			}
-			if st, _ := postForm(t, e.ts.URL+"/oauth/introspect", "", "", url.Values{"token": {"x"}}); st != 401 {
+			if st, _ := oidctest.PostForm(t, e.ts.URL+"/oauth/introspect", "", "", url.Values{"token": {"x"}}); st != 401 {
 				t.Errorf("introspect without auth: %d", st)
 			}
 		})
@@ -246,7 +224,7 @@ func TestClientsAPI(t *testing.T) {
 			} {
 				req, _ := http.NewRequest("GET", e.ts.URL+"/authorize?"+q, nil)
 				req.Header.Set("Accept", "text/html,application/xhtml+xml")
-				resp, err := noRedirect.Do(req)
+				resp, err := oidctest.NoRedirect.Do(req)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -257,7 +235,7 @@ func TestClientsAPI(t *testing.T) {
 			}
 			// A valid request still redirects to the sign-in page.
 			q := "client_id=" + id + "&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fapp.test%2Fcb&state=s"
-			resp, err := noRedirect.Get(e.ts.URL + "/authorize?" + q)
+			resp, err := oidctest.NoRedirect.Get(e.ts.URL + "/authorize?" + q)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -290,25 +268,4 @@ func TestClientsAPI(t *testing.T) {
 			}
 		})
 	})
-}
-func postForm(t *testing.T, u, id, secret string, form url.Values) (int, []byte) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if id != "" {
-		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
-}
-
-// noRedirect is an HTTP client that reports redirects instead of following.
-var noRedirect = &http.Client{
-	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	Timeout:       10 * time.Second,
 }

@@ -8,19 +8,15 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/database"
-	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/internal/testutil"
 	"github.com/gatehouse/gatehouse/modules/audit"
+	"github.com/gatehouse/gatehouse/modules/oidc/internal/oidctest"
 	"github.com/gatehouse/gatehouse/modules/oidc/internal/secret"
 )
 
-func systemCtx() context.Context {
-	return principal.With(context.Background(), principal.SystemPrincipal)
-}
-
 func mustCreate(t testing.TB, s *Service, n NewClient) (Client, string) {
 	t.Helper()
-	c, plain, err := s.Create(systemCtx(), n)
+	c, plain, err := s.Create(oidctest.SystemCtx(), n)
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}
@@ -31,7 +27,7 @@ func TestService(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
 		clock := testutil.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 		p := NewService(db.Gorm, audit.NewService(db.Gorm), Options{Now: clock.Now})
-		ctx := systemCtx()
+		ctx := oidctest.SystemCtx()
 
 		c, plain := mustCreate(t, p, NewClient{Name: " App ", RedirectURIs: []string{"https://app.test/cb"}, Scopes: []string{"roles", "openid"}})
 		if c.Name != "App" || !slices.Equal(c.GrantTypes, []string{GrantAuthorizationCode, GrantRefreshToken}) || c.IDTokenAlg != AlgRS256 {
@@ -142,5 +138,38 @@ func TestService(t *testing.T) {
 				t.Errorf("audit events = %d", n)
 			}
 		})
+	})
+}
+
+// deleteRecorder is a DeleteListener that fails when told to.
+type deleteRecorder struct {
+	got  []string
+	fail error
+}
+
+func (d *deleteRecorder) ClientDeleted(_ context.Context, id string) error {
+	d.got = append(d.got, id)
+	return d.fail
+}
+
+func TestDeleteTellsListenersInTheTransaction(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
+		s := NewService(db.Gorm, audit.NewService(db.Gorm), Options{})
+		l := &deleteRecorder{fail: errors.New("boom")}
+		s.AddDeleteListener(l)
+		c, _ := mustCreate(t, s, NewClient{Name: "svc", GrantTypes: []string{GrantClientCredentials}})
+		if err := s.Delete(oidctest.SystemCtx(), c.ID); err == nil {
+			t.Fatal("delete succeeded although a listener failed")
+		}
+		if _, err := s.Get(context.Background(), c.ID); err != nil {
+			t.Fatalf("a failed listener did not roll the delete back: %v", err)
+		}
+		l.fail = nil
+		if err := s.Delete(oidctest.SystemCtx(), c.ID); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(l.got, []string{c.ID, c.ID}) {
+			t.Errorf("listener told %v", l.got)
+		}
 	})
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/testutil"
 	"github.com/gatehouse/gatehouse/modules/oidc/clients"
+	"github.com/gatehouse/gatehouse/modules/oidc/internal/oidctest"
 )
 
 // cpuMeter reports process CPU time per operation ("cpu-ns/op"): on a
@@ -38,7 +39,7 @@ func (m *cpuMeter) stop(b *testing.B) {
 func benchProvider(b *testing.B, alg string) (*Provider, http.Handler, string, string) {
 	b.Helper()
 	db := testutil.NewSQLite(b)
-	p := newTestProvider(b, db, "http://bench.test", newProviderFakeUsers(), testMasterKey(b), func(o *Options) { o.AccessTokenAlg = alg })
+	p := newTestProvider(b, db, "http://bench.test", oidctest.NewUsers(), oidctest.MasterKey(b), func(o *Options) { o.AccessTokenAlg = alg })
 	c, secret := mustCreateClient(b, p, clients.NewClient{Name: "svc", GrantTypes: []string{clients.GrantClientCredentials}, Scopes: []string{"users:read"}})
 	return p, p.Handler(), c.ID, secret
 }

@@ -2,59 +2,16 @@ package provider
 
 import (
 	"context"
-	"crypto/rand"
-	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/modules/audit"
-	"github.com/gatehouse/gatehouse/modules/identity"
 	"github.com/gatehouse/gatehouse/modules/oidc/clients"
+	"github.com/gatehouse/gatehouse/modules/oidc/internal/oidctest"
 )
-
-// providerFakeUsers is a hand-written UserDirectory.
-type providerFakeUsers struct {
-	mu    sync.Mutex
-	users map[string]identity.User
-	roles map[string][]string
-}
-
-func newProviderFakeUsers() *providerFakeUsers {
-	return &providerFakeUsers{users: map[string]identity.User{}, roles: map[string][]string{}}
-}
-
-func (f *providerFakeUsers) add(u identity.User, roles ...string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if u.Status == "" {
-		u.Status = identity.StatusActive
-	}
-	f.users[u.ID] = u
-	f.roles[u.ID] = roles
-}
-
-func (f *providerFakeUsers) UserByID(_ context.Context, id string) (identity.User, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	u, ok := f.users[id]
-	if !ok {
-		return identity.User{}, identity.ErrNotFound
-	}
-	return u, nil
-}
-
-func (f *providerFakeUsers) RolesOf(_ context.Context, id string) ([]string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if _, ok := f.users[id]; !ok {
-		return nil, identity.ErrNotFound
-	}
-	return f.roles[id], nil
-}
 
 // fakeAuthorizer allows everything unless deny is set.
 type fakeAuthorizer struct{ deny bool }
@@ -80,15 +37,6 @@ func (s *fakeSessions) endedIDs() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.ended...)
-}
-
-func testMasterKey(t testing.TB) []byte {
-	t.Helper()
-	k := make([]byte, 32)
-	if _, err := rand.Read(k); err != nil {
-		t.Fatal(err)
-	}
-	return k
 }
 
 // newTestProvider builds and initialises a provider on db with issuer.
@@ -118,7 +66,7 @@ func registry(p *Provider) *clients.Service { return p.clients.(*clients.Service
 type testServer struct {
 	*httptest.Server
 	p        *Provider
-	users    *providerFakeUsers
+	users    *oidctest.Users
 	sessions *fakeSessions
 	db       database.DB
 }
@@ -127,8 +75,8 @@ func newTestServer(t testing.TB, db database.DB, mod ...func(*Options)) *testSer
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + srv.Listener.Addr().String()
-	users := newProviderFakeUsers()
-	p := newTestProvider(t, db, issuer, users, testMasterKey(t), mod...)
+	users := oidctest.NewUsers()
+	p := newTestProvider(t, db, issuer, users, oidctest.MasterKey(t), mod...)
 	sess := &fakeSessions{}
 	p.SetSessions(sess)
 	srv.Config.Handler = p.Handler()
@@ -137,21 +85,11 @@ func newTestServer(t testing.TB, db database.DB, mod ...func(*Options)) *testSer
 	return &testServer{Server: srv, p: p, users: users, sessions: sess, db: db}
 }
 
-func systemCtx() context.Context {
-	return principal.With(context.Background(), principal.SystemPrincipal)
-}
-
 func mustCreateClient(t testing.TB, p *Provider, n clients.NewClient) (clients.Client, string) {
 	t.Helper()
-	c, secret, err := registry(p).Create(systemCtx(), n)
+	c, secret, err := registry(p).Create(oidctest.SystemCtx(), n)
 	if err != nil {
 		t.Fatalf("CreateClient: %v", err)
 	}
 	return c, secret
-}
-
-// noRedirect is an HTTP client that reports redirects instead of following.
-var noRedirect = &http.Client{
-	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	Timeout:       10 * time.Second,
 }

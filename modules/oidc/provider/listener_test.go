@@ -10,18 +10,19 @@ import (
 	"github.com/gatehouse/gatehouse/internal/testutil"
 	"github.com/gatehouse/gatehouse/modules/identity"
 	"github.com/gatehouse/gatehouse/modules/oidc/clients"
+	"github.com/gatehouse/gatehouse/modules/oidc/internal/oidctest"
 	"github.com/gatehouse/gatehouse/modules/oidc/internal/secret"
 )
 
 func TestDisabledUserLosesTokens(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
 		clock := testutil.NewClock(time.Now())
-		users := newProviderFakeUsers()
-		mk := testMasterKey(t)
+		users := oidctest.NewUsers()
+		mk := oidctest.MasterKey(t)
 		p := newTestProvider(t, db, "https://id.example.test", users, mk, func(o *Options) { o.Now = clock.Now })
 		replica := newTestProvider(t, db, "https://id.example.test", users, mk, func(o *Options) { o.Now = clock.Now })
 		ctx := context.Background()
-		users.add(identity.User{ID: "u1", Email: "u1@example.test"})
+		users.Add(identity.User{ID: "u1", Email: "u1@example.test"}, "")
 		c, _ := mustCreateClient(t, p, clients.NewClient{Name: "web", RedirectURIs: []string{"https://app.test/cb"}})
 		mint := func() string {
 			tok, _, err := p.mintAccessToken(p.issuer, accessToken{Subject: "u1", ClientID: c.ID, GrantID: "g-" + secret.Token(4), Expires: clock.Now().Add(10 * time.Minute)})
@@ -43,7 +44,7 @@ func TestDisabledUserLosesTokens(t *testing.T) {
 			t.Fatalf("an active user's token was revoked by an unrelated change: %v", err)
 		}
 
-		users.add(identity.User{ID: "u1", Email: "u1@example.test", Status: identity.StatusDisabled})
+		users.Add(identity.User{ID: "u1", Email: "u1@example.test", Status: identity.StatusDisabled}, "")
 		err = database.Transact(ctx, db.Gorm, func(ctx context.Context) error { return p.UserChanged(ctx, "u1") })
 		if err != nil {
 			t.Fatal(err)

@@ -19,11 +19,12 @@ import (
 	"github.com/gatehouse/gatehouse/modules/identity"
 	"github.com/gatehouse/gatehouse/modules/oidc/clients"
 	"github.com/gatehouse/gatehouse/modules/oidc/flow"
+	"github.com/gatehouse/gatehouse/modules/oidc/internal/oidctest"
 )
 
 // authzRoles adapts the provider's fake directory to authz.RoleSource, so
 // the real authz service decides on the same users the provider serves.
-type authzRoles struct{ *providerFakeUsers }
+type authzRoles struct{ *oidctest.Users }
 
 func (authzRoles) RoleExists(_ context.Context, name string) (bool, error) {
 	return name == "billing" || name == "admin" || name == "user-admin" || name == "auditor", nil
@@ -37,7 +38,7 @@ func (authzRoles) RoleExists(_ context.Context, name string) (bool, error) {
 func TestPermissionsClaim(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
 		ctx := context.Background()
-		var users *providerFakeUsers
+		var users *oidctest.Users
 		var az *authz.Service
 		ts := newTestServer(t, db, func(o *Options) { o.Permissions = lazyPermissions{&az} })
 		users = ts.users
@@ -48,10 +49,10 @@ func TestPermissionsClaim(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := az.CreatePolicy(systemCtx(), authz.Rule{Subject: "role:billing", Resource: "invoice:*", Action: "read", Effect: authz.Allow}); err != nil {
+		if _, err := az.CreatePolicy(oidctest.SystemCtx(), authz.Rule{Subject: "role:billing", Resource: "invoice:*", Action: "read", Effect: authz.Allow}); err != nil {
 			t.Fatalf("CreatePolicy: %v", err)
 		}
-		users.add(identity.User{ID: "user-1", Email: "ada@example.test"}, "billing")
+		users.Add(identity.User{ID: "user-1", Email: "ada@example.test"}, "", "billing")
 		want, err := az.PermissionsFor(ctx, "user-1")
 		if err != nil || !slices.Contains(want, "invoice:*#read") {
 			t.Fatalf("PermissionsFor = %v, %v", want, err)
@@ -122,7 +123,7 @@ func TestPermissionsClaim(t *testing.T) {
 			// Refreshing recomputes at issuance: a revoked right disappears.
 			// (main registers authz as identity's listener; a role change
 			// drops its role cache the same way.)
-			users.add(identity.User{ID: "user-1", Email: "ada@example.test"})
+			users.Add(identity.User{ID: "user-1", Email: "ada@example.test"}, "")
 			if err := az.UserChanged(ctx, "user-1"); err != nil {
 				t.Fatal(err)
 			}
@@ -130,7 +131,7 @@ func TestPermissionsClaim(t *testing.T) {
 			if err != nil {
 				t.Fatalf("refresh: %v", err)
 			}
-			users.add(identity.User{ID: "user-1", Email: "ada@example.test"}, "billing")
+			users.Add(identity.User{ID: "user-1", Email: "ada@example.test"}, "", "billing")
 			if err := az.UserChanged(ctx, "user-1"); err != nil {
 				t.Fatal(err)
 			}
@@ -143,7 +144,7 @@ func TestPermissionsClaim(t *testing.T) {
 				t.Errorf("refreshed ID token permissions %v differ from the access token's %v", p, at["permissions"])
 			}
 			// Client credentials: no user, no permissions.
-			_, b := postForm(t, ts.URL+"/oauth/token", cfg.ClientID, cfg.ClientSecret, url.Values{"grant_type": {"client_credentials"}})
+			_, b := oidctest.PostForm(t, ts.URL+"/oauth/token", cfg.ClientID, cfg.ClientSecret, url.Values{"grant_type": {"client_credentials"}})
 			if strings.Contains(string(b), "error") {
 				t.Fatalf("client_credentials: %s", b)
 			}
@@ -165,7 +166,7 @@ func TestPermissionsClaim(t *testing.T) {
 		t.Run("option switched on by update", func(t *testing.T) {
 			cfg, _ := signIn(t, clients.NewClient{Name: "later-app"})
 			on := true
-			c, err := registry(ts.p).Update(systemCtx(), cfg.ClientID, clients.ClientUpdate{PermissionsClaim: &on})
+			c, err := registry(ts.p).Update(oidctest.SystemCtx(), cfg.ClientID, clients.ClientUpdate{PermissionsClaim: &on})
 			if err != nil || !c.PermissionsClaim {
 				t.Fatalf("UpdateClient: %+v %v", c, err)
 			}
@@ -192,7 +193,7 @@ func TestPermissionsClaimNilSource(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
 		ctx := context.Background()
 		ts := newTestServer(t, db)
-		ts.users.add(identity.User{ID: "user-1", Email: "ada@example.test"})
+		ts.users.Add(identity.User{ID: "user-1", Email: "ada@example.test"}, "")
 		c, secret := mustCreateClient(t, ts.p, clients.NewClient{Name: "app", RedirectURIs: []string{"https://app.test/cb"}, PermissionsClaim: true})
 		cfg := &oauth2.Config{ClientID: c.ID, ClientSecret: secret, RedirectURL: "https://app.test/cb",
 			Endpoint: oauth2.Endpoint{AuthURL: ts.URL + "/authorize", TokenURL: ts.URL + "/oauth/token"},

@@ -3,10 +3,12 @@ package provider
 import (
 	"bytes"
 	"testing"
+
+	"github.com/gatehouse/gatehouse/modules/oidc/internal/oidctest"
 )
 
 func TestSealer(t *testing.T) {
-	s, err := newSealer(testMasterKey(t))
+	s, err := newSealer(oidctest.MasterKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,7 +25,7 @@ func TestSealer(t *testing.T) {
 	if _, err := s.open(sealed, []byte("ad-2")); err == nil {
 		t.Errorf("opened with other associated data")
 	}
-	other, _ := newSealer(testMasterKey(t))
+	other, _ := newSealer(oidctest.MasterKey(t))
 	if _, err := other.open(sealed, []byte("ad-1")); err == nil {
 		t.Errorf("opened with another master key")
 	}

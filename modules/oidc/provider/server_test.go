@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -24,6 +23,7 @@ import (
 	"github.com/gatehouse/gatehouse/modules/identity"
 	"github.com/gatehouse/gatehouse/modules/oidc/clients"
 	"github.com/gatehouse/gatehouse/modules/oidc/flow"
+	"github.com/gatehouse/gatehouse/modules/oidc/internal/oidctest"
 )
 
 func TestDiscoveryPinsGrantsAndScopes(t *testing.T) {
@@ -97,7 +97,7 @@ func TestTokenEndpointRefusesUnofferedGrants(t *testing.T) {
 		"password (RFC 6749 §4.3)": {"grant_type": {"password"}, "username": {"u"}, "password": {"p"}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			status, body := postForm(t, ts.URL+"/oauth/token", c.ID, secret, form)
+			status, body := oidctest.PostForm(t, ts.URL+"/oauth/token", c.ID, secret, form)
 			var e struct {
 				Error string `json:"error"`
 			}
@@ -219,7 +219,7 @@ func TestClientCredentials(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := registry(ts.p).Delete(systemCtx(), gone.ID); err != nil {
+			if err := registry(ts.p).Delete(oidctest.SystemCtx(), gone.ID); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := ts.p.AuthenticateBearer(ctx, tk.AccessToken); !errors.Is(err, httpserver.ErrUnauthenticated) {
@@ -317,25 +317,9 @@ func jwtClaims(t *testing.T, tok string) map[string]any {
 	return m
 }
 
-func postForm(t *testing.T, u, id, secret string, form url.Values) (int, []byte) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if id != "" {
-		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
-}
-
 func introspect(t *testing.T, ts *testServer, id, secret, token string) (int, map[string]any) {
 	t.Helper()
-	st, b := postForm(t, ts.URL+"/oauth/introspect", id, secret, url.Values{"token": {token}})
+	st, b := oidctest.PostForm(t, ts.URL+"/oauth/introspect", id, secret, url.Values{"token": {token}})
 	var m map[string]any
 	_ = json.Unmarshal(b, &m)
 	return st, m
@@ -343,7 +327,7 @@ func introspect(t *testing.T, ts *testServer, id, secret, token string) (int, ma
 
 func revoke(t *testing.T, ts *testServer, id, secret, token string) int {
 	t.Helper()
-	st, _ := postForm(t, ts.URL+"/oauth/revoke", id, secret, url.Values{"token": {token}})
+	st, _ := oidctest.PostForm(t, ts.URL+"/oauth/revoke", id, secret, url.Values{"token": {token}})
 	return st
 }
 
@@ -351,7 +335,7 @@ func revoke(t *testing.T, ts *testServer, id, secret, token string) int {
 // sign-in page would) and returns the code from the redirect.
 func codeFlow(t *testing.T, ts *testServer, cfg *oauth2.Config, a flow.Authentication, opts ...oauth2.AuthCodeOption) (code string) {
 	t.Helper()
-	resp, err := noRedirect.Get(cfg.AuthCodeURL("st-123", opts...))
+	resp, err := oidctest.NoRedirect.Get(cfg.AuthCodeURL("st-123", opts...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,7 +353,7 @@ func codeFlow(t *testing.T, ts *testServer, cfg *oauth2.Config, a flow.Authentic
 	if err != nil {
 		t.Fatalf("completeRequest: %v", err)
 	}
-	resp, err = noRedirect.Get(cb)
+	resp, err = oidctest.NoRedirect.Get(cb)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -388,7 +372,7 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
 		ts := newTestServer(t, db)
 		ctx := context.Background()
-		ts.users.add(identity.User{ID: "user-1", Email: "ada@example.test", Name: "Ada", EmailVerified: true}, "admin", "auditor")
+		ts.users.Add(identity.User{ID: "user-1", Email: "ada@example.test", Name: "Ada", EmailVerified: true}, "", "admin", "auditor")
 		c, secret := mustCreateClient(t, ts.p, clients.NewClient{Name: "web", RedirectURIs: []string{"https://app.test/cb"},
 			PostLogoutRedirectURIs: []string{"https://app.test/bye"}})
 		cfg := &oauth2.Config{ClientID: c.ID, ClientSecret: secret, RedirectURL: "https://app.test/cb",
@@ -476,13 +460,13 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 			}
 			other, osecret := mustCreateClient(t, ts.p, clients.NewClient{Name: "rs", GrantTypes: []string{clients.GrantClientCredentials}})
 			form := url.Values{"token": {r1}, "token_type_hint": {"refresh_token"}}
-			_, b := postForm(t, ts.URL+"/oauth/introspect", c.ID, secret, form)
+			_, b := oidctest.PostForm(t, ts.URL+"/oauth/introspect", c.ID, secret, form)
 			var m map[string]any
 			_ = json.Unmarshal(b, &m)
 			if m["active"] != true || m["sub"] != "user-1" || m["client_id"] != c.ID || m["token_type"] != "refresh_token" {
 				t.Errorf("refresh token introspection by its client: %s", b)
 			}
-			if _, b := postForm(t, ts.URL+"/oauth/introspect", other.ID, osecret, form); !strings.Contains(string(b), `"active":false`) {
+			if _, b := oidctest.PostForm(t, ts.URL+"/oauth/introspect", other.ID, osecret, form); !strings.Contains(string(b), `"active":false`) {
 				t.Errorf("refresh token introspected by another client: %s", b)
 			}
 			t2, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: r1}).Token()
@@ -497,7 +481,7 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 			} else if cl := jwtClaims(t, raw); cl["acr"] != "pwd" || cl["sid"] != "sess-1" {
 				t.Errorf("refreshed ID token claims %v", cl)
 			}
-			if _, b := postForm(t, ts.URL+"/oauth/introspect", c.ID, secret, form); !strings.Contains(string(b), `"active":false`) {
+			if _, b := oidctest.PostForm(t, ts.URL+"/oauth/introspect", c.ID, secret, form); !strings.Contains(string(b), `"active":false`) {
 				t.Errorf("used refresh token still active: %s", b)
 			}
 			_, err = cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: r1}).Token()
@@ -562,12 +546,12 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 
 		t.Run("ES256 ID tokens for a client that asks", func(t *testing.T) {
 			alg := clients.AlgES256
-			if _, err := registry(ts.p).Update(systemCtx(), c.ID, clients.ClientUpdate{IDTokenAlg: &alg}); err != nil {
+			if _, err := registry(ts.p).Update(oidctest.SystemCtx(), c.ID, clients.ClientUpdate{IDTokenAlg: &alg}); err != nil {
 				t.Fatal(err)
 			}
 			defer func() {
 				rs := clients.AlgRS256
-				_, _ = registry(ts.p).Update(systemCtx(), c.ID, clients.ClientUpdate{IDTokenAlg: &rs})
+				_, _ = registry(ts.p).Update(oidctest.SystemCtx(), c.ID, clients.ClientUpdate{IDTokenAlg: &rs})
 			}()
 			cfg2 := *cfg
 			cfg2.Scopes = []string{"openid"}
@@ -591,8 +575,8 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ts.users.add(identity.User{ID: "user-1", Email: "ada@example.test", Status: identity.StatusDisabled})
-			defer ts.users.add(identity.User{ID: "user-1", Email: "ada@example.test", Name: "Ada", EmailVerified: true}, "admin", "auditor")
+			ts.users.Add(identity.User{ID: "user-1", Email: "ada@example.test", Status: identity.StatusDisabled}, "")
+			defer ts.users.Add(identity.User{ID: "user-1", Email: "ada@example.test", Name: "Ada", EmailVerified: true}, "", "admin", "auditor")
 			_, err = cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: t5.RefreshToken}).Token()
 			if _, code := retrieveCode(err); code != "invalid_grant" {
 				t.Errorf("disabled user refreshed: %v", err)
@@ -601,7 +585,7 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 
 		t.Run("end_session without hint asks first", func(t *testing.T) {
 			q := url.Values{"client_id": {c.ID}, "post_logout_redirect_uri": {"https://app.test/bye"}}
-			resp, err := noRedirect.Get(ts.URL + "/end_session?" + q.Encode())
+			resp, err := oidctest.NoRedirect.Get(ts.URL + "/end_session?" + q.Encode())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -617,7 +601,7 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 		t.Run("RP-initiated logout ends the session", func(t *testing.T) {
 			raw, _ := tok.Extra("id_token").(string)
 			q := url.Values{"id_token_hint": {raw}, "post_logout_redirect_uri": {"https://app.test/bye"}, "state": {"s9"}}
-			resp, err := noRedirect.Get(ts.URL + "/end_session?" + q.Encode())
+			resp, err := oidctest.NoRedirect.Get(ts.URL + "/end_session?" + q.Encode())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -640,7 +624,7 @@ func TestAuthorizeRequests(t *testing.T) {
 		Endpoint: oauth2.Endpoint{AuthURL: ts.URL + "/authorize", TokenURL: ts.URL + "/oauth/token", AuthStyle: oauth2.AuthStyleInParams},
 		Scopes:   []string{"openid"}}
 	get := func(u string) (int, *url.URL) {
-		resp, err := noRedirect.Get(u)
+		resp, err := oidctest.NoRedirect.Get(u)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -683,7 +667,7 @@ func TestAuthorizeRequests(t *testing.T) {
 	t.Run("public client: loopback port, PKCE, failRequest", func(t *testing.T) {
 		v := oauth2.GenerateVerifier()
 		code := codeFlow(t, ts, cfg, flow.Authentication{UserID: "u", AuthTime: time.Now(), AMR: []string{"pwd"}}, oauth2.S256ChallengeOption(v))
-		ts.users.add(identity.User{ID: "u", Email: "u@example.test"})
+		ts.users.Add(identity.User{ID: "u", Email: "u@example.test"}, "")
 		if _, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(v)); err != nil {
 			t.Fatalf("public exchange: %v", err)
 		}
@@ -717,7 +701,7 @@ func TestConcurrentRefreshOneWins(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
 		ts := newTestServer(t, db)
 		ctx := context.Background()
-		ts.users.add(identity.User{ID: "u1", Email: "u1@example.test"})
+		ts.users.Add(identity.User{ID: "u1", Email: "u1@example.test"}, "")
 		c, secret := mustCreateClient(t, ts.p, clients.NewClient{Name: "web", RedirectURIs: []string{"https://app.test/cb"}})
 		cfg := &oauth2.Config{ClientID: c.ID, ClientSecret: secret, RedirectURL: "https://app.test/cb",
 			Endpoint: oauth2.Endpoint{AuthURL: ts.URL + "/authorize", TokenURL: ts.URL + "/oauth/token"},

@@ -14,14 +14,15 @@ import (
 	"github.com/gatehouse/gatehouse/modules/audit"
 	"github.com/gatehouse/gatehouse/modules/oidc/clients"
 	"github.com/gatehouse/gatehouse/modules/oidc/flow"
+	"github.com/gatehouse/gatehouse/modules/oidc/internal/oidctest"
 	"github.com/gatehouse/gatehouse/modules/oidc/internal/secret"
 )
 
 func TestSigningKeys(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
 		clock := testutil.NewClock(time.Now())
-		mk := testMasterKey(t)
-		p := newTestProvider(t, db, "https://id.example.test", newProviderFakeUsers(), mk, func(o *Options) { o.Now = clock.Now })
+		mk := oidctest.MasterKey(t)
+		p := newTestProvider(t, db, "https://id.example.test", oidctest.NewUsers(), mk, func(o *Options) { o.Now = clock.Now })
 		ctx := context.Background()
 		first := map[jose.SignatureAlgorithm]string{}
 		for _, alg := range keyAlgs {
@@ -43,7 +44,7 @@ func TestSigningKeys(t *testing.T) {
 		}
 
 		t.Run("a second replica uses the same keys", func(t *testing.T) {
-			replica := newTestProvider(t, db, "https://id.example.test", newProviderFakeUsers(), mk)
+			replica := newTestProvider(t, db, "https://id.example.test", oidctest.NewUsers(), mk)
 			for alg, id := range first {
 				k, _ := replica.keys.activeKey(alg)
 				if k == nil || k.id != id {
@@ -52,7 +53,7 @@ func TestSigningKeys(t *testing.T) {
 			}
 		})
 		t.Run("another master key cannot read them", func(t *testing.T) {
-			other, err := NewProvider(db, newProviderFakeUsers(), registry(p), audit.NewService(db.Gorm), fakeAuthorizer{}, Options{Issuer: "https://x.test", MasterKey: testMasterKey(t)})
+			other, err := NewProvider(db, oidctest.NewUsers(), registry(p), audit.NewService(db.Gorm), fakeAuthorizer{}, Options{Issuer: "https://x.test", MasterKey: oidctest.MasterKey(t)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -66,7 +67,7 @@ func TestSigningKeys(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := p.RotateSigningKeys(systemCtx()); err != nil {
+		if err := p.RotateSigningKeys(oidctest.SystemCtx()); err != nil {
 			t.Fatal(err)
 		}
 		for alg, id := range first {
@@ -101,8 +102,8 @@ func TestSigningKeys(t *testing.T) {
 
 func TestRevocationCache(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
-		mk := testMasterKey(t)
-		users := newProviderFakeUsers()
+		mk := oidctest.MasterKey(t)
+		users := oidctest.NewUsers()
 		a := newTestProvider(t, db, "https://id.example.test", users, mk)
 		b := newTestProvider(t, db, "https://id.example.test", users, mk)
 		ctx := context.Background()
@@ -117,10 +118,10 @@ func TestRevocationCache(t *testing.T) {
 		if _, err := b.verifyAccessTokenNow(ctx, tok); err != nil {
 			t.Fatalf("replica b's current check rejects a's token: %v", err)
 		}
-		if err := a.revokeAccessToken(systemCtx(), jti, "c", time.Now().Add(time.Hour)); err != nil {
+		if err := a.revokeAccessToken(oidctest.SystemCtx(), jti, "c", time.Now().Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		if err := a.revokeAccessToken(systemCtx(), jti, "c", time.Now().Add(time.Hour)); err != nil {
+		if err := a.revokeAccessToken(oidctest.SystemCtx(), jti, "c", time.Now().Add(time.Hour)); err != nil {
 			t.Fatalf("revoking twice: %v", err)
 		}
 		if _, err := a.verifyAccessToken(ctx, tok); !errors.Is(err, ErrInvalidToken) {
@@ -149,7 +150,7 @@ func TestRevocationCache(t *testing.T) {
 func TestCodeRedemption(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
 		clock := testutil.NewClock(time.Now())
-		p := newTestProvider(t, db, "https://id.example.test", newProviderFakeUsers(), testMasterKey(t), func(o *Options) { o.Now = clock.Now })
+		p := newTestProvider(t, db, "https://id.example.test", oidctest.NewUsers(), oidctest.MasterKey(t), func(o *Options) { o.Now = clock.Now })
 		ctx := context.Background()
 		c, _ := mustCreateClient(t, p, clients.NewClient{Name: "web", RedirectURIs: []string{"https://app.test/cb"}})
 		newCode := func() string {
@@ -200,7 +201,7 @@ func TestCodeRedemption(t *testing.T) {
 func TestRefreshRotationStore(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
 		clock := testutil.NewClock(time.Now())
-		p := newTestProvider(t, db, "https://id.example.test", newProviderFakeUsers(), testMasterKey(t), func(o *Options) { o.Now = clock.Now })
+		p := newTestProvider(t, db, "https://id.example.test", oidctest.NewUsers(), oidctest.MasterKey(t), func(o *Options) { o.Now = clock.Now })
 		ctx := context.Background()
 		c, _ := mustCreateClient(t, p, clients.NewClient{Name: "web", RedirectURIs: []string{"https://app.test/cb"}, RefreshTokenIdleTTL: time.Hour, RefreshTokenTTL: 3 * time.Hour})
 		r1, err := p.newRefreshToken(ctx, refreshTokenRow{FamilyID: "fam-1", ClientID: c.ID, UserID: "u", Scopes: []string{"openid", "offline_access"}, AuthTime: clock.Now()}, &c)

@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse/gatehouse/modules/audit"
 	"github.com/gatehouse/gatehouse/modules/identity"
 	"github.com/gatehouse/gatehouse/modules/oidc/flow"
+	"github.com/gatehouse/gatehouse/modules/oidc/internal/oidctest"
 	"github.com/gatehouse/gatehouse/web"
 )
 
@@ -97,71 +98,6 @@ func (f *pagesFakeFlow) failure(id string) string {
 	return f.failed[id]
 }
 
-// pagesFakeUsers is a hand-written Directory with identity's rules:
-// one error for unknown login and wrong password; disabled only after a
-// correct password.
-type pagesFakeUsers struct {
-	mu        sync.Mutex
-	users     map[string]identity.User
-	passwords map[string]string
-}
-
-func newPagesFakeUsers() *pagesFakeUsers {
-	return &pagesFakeUsers{users: map[string]identity.User{}, passwords: map[string]string{}}
-}
-
-func (f *pagesFakeUsers) add(u identity.User, password string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if u.Status == "" {
-		u.Status = identity.StatusActive
-	}
-	f.users[u.ID] = u
-	f.passwords[u.ID] = password
-}
-
-func (f *pagesFakeUsers) setStatus(id, status string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	u := f.users[id]
-	u.Status = status
-	f.users[id] = u
-}
-
-func (f *pagesFakeUsers) remove(id string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.users, id)
-}
-
-func (f *pagesFakeUsers) VerifyPassword(_ context.Context, login, password string) (identity.User, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	login = strings.ToLower(login)
-	for id, u := range f.users {
-		if strings.ToLower(u.Email) == login || (u.Username != "" && strings.ToLower(u.Username) == login) {
-			if f.passwords[id] == "" || f.passwords[id] != password {
-				return identity.User{}, identity.ErrInvalidCredentials
-			}
-			if u.Status != identity.StatusActive {
-				return identity.User{}, identity.ErrUserDisabled
-			}
-			return u, nil
-		}
-	}
-	return identity.User{}, identity.ErrInvalidCredentials
-}
-
-func (f *pagesFakeUsers) UserByID(_ context.Context, id string) (identity.User, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	u, ok := f.users[id]
-	if !ok {
-		return identity.User{}, identity.ErrNotFound
-	}
-	return u, nil
-}
-
 // Test users.
 const (
 	aliceID       = "0190a0a0-0000-7000-8000-00000000a11c"
@@ -175,7 +111,7 @@ type pagesTestEnv struct {
 	db    database.DB
 	clock *testutil.Clock
 	flow  *pagesFakeFlow
-	users *pagesFakeUsers
+	users *oidctest.Users
 	pages *Pages
 	srv   *httptest.Server
 }
@@ -191,9 +127,9 @@ func newPagesTestEnv(t *testing.T, configure ...func(*Config)) *pagesTestEnv {
 		t: t, db: db,
 		// Real time (frozen): the cookie jar judges cookie expiry by it.
 		clock: testutil.NewClock(time.Now()),
-		flow:  newPagesFakeFlow(), users: newPagesFakeUsers(),
+		flow:  newPagesFakeFlow(), users: oidctest.NewUsers(),
 	}
-	e.users.add(identity.User{ID: aliceID, Email: "alice@example.com", Username: "alice", Name: "Alice Liddell"}, alicePassword)
+	e.users.Add(identity.User{ID: aliceID, Email: "alice@example.com", Username: "alice", Name: "Alice Liddell"}, alicePassword)
 	cfg := Config{
 		DB: db.Gorm, Renderer: renderer, Users: e.users, Audit: audit.NewService(db.Gorm), Flow: e.flow,
 		Issuer: "http://localhost:8080", Now: e.clock.Now,

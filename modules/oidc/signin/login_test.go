@@ -110,7 +110,7 @@ func TestLoginBadInputIsReadable(t *testing.T) {
 
 func TestLoginDisabledUser(t *testing.T) {
 	e := newPagesTestEnv(t)
-	e.users.add(identity.User{ID: "u-bob", Email: "bob@example.com", Status: identity.StatusDisabled}, "bobs password")
+	e.users.Add(identity.User{ID: "u-bob", Email: "bob@example.com", Status: identity.StatusDisabled}, "bobs password")
 	b := e.browser()
 	pg := b.submit("/login", "/login", url.Values{"username": {"bob@example.com"}, "password": {"wrong"}})
 	if pg.status != http.StatusUnauthorized || !strings.Contains(pg.body, msgBadCredentials) {
@@ -235,7 +235,7 @@ func TestLoginLockoutAfterTenFailures(t *testing.T) {
 				t.Fatalf("audit: locked %d throttled %d", e.auditCount("login.locked"), e.auditCount("login.throttled"))
 			}
 			// Another account is not affected.
-			e.users.add(identity.User{ID: "u-carol", Email: "carol@example.com"}, "carols password")
+			e.users.Add(identity.User{ID: "u-carol", Email: "carol@example.com"}, "carols password")
 			if pg := e.browser().submit("/login", "/login", url.Values{"username": {"carol@example.com"}, "password": {"carols password"}}); pg.status != http.StatusSeeOther {
 				t.Fatalf("other account: status %d", pg.status)
 			}
@@ -402,7 +402,7 @@ func TestLoginPasskeyRequired(t *testing.T) {
 
 func TestLoginAnotherUserReplacesSession(t *testing.T) {
 	e := newPagesTestEnv(t)
-	e.users.add(identity.User{ID: "u-carol", Email: "carol@example.com"}, "carols password")
+	e.users.Add(identity.User{ID: "u-carol", Email: "carol@example.com"}, "carols password")
 	b := e.browser()
 	first := sessionCookieOf(b.signIn(""))
 	// Signed in, the form shows for a request that asks for a new sign-in.

@@ -177,7 +177,7 @@ func TestIdentityListenerEndsSessions(t *testing.T) {
 	if e.sessionCount(aliceID) != 1 {
 		t.Fatal("session ended for an active user")
 	}
-	e.users.setStatus(aliceID, identity.StatusDisabled)
+	e.users.SetStatus(aliceID, identity.StatusDisabled)
 	if err := e.pages.UserChanged(ctx, aliceID); err != nil {
 		t.Fatal(err)
 	}
@@ -189,9 +189,9 @@ func TestIdentityListenerEndsSessions(t *testing.T) {
 	}
 
 	// Deletion removes sessions and remembered consent.
-	e.users.setStatus(aliceID, identity.StatusActive)
+	e.users.SetStatus(aliceID, identity.StatusActive)
 	b.signIn("")
-	e.users.remove(aliceID)
+	e.users.Remove(aliceID)
 	if err := e.pages.UserDeleted(ctx, aliceID); err != nil {
 		t.Fatal(err)
 	}
