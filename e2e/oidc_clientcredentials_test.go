@@ -43,7 +43,7 @@ func TestOIDCClientCredentials(t *testing.T) {
 	// The secret in the body works as well (client_secret_post).
 	r := postForm(t, tokenURL, url.Values{"grant_type": {"client_credentials"}, "client_id": {svc.ID}, "client_secret": {svc.Secret}}, "", "")
 	if r.Status != http.StatusOK {
-		t.Logf("client_secret_post answered %d (only client_secret_basic supported?): %s", r.Status, r.Body)
+		t.Fatalf("client_secret_post answered %d: %s", r.Status, r.Body)
 	}
 
 	// Wrong secret: 401 invalid_client, with a WWW-Authenticate challenge as

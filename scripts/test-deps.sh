@@ -3,10 +3,9 @@
 #   - Chromium at /usr/bin/chromium (Debian's package) for the browser tests;
 #   - a PostgreSQL server for the dialect tests: GATEHOUSE_TEST_POSTGRES_URL, or
 #     127.0.0.1:5432, started from the local cluster when it does not answer;
-#   - Redis on 127.0.0.1:6379 for the throttle's Redis implementation;
 #   - nginx (Debian's package) for the reverse-proxy end-to-end test, which
 #     runs its own nginx with its own configuration (no service is started).
-# Either it ends with both available, or it stops with a one-line reason.
+# Either it ends with all of them available, or it stops with a one-line reason.
 set -euo pipefail
 
 die() { echo "test-deps: $*" >&2; exit 1; }
@@ -63,22 +62,4 @@ else
 	done
 	answers 127.0.0.1 5432 || die "PostgreSQL $ver started but 127.0.0.1:5432 does not answer"
 fi
-# --- Redis ------------------------------------------------------------------
-# The sign-in throttle has a Redis implementation, tested at 127.0.0.1:6379.
-if ! answers 127.0.0.1 6379; then
-	if ! command -v redis-server >/dev/null; then
-		echo "test-deps: installing redis-server (apt-get)"
-		as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
-			as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null ||
-			die "no Redis answers on 127.0.0.1:6379 and redis-server could not be installed"
-	fi
-	echo "test-deps: starting redis-server on 127.0.0.1:6379"
-	redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null ||
-		die "redis-server failed to start"
-	for _ in $(seq 1 40); do
-		answers 127.0.0.1 6379 && break
-		sleep 0.25
-	done
-	answers 127.0.0.1 6379 || die "redis-server started but 127.0.0.1:6379 does not answer"
-fi
-echo "test-deps: chromium, nginx, PostgreSQL and Redis ready"
+echo "test-deps: chromium, nginx and PostgreSQL ready"

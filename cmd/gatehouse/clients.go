@@ -7,7 +7,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/logging"
 	"github.com/gatehouse/gatehouse/internal/principal"
-	"github.com/gatehouse/gatehouse/modules/oidc"
+	"github.com/gatehouse/gatehouse/modules/oidc/clients"
 )
 
 type clientsCmd struct {
@@ -41,7 +41,7 @@ func (c *clientsCreateCmd) Run(e *env) error {
 	}
 	defer a.close()
 	ctx := principal.With(e.ctx, principal.SystemPrincipal)
-	cl, secret, err := a.oidc.CreateClient(ctx, oidc.NewClient{
+	cl, secret, err := a.oidc.Clients().Create(ctx, clients.NewClient{
 		Name: c.Name, Public: c.Public, FirstParty: c.FirstParty,
 		RedirectURIs: c.RedirectURI, PostLogoutRedirectURIs: c.PostLogoutRedirectURI,
 		GrantTypes: c.GrantType, Scopes: c.Scope, PermissionsClaim: c.PermissionsClaim,
@@ -54,7 +54,7 @@ func (c *clientsCreateCmd) Run(e *env) error {
 
 // clientsCLIError names the flag a validation error is about.
 func clientsCLIError(err error) error {
-	var ve *oidc.ClientValidationError
+	var ve *clients.ClientValidationError
 	if !errors.As(err, &ve) {
 		return err
 	}

@@ -42,7 +42,6 @@ type cli struct {
 	BootstrapAdminEmail    string `help:"Create this admin at start when no admin exists."`
 	BootstrapAdminPassword string `help:"Password of the bootstrap admin."`
 	LogFormat              string `help:"text or json." default:"text" enum:"text,json"`
-	RedisURL               string `name:"redis-url" help:"Optional redis://... for sign-in throttling counters."`
 	TrustedProxies         string `name:"trusted-proxies" help:"Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client."`
 
 	Serve   serveCmd   `cmd:"" help:"Apply pending migrations, then serve."`
@@ -59,7 +58,7 @@ func (c *cli) config() config.Config {
 	return config.Config{
 		Addr: c.Addr, Issuer: c.Issuer, DatabaseURL: c.DatabaseURL, MasterKey: c.MasterKey,
 		BootstrapAdminEmail: c.BootstrapAdminEmail, BootstrapAdminPassword: c.BootstrapAdminPassword,
-		LogFormat: c.LogFormat, RedisURL: c.RedisURL, TrustedProxies: c.TrustedProxies,
+		LogFormat: c.LogFormat, TrustedProxies: c.TrustedProxies,
 	}.WithDefaults()
 }
 

@@ -31,7 +31,7 @@ type app struct {
 
 	identity *identity.Service
 	apikeys  *apikeys.Service
-	oidc     *oidc.Provider
+	oidc     *oidc.Module
 	authz    *authz.Service
 
 	// modules are mounted on the HTTP server by serve.

@@ -6,11 +6,11 @@ import (
 	"github.com/gatehouse/gatehouse/modules/oidc"
 )
 
-// wireOIDC builds the OpenID Connect provider (op endpoints, clients API,
-// signing keys) and its sign-in pages, joined in one module. Start-up
-// creates the signing keys on first start; the background task polls
-// revocations, refreshes and rotates keys, and cleans up. The lead composes
-// the bearer authenticator from a.apikeys ("gh_" keys) and a.oidc
+// wireOIDC builds the oidc module: client registry, OpenID Provider (op
+// endpoints, signing keys) and sign-in pages. Start-up creates the signing
+// keys on first start; the background task polls revocations, refreshes
+// and rotates keys, and cleans up tokens, sessions and counters. The lead
+// composes the bearer authenticator from a.apikeys ("gh_" keys) and a.oidc
 // (AuthenticateBearer verifies our JWT access tokens offline).
 func (a *app) wireOIDC(ctx context.Context) error {
 	// authz is wired before oidc (wire.go); the guard keeps a typed nil
@@ -19,30 +19,18 @@ func (a *app) wireOIDC(ctx context.Context) error {
 	if a.authz != nil {
 		perms = a.authz
 	}
-	p, err := oidc.NewProvider(a.db, a.identity, a.audit, lateAuthorizer{a: a}, oidc.Options{
-		Issuer:      a.cfg.Issuer,
-		MasterKey:   a.masterKey,
-		Logger:      a.logger,
-		Permissions: perms,
-	})
+	m, err := oidc.New(a.db, oidc.Deps{
+		Users: a.identity, Audit: a.audit, Authorizer: lateAuthorizer{a: a},
+		Permissions: perms, Pages: a.web,
+	}, oidc.Options{Issuer: a.cfg.Issuer, MasterKey: a.masterKey, Logger: a.logger})
 	if err != nil {
 		return err
 	}
-	a.oidc = p
-	m, err := oidc.NewModule(p, oidc.PagesOptions{
-		Renderer: a.web,
-		Users:    a.identity,
-		RedisURL: a.cfg.RedisURL,
-		Logger:   a.logger,
-	})
-	if err != nil {
-		return err
-	}
-	a.identity.AddListener(p)            // disabled/deleted users lose their tokens
-	a.identity.AddListener(m.Listener()) // ... and their browser sessions
+	a.oidc = m
+	a.identity.AddListener(m) // disabled/deleted users lose their tokens, then their sessions
 	a.modules = append(a.modules, m)
 	a.session = m
-	a.startup = append(a.startup, p.Init)
-	a.background = append(a.background, p.Run, m.Run)
+	a.startup = append(a.startup, m.Init)
+	a.background = append(a.background, m.Run)
 	return nil
 }

@@ -121,6 +121,32 @@ func moduleOf(relPath string) string {
 
 // checkImport returns why from (a package of this module) may not import
 // to, or "" when it may. test is true for test-only imports.
+// oidcHalves are the two halves of the oidc module: the browser side
+// (sign-in pages, sessions, lockout) and the OpenID Provider. They meet only
+// in modules/oidc/flow and in the façade (modules/oidc), never directly, so
+// either can change without the other (ARCHITECTURE "Inside oidc").
+var oidcHalves = []string{"modules/oidc/signin", "modules/oidc/provider"}
+
+// checkOIDCHalves refuses an import from one oidc half into the other, and
+// from any oidc sub-package into the façade above it.
+func checkOIDCHalves(from, to string) string {
+	within := func(p, dir string) bool { return p == dir || strings.HasPrefix(p, dir+"/") }
+	for _, a := range oidcHalves {
+		for _, b := range oidcHalves {
+			if a != b && within(from, a) && within(to, b) {
+				return "signin and provider never import each other; they meet in modules/oidc/flow"
+			}
+		}
+	}
+	if within(from, "modules/oidc/clients") && (within(to, "modules/oidc/provider") || within(to, "modules/oidc/signin")) {
+		return "the client registry (modules/oidc/clients) imports neither provider nor signin; the provider consumes it through its own ClientLookup"
+	}
+	if strings.HasPrefix(from, "modules/oidc/") && to == "modules/oidc" {
+		return "an oidc sub-package does not import the façade (modules/oidc) above it"
+	}
+	return ""
+}
+
 func checkImport(from, to string, test bool) string {
 	if to == "" || to == "." {
 		return ""
@@ -157,6 +183,9 @@ func checkImport(from, to string, test bool) string {
 	case fromMod != "":
 		if to == "migrations" && !test {
 			return "a module's code does not import migrations (main and testutil run them)"
+		}
+		if why := checkOIDCHalves(from, to); why != "" {
+			return why
 		}
 		if toMod == "" || toMod == fromMod {
 			return ""
@@ -219,7 +248,21 @@ func TestImportRules(t *testing.T) {
 		{"modules/oidc", "modules/authz", false, true},
 		{"modules/oidc", "modules/passkeys", false, true},
 		{"modules/oidc", "modules/apikeys", false, false},
-		{"modules/oidc/sub", "modules/oidc", false, true},
+		{"modules/oidc/sub", "modules/oidc", false, false},
+		{"modules/oidc", "modules/oidc/signin", false, true},
+		{"modules/oidc", "modules/oidc/provider", false, true},
+		{"modules/oidc/signin", "modules/oidc/flow", false, true},
+		{"modules/oidc/provider", "modules/oidc/flow", false, true},
+		{"modules/oidc/provider", "modules/oidc/internal/secret", false, true},
+		{"modules/oidc/signin", "modules/oidc/provider", false, false},
+		{"modules/oidc/signin", "modules/oidc/provider", true, false},
+		{"modules/oidc/provider", "modules/oidc/signin", false, false},
+		{"modules/oidc/provider/x", "modules/oidc/signin/y", false, false},
+		{"modules/oidc/signin", "modules/oidc/clients", false, true},
+		{"modules/oidc/provider", "modules/oidc/clients", false, true},
+		{"modules/oidc/clients", "modules/oidc/provider", false, false},
+		{"modules/oidc/clients", "modules/oidc/signin", true, false},
+		{"modules/oidc/clients", "modules/oidc/internal/secret", false, true},
 		{"modules/admin", "modules/oidc", false, true},
 		{"modules/newthing", "modules/identity", false, false},
 		{"modules/identity", "cmd/gatehouse", false, false},

@@ -30,8 +30,6 @@ type Config struct {
 	BootstrapAdminEmail    string
 	BootstrapAdminPassword string
 	LogFormat              string
-	// RedisURL, when set, moves sign-in throttling counters to Redis.
-	RedisURL string
 	// TrustedProxies is GATEHOUSE_TRUSTED_PROXIES as given: comma-separated
 	// addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names
 	// the client. Empty trusts no proxy. TrustedProxyRanges parses it.

@@ -5,31 +5,32 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/modules/audit"
-	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/oidc/provider"
+	"github.com/gatehouse/gatehouse/modules/oidc/signin"
 )
 
-// UserDirectory is what the provider needs from identity: the user behind a
-// token's subject (claims, userinfo) and their roles (the roles claim).
-// identity.Service satisfies it.
+// UserDirectory is what the module needs from identity: the provider's
+// look-ups (UserByID, RolesOf: claims, userinfo) and the sign-in pages'
+// (VerifyPassword, UserByID). identity.Service satisfies it.
 type UserDirectory interface {
-	UserByID(ctx context.Context, id string) (identity.User, error)
-	RolesOf(ctx context.Context, userID string) ([]string, error)
+	provider.UserDirectory
+	signin.Directory
 }
 
-// PermissionSource lists what a user may do, as "<resource>#<action>"
-// strings (e.g. "invoice:*#read"), for the optional permissions claim of
-// clients with Client.PermissionsClaim. authz.Service satisfies it. It is
-// called at token issuance and on userinfo, and only for those clients.
-type PermissionSource interface {
-	PermissionsFor(ctx context.Context, userID string) ([]string, error)
-}
-
-// AuditLog records security events inside the caller's transaction.
+// AuditLog records security events inside the caller's transaction;
+// audit.Service satisfies it.
 type AuditLog interface {
 	Record(ctx context.Context, e audit.Event) error
 }
 
-// Authorizer decides API access (the authz module implements it).
+// Authorizer decides access to /api/v1/clients and /api/v1/signing-keys
+// (the authz module's Can).
 type Authorizer interface {
 	Can(ctx context.Context, p principal.Principal, res principal.Resource, action string) (bool, error)
+}
+
+// PermissionSource feeds the optional permissions claim of clients that
+// ask for it (authz.Service satisfies it); see provider.PermissionSource.
+type PermissionSource interface {
+	PermissionsFor(ctx context.Context, userID string) ([]string, error)
 }

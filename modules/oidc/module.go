@@ -5,78 +5,145 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"time"
 
+	"golang.org/x/sync/errgroup"
+
+	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/module"
 	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/oidc/clients"
+	"github.com/gatehouse/gatehouse/modules/oidc/provider"
+	"github.com/gatehouse/gatehouse/modules/oidc/signin"
 	"github.com/gatehouse/gatehouse/web"
 )
 
-// PagesOptions is what the sign-in pages need from main.
-type PagesOptions struct {
-	Renderer *web.Renderer
-	// Users verifies passwords and loads users; identity.Service satisfies it.
-	Users signInDirectory
-	// RedisURL, when set, keeps the sign-in throttling counters in Redis.
-	RedisURL string
-	Logger   *slog.Logger
-	Now      func() time.Time
+// Deps are the services the module calls out to; main passes them in.
+type Deps struct {
+	// Users: identity.Service.
+	Users UserDirectory
+	// Audit: audit.Service.
+	Audit AuditLog
+	// Authorizer guards /api/v1/clients and /api/v1/signing-keys.
+	Authorizer Authorizer
+	// Permissions is optional: nil means no client gets a permissions claim.
+	Permissions PermissionSource
+	// Pages renders the sign-in, consent, logout and account pages.
+	Pages *web.Renderer
 }
 
-// Module is the oidc module: the provider's endpoints and client API plus
-// the sign-in pages.
+// Options configure the module.
+type Options struct {
+	// Issuer is the public base URL (config.Config.Issuer); required.
+	Issuer string
+	// MasterKey (32 bytes) encrypts signing keys at rest; required and the
+	// same on every replica.
+	MasterKey []byte
+	Logger    *slog.Logger
+}
+
+// Module is the oidc module: the client registry, the OpenID Provider and
+// the sign-in pages, joined here and nowhere else.
 type Module struct {
-	p     *Provider
-	pages *pages
+	clients  *clients.Service
+	provider *provider.Provider
+	signin   *signin.Pages
+	authz    Authorizer
 }
 
-var _ module.Module = (*Module)(nil)
+var (
+	_ module.Module     = (*Module)(nil)
+	_ identity.Listener = (*Module)(nil)
+)
 
-// NewModule joins the provider and the sign-in pages through the seam: the
-// pages drive the provider's authFlow, the provider ends the pages'
-// sessions on RP-initiated logout.
-func NewModule(p *Provider, o PagesOptions) (*Module, error) {
-	if p == nil {
-		return nil, errors.New("oidc: NewModule: provider is required")
+// New builds the module; it does not touch the database (Init does, at
+// start-up). The registry tells the provider when a client is deleted, the
+// pages drive the provider's flow.AuthFlow, and the provider ends the
+// pages' sessions on RP-initiated logout (flow.SessionEnder).
+func New(db database.DB, deps Deps, opts Options) (*Module, error) {
+	if deps.Users == nil || deps.Audit == nil || deps.Authorizer == nil || deps.Pages == nil {
+		return nil, errors.New("oidc: New: Users, Audit, Authorizer and Pages are required")
 	}
-	logger := o.Logger
-	if logger == nil {
-		logger = p.opts.Logger
+	reg := clients.NewService(db.Gorm, deps.Audit, clients.Options{})
+	var perms provider.PermissionSource
+	if deps.Permissions != nil {
+		perms = deps.Permissions
 	}
-	pg, err := newPages(pagesConfig{
-		DB: p.db.Gorm, Renderer: o.Renderer, Users: o.Users, Audit: p.audit, Flow: p,
-		Issuer: p.issuer, RedisURL: o.RedisURL, Logger: logger, Now: o.Now,
+	p, err := provider.NewProvider(db, deps.Users, reg, deps.Audit, deps.Authorizer, provider.Options{
+		Issuer: opts.Issuer, MasterKey: opts.MasterKey, Permissions: perms, Logger: opts.Logger,
 	})
 	if err != nil {
 		return nil, err
 	}
-	p.setSessions(pg)
-	return &Module{p: p, pages: pg}, nil
+	reg.AddDeleteListener(p)
+	pages, err := signin.New(signin.Config{
+		DB: db.Gorm, Renderer: deps.Pages, Users: deps.Users, Audit: deps.Audit, Flow: p,
+		Issuer: opts.Issuer, Logger: opts.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.SetSessions(pages)
+	return &Module{clients: reg, provider: p, signin: pages, authz: deps.Authorizer}, nil
 }
 
 // Name is the table prefix and migrations folder.
 func (m *Module) Name() string { return "oidc" }
 
-// Mount registers the OIDC endpoints and pages on Public, the clients and
-// signing-keys API on API, and the account pages.
+// Mount registers /api/v1/clients, the provider's endpoints (and
+// /api/v1/signing-keys), and the sign-in and account pages.
 func (m *Module) Mount(r module.Routes) {
-	m.p.mountPublic(r.Public)
 	if r.API != nil {
-		m.p.registerAPI(r.API)
+		clients.MountAPI(r.API, m.clients, m.authz)
 	}
-	m.pages.mount(r)
+	m.provider.Mount(r)
+	m.signin.Mount(r)
+}
+
+// Init creates the signing keys on first start and loads keys and
+// revocations; run it once before serving.
+func (m *Module) Init(ctx context.Context) error { return m.provider.Init(ctx) }
+
+// Run is all background work, until ctx ends: the provider's (revocation
+// polling, key refresh and rotation, token clean-up) and the pages'
+// (expired sessions, lockout counters).
+func (m *Module) Run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return m.provider.Run(ctx) })
+	g.Go(func() error { return m.signin.Run(ctx) })
+	return g.Wait()
+}
+
+// AuthenticateBearer verifies one of our access tokens
+// (httpserver.BearerAuthenticator).
+func (m *Module) AuthenticateBearer(ctx context.Context, token string) (principal.Principal, error) {
+	return m.provider.AuthenticateBearer(ctx, token)
 }
 
 // AuthenticateSession authenticates the session cookie for the console
 // groups (httpserver.SessionAuthenticator).
 func (m *Module) AuthenticateSession(r *http.Request) (principal.Principal, error) {
-	return m.pages.AuthenticateSession(r)
+	return m.signin.AuthenticateSession(r)
 }
 
-// Listener ends a user's sessions when identity disables or deletes them;
-// main registers it with identity.Service.AddListener.
-func (m *Module) Listener() identity.Listener { return m.pages }
+// Clients is the client registry, for the CLI (gatehouse clients create).
+func (m *Module) Clients() *clients.Service { return m.clients }
 
-// Run is the pages' background clean-up (sessions, throttle counters).
-func (m *Module) Run(ctx context.Context) error { return m.pages.runCleanup(ctx) }
+// UserChanged (identity.Listener, inside identity's transaction): a
+// disabled user loses their tokens (provider), then their browser sessions
+// (signin). The first error stops the fan-out and rolls the change back.
+func (m *Module) UserChanged(ctx context.Context, userID string) error {
+	if err := m.provider.UserChanged(ctx, userID); err != nil {
+		return err
+	}
+	return m.signin.UserChanged(ctx, userID)
+}
+
+// UserDeleted (identity.Listener): a deleted user's tokens end (provider),
+// then their sessions and consents (signin), as UserChanged.
+func (m *Module) UserDeleted(ctx context.Context, userID string) error {
+	if err := m.provider.UserDeleted(ctx, userID); err != nil {
+		return err
+	}
+	return m.signin.UserDeleted(ctx, userID)
+}

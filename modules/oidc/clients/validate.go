@@ -1,0 +1,135 @@
+package clients
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// ClientValidationError names the field of a client definition that is wrong.
+type ClientValidationError struct {
+	Field   string
+	Message string
+}
+
+func (e *ClientValidationError) Error() string {
+	return "oidc: client " + e.Field + ": " + e.Message
+}
+
+// Unwrap lets callers test errors.Is(err, ErrInvalidClient).
+func (e *ClientValidationError) Unwrap() error { return ErrInvalidClient }
+
+func invalidClient(field, format string, args ...any) error {
+	return &ClientValidationError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// normalize applies defaults and validates c; it is used on create and update.
+func (c *Client) normalize() error {
+	c.Name = strings.TrimSpace(c.Name)
+	if c.Name == "" {
+		return invalidClient("name", "is required")
+	}
+	if len(c.Name) > 200 {
+		return invalidClient("name", "must be at most 200 characters")
+	}
+	if len(c.GrantTypes) == 0 {
+		c.GrantTypes = []string{GrantAuthorizationCode, GrantRefreshToken}
+	}
+	c.GrantTypes = dedupe(c.GrantTypes)
+	for _, g := range c.GrantTypes {
+		switch g {
+		case GrantAuthorizationCode, GrantRefreshToken:
+		case GrantClientCredentials:
+			if c.Public {
+				return invalidClient("grant_types", "a public client cannot use client_credentials")
+			}
+		default:
+			return invalidClient("grant_types", "unknown grant type %q (authorization_code, refresh_token, client_credentials)", g)
+		}
+	}
+	c.RedirectURIs = dedupe(c.RedirectURIs)
+	for _, u := range c.RedirectURIs {
+		if err := validateRedirectURI(u); err != nil {
+			return invalidClient("redirect_uris", "%q: %v", u, err)
+		}
+	}
+	if c.Allows(GrantAuthorizationCode) && len(c.RedirectURIs) == 0 {
+		return invalidClient("redirect_uris", "a redirect URI is required when the client may use authorization_code")
+	}
+	c.PostLogoutRedirectURIs = dedupe(c.PostLogoutRedirectURIs)
+	for _, u := range c.PostLogoutRedirectURIs {
+		if err := validateRedirectURI(u); err != nil {
+			return invalidClient("post_logout_redirect_uris", "%q: %v", u, err)
+		}
+	}
+	c.Scopes = dedupe(c.Scopes)
+	for _, s := range c.Scopes {
+		if s == "" || strings.ContainsAny(s, " \t\r\n\"\\") || len(s) > 100 {
+			return invalidClient("scopes", "%q is not a valid scope", s)
+		}
+	}
+	if c.IDTokenAlg == "" {
+		c.IDTokenAlg = AlgRS256
+	}
+	if c.IDTokenAlg != AlgRS256 && c.IDTokenAlg != AlgES256 {
+		return invalidClient("id_token_signed_response_alg", "must be RS256 or ES256")
+	}
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+		max  time.Duration
+	}{
+		{"access_token_ttl", c.AccessTokenTTL, MaxTokenTTL},
+		{"id_token_ttl", c.IDTokenTTL, MaxTokenTTL},
+		{"refresh_token_ttl", c.RefreshTokenTTL, maxRefreshTTL},
+		{"refresh_token_idle_ttl", c.RefreshTokenIdleTTL, maxRefreshTTL},
+	} {
+		if f.d < 0 || f.d > f.max {
+			return invalidClient(f.name, "must be between 0 (default) and %s", f.max)
+		}
+		if f.d != 0 && f.d < time.Second {
+			return invalidClient(f.name, "must be at least one second")
+		}
+	}
+	return nil
+}
+
+// validateRedirectURI enforces exact, absolute redirect URIs (OAuth 2.0
+// Security BCP §4.1.3): no fragment (RFC 6749 §3.1.2), no wildcard. Loopback
+// port freedom for native clients (RFC 8252 §7.3) is applied at match time by
+// the library, not by registering patterns.
+func validateRedirectURI(raw string) error {
+	if strings.Contains(raw, "*") {
+		return fmt.Errorf("wildcards are not allowed")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("not a URL")
+	}
+	if u.Scheme == "" {
+		return fmt.Errorf("must be absolute")
+	}
+	if u.Fragment != "" || strings.Contains(raw, "#") {
+		return fmt.Errorf("must not have a fragment")
+	}
+	if (u.Scheme == "http" || u.Scheme == "https") && u.Host == "" {
+		return fmt.Errorf("must have a host")
+	}
+	if len(raw) > 2000 {
+		return fmt.Errorf("too long")
+	}
+	return nil
+}
+
+func dedupe(in []string) []string {
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		s = strings.TrimSpace(s)
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}

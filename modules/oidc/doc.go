@@ -1,0 +1,41 @@
+// Package oidc is Gatehouse's OpenID Connect provider and its sign-in pages.
+// This package is the façade: module.go builds the client registry, the
+// provider and the sign-in pages from one Deps and Options (deps.go
+// declares what they need from other modules), joins them, mounts their
+// routes, runs their background work and fans identity's listener calls out
+// to them. The map, request by request:
+//
+//	browser → /authorize              provider/server.go (Authorize: PKCE policy; the library validates),
+//	                                  provider/authrequest.go (the stored request, codes)
+//	        → /login                  signin/login.go (password), signin/lockout.go (per-identifier and
+//	                                  per-address counters, in the database)
+//	          prompt, max_age, acr    signin/continue.go; /consent: signin/consent.go, signin/consent_store.go
+//	          browser sessions        signin/sessions.go (model), signin/session_store.go;
+//	                                  /account: signin/account.go; /logout: signin/logout.go
+//	        → /authorize/callback     flow.AuthFlow (flow/flow.go), implemented in provider/authflow.go
+//	        → /end_session            provider/endsession.go (ends the session through flow.SessionEnder)
+//	app     → /oauth/token            provider/server.go (client auth) →
+//	                                  provider/grant_code.go, provider/grant_refresh.go (rotation and
+//	                                  reuse detection), provider/grant_clientcreds.go →
+//	                                  provider/issue.go (shared issuance), provider/accesstoken.go (RFC 9068)
+//	        → /oauth/introspect       provider/introspect.go
+//	        → /oauth/revoke           provider/revocation.go; the denylist: provider/revoked.go
+//	        → /userinfo               provider/userinfo.go, provider/claims.go (claimsFor)
+//	        → /keys, discovery        provider/discovery.go; keys: provider/keys*.go
+//	API     → /api/v1/clients         clients/http_api.go → clients/service.go, clients/store.go
+//	        → /api/v1/signing-keys    provider/keys_api.go
+//	        → bearer tokens           provider/accesstoken_verify.go (AuthenticateBearer)
+//
+// Gatehouse, not zitadel/oidc, serves token, introspection, revocation and
+// userinfo (provider/server.go says why); the op.Storage methods the library
+// calls are in provider/storage.go, with the unreachable stubs of those four
+// endpoints at its bottom.
+//
+// Packages: flow (the contract between the halves: AuthFlow, SessionEnder,
+// PendingRequest, Authentication), signin (the browser side), provider (the
+// OpenID Provider), clients (the client registry; the provider reads it
+// through its own ClientLookup), internal/secret (the one copy of the
+// random-secret helpers), internal/oidctest (the one copy of the shared test
+// fakes). signin and provider never import each other, and clients imports
+// neither (internal/archtest).
+package oidc

@@ -1,0 +1,149 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/gatehouse/gatehouse/internal/httpserver"
+	"github.com/gatehouse/gatehouse/internal/principal"
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+)
+
+var tokenAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.ES256}
+
+// verifyAccessToken checks one of our access tokens offline: JOSE typ at+jwt
+// (so an ID token is never accepted as an access token, RFC 9068 §4), a key
+// of ours, the signature, iss, exp, and that neither the token nor its grant
+// was revoked.
+func (p *Provider) verifyAccessToken(ctx context.Context, token string) (*oidc.AccessTokenClaims, error) {
+	claims, ok := p.verified.get(token)
+	if !ok {
+		var err error
+		if claims, err = p.verifySignedToken(ctx, token); err != nil {
+			return nil, err
+		}
+		p.verified.put(token, claims)
+	}
+	if !p.now().Before(claims.Expiration.AsTime()) {
+		return nil, fmt.Errorf("%w: expired", ErrInvalidToken)
+	}
+	gid, _ := claims.Claims[claimGrantID].(string)
+	if p.revoked.isRevoked(claims.JWTID, gid) || p.revoked.subjectRevoked(claims.Subject, claims.IssuedAt.AsTime()) {
+		return nil, fmt.Errorf("%w: revoked", ErrInvalidToken)
+	}
+	// A deleted client's tokens stop working (cached look-up).
+	if _, err := p.client(ctx, claims.ClientID); err != nil {
+		var oe *oidc.Error
+		if errors.As(err, &oe) && oe.ErrorType == oidc.ServerError {
+			return nil, err // a database fault is not the caller's fault
+		}
+		return nil, fmt.Errorf("%w: client: %v", ErrInvalidToken, err)
+	}
+	return claims, nil
+}
+
+// verifyAccessTokenNow is verifyAccessToken after syncNow, so a revocation
+// made on another replica a moment ago counts: introspection, userinfo and
+// API authentication answer the token's current state. A database fault is
+// returned as is, not as ErrInvalidToken.
+func (p *Provider) verifyAccessTokenNow(ctx context.Context, token string) (*oidc.AccessTokenClaims, error) {
+	if err := p.revoked.syncNow(ctx); err != nil {
+		return nil, err
+	}
+	return p.verifyAccessToken(ctx, token)
+}
+
+// verifySignedToken checks everything about a token that cannot change:
+// typ, key, signature, issuer, presence of jti.
+func (p *Provider) verifySignedToken(ctx context.Context, token string) (*oidc.AccessTokenClaims, error) {
+	if strings.Count(token, ".") != 2 || len(token) > 8192 {
+		return nil, fmt.Errorf("%w: not a JWT", ErrInvalidToken)
+	}
+	jws, err := jose.ParseSigned(token, tokenAlgs)
+	if err != nil || len(jws.Signatures) != 1 {
+		return nil, fmt.Errorf("%w: malformed", ErrInvalidToken)
+	}
+	h := jws.Signatures[0].Header
+	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); !strings.EqualFold(typ, "at+jwt") {
+		return nil, fmt.Errorf("%w: not an access token", ErrInvalidToken)
+	}
+	key, ok := p.keys.byKID(ctx, h.KeyID)
+	if !ok || string(key.alg) != h.Algorithm {
+		return nil, fmt.Errorf("%w: unknown key", ErrInvalidToken)
+	}
+	payload, err := jws.Verify(key.priv.Public())
+	if err != nil {
+		return nil, fmt.Errorf("%w: bad signature", ErrInvalidToken)
+	}
+	claims := new(oidc.AccessTokenClaims)
+	if err := json.Unmarshal(payload, claims); err != nil {
+		return nil, fmt.Errorf("%w: bad claims", ErrInvalidToken)
+	}
+	if claims.Issuer != p.issuer {
+		return nil, fmt.Errorf("%w: wrong issuer", ErrInvalidToken)
+	}
+	if claims.JWTID == "" {
+		return nil, fmt.Errorf("%w: no jti", ErrInvalidToken)
+	}
+	return claims, nil
+}
+
+// verifiedCache remembers tokens whose signature was verified, so a resource
+// server introspecting (or an API client presenting) the same token again
+// costs a map look-up instead of an ECDSA/RSA verification. Expiry and
+// revocation are still checked on every use. The cache is bounded: when full
+// it starts over.
+type verifiedCache struct {
+	mu sync.RWMutex
+	m  map[string]*oidc.AccessTokenClaims
+}
+
+const verifiedCacheMax = 20000
+
+func (c *verifiedCache) get(token string) (*oidc.AccessTokenClaims, bool) {
+	c.mu.RLock()
+	cl, ok := c.m[token]
+	c.mu.RUnlock()
+	return cl, ok
+}
+
+func (c *verifiedCache) put(token string, cl *oidc.AccessTokenClaims) {
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= verifiedCacheMax {
+		c.m = make(map[string]*oidc.AccessTokenClaims, 1024)
+	}
+	c.m[token] = cl
+	c.mu.Unlock()
+}
+
+// AuthenticateBearer turns one of our JWT access tokens into a principal for
+// /api/v1 (httpserver.BearerAuthenticator). A client_credentials token
+// (sub = client_id) is a Client principal; any other is the user in sub.
+// Scopes are only the token's API-form scopes ("<type>:<action>"), never
+// nil, so a token with just openid/profile carries no API rights. Any
+// credential it does not accept yields httpserver.ErrUnauthenticated.
+func (p *Provider) AuthenticateBearer(ctx context.Context, token string) (principal.Principal, error) {
+	claims, err := p.verifyAccessTokenNow(ctx, token)
+	if errors.Is(err, ErrInvalidToken) {
+		return principal.Principal{}, fmt.Errorf("%w: %v", httpserver.ErrUnauthenticated, err)
+	}
+	if err != nil {
+		return principal.Principal{}, err
+	}
+	kind := principal.User
+	if claims.Subject == claims.ClientID {
+		kind = principal.Client
+	}
+	scopes := []string{}
+	for _, s := range claims.Scopes {
+		if strings.Contains(s, ":") {
+			scopes = append(scopes, s)
+		}
+	}
+	return principal.Principal{Kind: kind, ID: claims.Subject, Via: principal.ViaAccessToken, CredentialID: claims.JWTID, Scopes: scopes}, nil
+}

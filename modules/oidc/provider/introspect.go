@@ -1,0 +1,87 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/internal/database"
+	"github.com/gatehouse/gatehouse/modules/oidc/internal/secret"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+	"gorm.io/gorm"
+)
+
+// Introspect answers RFC 7662 for a client-authenticated caller; an
+// unauthenticated one gets 401. Access tokens are verified offline plus a
+// revocation look-up; refresh tokens are reported to the client they were
+// issued to. Anything else, expired or revoked is {"active": false}.
+func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionRequest]) (*op.Response, error) {
+	caller, err := s.p.authenticateClient(ctx, r.Data.ClientID, r.Data.ClientSecret)
+	if err != nil {
+		return nil, err
+	}
+	token := r.Data.Token
+	if r.Form.Get("token_type_hint") != "refresh_token" || strings.Count(token, ".") == 2 {
+		claims, err := s.p.verifyAccessTokenNow(ctx, token)
+		if err == nil {
+			return op.NewResponse(accessIntrospection(claims)), nil
+		}
+		if !errors.Is(err, ErrInvalidToken) {
+			return nil, oidc.ErrServerError().WithParent(err)
+		}
+	}
+	resp, err := s.p.introspectRefreshToken(ctx, caller.ID, token)
+	if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	return op.NewResponse(resp), nil
+}
+
+func accessIntrospection(claims *oidc.AccessTokenClaims) *oidc.IntrospectionResponse {
+	resp := &oidc.IntrospectionResponse{
+		Active: true, Scope: claims.Scopes, ClientID: claims.ClientID, TokenType: oidc.BearerToken,
+		Expiration: claims.Expiration, IssuedAt: claims.IssuedAt, AuthTime: claims.AuthTime,
+		NotBefore: claims.NotBefore, Subject: claims.Subject, Audience: claims.Audience,
+		AuthenticationMethodsReferences: claims.AuthenticationMethodsReferences,
+		Issuer:                          claims.Issuer, JWTID: claims.JWTID,
+	}
+	for _, k := range []string{claimRoles, claimPermissions} {
+		if v, ok := claims.Claims[k]; ok {
+			if resp.Claims == nil {
+				resp.Claims = map[string]any{}
+			}
+			resp.Claims[k] = v
+		}
+	}
+	return resp
+}
+
+// introspectRefreshToken reports a live refresh token to the client it was
+// issued to (RFC 7662 §2.2); for anyone else, or a used, revoked or expired
+// one, it is inactive.
+func (p *Provider) introspectRefreshToken(ctx context.Context, callerID, token string) (*oidc.IntrospectionResponse, error) {
+	inactive := &oidc.IntrospectionResponse{}
+	if token == "" || len(token) > 200 || strings.Contains(token, ".") {
+		return inactive, nil
+	}
+	var row refreshTokenRow
+	err := database.Conn(ctx, p.db.Gorm).Where("token_hash = ?", secret.Hash(token)).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return inactive, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := p.now()
+	if row.ClientID != callerID || row.UsedAt != nil || row.RevokedAt != nil ||
+		!now.Before(row.ExpiresAt) || !now.Before(row.FamilyExpiresAt) {
+		return inactive, nil
+	}
+	return &oidc.IntrospectionResponse{
+		Active: true, Scope: row.Scopes, ClientID: row.ClientID, TokenType: "refresh_token",
+		Expiration: oidc.FromTime(row.ExpiresAt), IssuedAt: oidc.FromTime(row.CreatedAt),
+		AuthTime: oidc.FromTime(row.AuthTime), Subject: row.UserID, Issuer: p.issuer,
+		AuthenticationMethodsReferences: row.AMR,
+	}, nil
+}

@@ -1,0 +1,53 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/gatehouse/gatehouse/internal/principal"
+)
+
+type rotateKeysOutput struct {
+	Body struct {
+		Keys []keyBody `json:"keys"`
+	}
+}
+
+type keyBody struct {
+	KID       string     `json:"kid"`
+	Alg       string     `json:"alg"`
+	CreatedAt time.Time  `json:"created_at"`
+	RetiredAt *time.Time `json:"retired_at"`
+	ExpiresAt *time.Time `json:"expires_at" doc:"When a retired key leaves the JWKS."`
+}
+
+// mountAPI puts /signing-keys/rotate on the huma API (under /api/v1).
+func (p *Provider) mountAPI(hapi huma.API) {
+	huma.Register(hapi, huma.Operation{OperationID: "rotate-signing-keys", Method: http.MethodPost, Path: "/signing-keys/rotate",
+		Summary: "Rotate the token signing keys now", Tags: []string{"Signing keys"}}, p.rotateKeysAPI)
+}
+
+// rotateKeysAPI needs signing-keys:rotate; it answers the published keys.
+func (p *Provider) rotateKeysAPI(ctx context.Context, _ *struct{}) (*rotateKeysOutput, error) {
+	pr, _ := principal.From(ctx)
+	res := principal.Resource{Type: "signing-keys", ID: "*"}
+	if ok, err := p.authz.Can(ctx, pr, res, "rotate"); err != nil || !ok {
+		if err != nil {
+			return nil, err
+		}
+		return nil, huma.Error403Forbidden(fmt.Sprintf("not allowed to rotate %s", res.String()))
+	}
+	if err := p.RotateSigningKeys(ctx); err != nil {
+		return nil, err
+	}
+	out := &rotateKeysOutput{}
+	out.Body.Keys = []keyBody{}
+	for _, k := range p.keys.published() {
+		out.Body.Keys = append(out.Body.Keys, keyBody{KID: k.id, Alg: string(k.alg), CreatedAt: k.createdAt, RetiredAt: k.retiredAt, ExpiresAt: k.expiresAt})
+	}
+	return out, nil
+}

@@ -1,0 +1,70 @@
+package provider
+
+import (
+	"cmp"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/modules/oidc/clients"
+)
+
+// Options configure the provider. Zero values take the defaults noted.
+type Options struct {
+	// Issuer is the public base URL (config.Config.Issuer); required.
+	Issuer string
+	// MasterKey (32 bytes) encrypts signing keys at rest; required and the
+	// same on every replica.
+	MasterKey []byte
+	// AccessTokenAlg signs access tokens: "ES256" (default, fastest to sign)
+	// or "RS256".
+	AccessTokenAlg string
+	// KeyRotationPeriod: an active signing key older than this is replaced
+	// (default 30 days).
+	KeyRotationPeriod time.Duration
+	// KeyRetention: how long a retired key stays in the JWKS; must exceed the
+	// longest token lifetime (default 25 h; tokens live at most 24 h).
+	KeyRetention time.Duration
+	// RevocationPoll: how often revocations by other replicas are loaded
+	// (default 2 s).
+	RevocationPoll time.Duration
+	// KeyRefresh: how often the key set is re-read (default 30 s).
+	KeyRefresh time.Duration
+	// AuthRequestTTL: how long a sign-in may take (default 30 min).
+	AuthRequestTTL time.Duration
+	// CodeTTL: authorization code lifetime (default 60 s).
+	CodeTTL time.Duration
+	// Permissions feeds the permissions claim of clients with
+	// PermissionsClaim set; nil means no client gets the claim.
+	Permissions PermissionSource
+	// Now is the clock (default time.Now, UTC).
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+func (o *Options) defaults() error {
+	o.Issuer = strings.TrimRight(o.Issuer, "/")
+	u, err := url.Parse(o.Issuer)
+	if o.Issuer == "" || err != nil || u.Host == "" {
+		return fmt.Errorf("oidc: Options.Issuer %q: must be an absolute URL", o.Issuer)
+	}
+	o.AccessTokenAlg = cmp.Or(o.AccessTokenAlg, clients.AlgES256)
+	if o.AccessTokenAlg != clients.AlgES256 && o.AccessTokenAlg != clients.AlgRS256 {
+		return fmt.Errorf("oidc: Options.AccessTokenAlg %q: must be ES256 or RS256", o.AccessTokenAlg)
+	}
+	o.KeyRotationPeriod = cmp.Or(o.KeyRotationPeriod, 30*24*time.Hour)
+	o.KeyRetention = cmp.Or(o.KeyRetention, clients.MaxTokenTTL+time.Hour)
+	o.RevocationPoll = cmp.Or(o.RevocationPoll, 2*time.Second)
+	o.KeyRefresh = cmp.Or(o.KeyRefresh, 30*time.Second)
+	o.AuthRequestTTL = cmp.Or(o.AuthRequestTTL, 30*time.Minute)
+	o.CodeTTL = cmp.Or(o.CodeTTL, 60*time.Second)
+	if o.Now == nil {
+		o.Now = func() time.Time { return time.Now().UTC() }
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}

@@ -1,0 +1,133 @@
+package signin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse/gatehouse/internal/database"
+	"github.com/gatehouse/gatehouse/internal/httpserver"
+	"github.com/gatehouse/gatehouse/internal/principal"
+	"github.com/gatehouse/gatehouse/modules/audit"
+	"github.com/gatehouse/gatehouse/modules/oidc/flow"
+	"github.com/gatehouse/gatehouse/web"
+)
+
+// accountView is the data of oidc/account.html: who you are and where you
+// are signed in. The console engineer extends this page.
+type accountView struct {
+	web.Page
+	Name     string
+	Email    string
+	Username string
+	Sessions []accountSessionView
+}
+
+// accountSessionView is one session in the list.
+type accountSessionView struct {
+	ID        string
+	Current   bool
+	Created   string
+	LastSeen  string
+	IP        string
+	UserAgent string
+	Methods   string
+}
+
+const accountTimeFormat = "2006-01-02 15:04 UTC"
+
+// getAccount shows the signed-in user (the Account group requires a
+// session, so the principal is in the context).
+func (p *Pages) getAccount(c echo.Context) error {
+	ctx := c.Request().Context()
+	pr, ok := principal.From(ctx)
+	if !ok || pr.Via != principal.ViaSession {
+		return echo.NewHTTPError(http.StatusUnauthorized, "sign in to see your account")
+	}
+	u, err := p.users.UserByID(ctx, pr.ID)
+	if err != nil {
+		return fmt.Errorf("oidc: account: %w", err)
+	}
+	list, err := p.sessions.listForUser(ctx, pr.ID)
+	if err != nil {
+		return err
+	}
+	name := u.Name
+	if name == "" {
+		name = u.Email
+	}
+	v := accountView{
+		Page: web.Page{Title: "Your account", CSRF: httpserver.CSRFToken(c), User: name, Flash: c.QueryParam("flash")},
+		Name: u.Name, Email: u.Email, Username: u.Username,
+	}
+	if v.Flash != "" && v.Flash != flashSessionEnded {
+		v.Flash = "" // only our own messages, never text from the URL
+	}
+	for _, s := range list {
+		v.Sessions = append(v.Sessions, accountSessionView{
+			ID: s.ID, Current: s.ID == pr.CredentialID,
+			Created: s.CreatedAt.Format(accountTimeFormat), LastSeen: s.LastSeenAt.Format(accountTimeFormat),
+			IP: s.IP, UserAgent: s.UserAgent, Methods: methodsLabel(s.AMR),
+		})
+	}
+	return p.render.HTML(c, http.StatusOK, tmplAccount, v)
+}
+
+const flashSessionEnded = "The session was signed out."
+
+// postEndSession signs out one of the user's other sessions.
+func (p *Pages) postEndSession(c echo.Context) error {
+	ctx := c.Request().Context()
+	pr, ok := principal.From(ctx)
+	if !ok || pr.Via != principal.ViaSession {
+		return echo.NewHTTPError(http.StatusUnauthorized, "sign in to manage your sessions")
+	}
+	id := c.FormValue("session_id")
+	if id == "" {
+		return echo.NewHTTPError(http.StatusBadRequest, "choose a session to sign out")
+	}
+	err := database.Transact(ctx, p.db, func(ctx context.Context) error {
+		if err := p.sessions.deleteForUserByID(ctx, pr.ID, id); err != nil {
+			return err
+		}
+		return p.audit.Record(ctx, audit.Event{
+			Action: "logout", Target: audit.Ref{Type: "session", ID: id}, Outcome: audit.Success,
+		})
+	})
+	if errors.Is(err, errSessionNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound, "that session has already ended")
+	}
+	if err != nil {
+		return err
+	}
+	if id == pr.CredentialID {
+		p.clearCookie(c)
+		return c.Redirect(http.StatusSeeOther, "/login")
+	}
+	return c.Redirect(http.StatusSeeOther, "/account?flash="+url.QueryEscape(flashSessionEnded))
+}
+
+// methodsLabel names the methods proven in a session.
+func methodsLabel(amr []string) string {
+	out := ""
+	for _, m := range amr {
+		label := m
+		switch m {
+		case flow.AMRPassword:
+			label = "password"
+		case flow.AMRHardware:
+			label = "passkey"
+		case flow.AMRUser:
+			continue
+		}
+		if out != "" {
+			out += ", "
+		}
+		out += label
+	}
+	return out
+}

@@ -1,0 +1,32 @@
+package signin
+
+import (
+	"context"
+
+	"github.com/gatehouse/gatehouse/modules/audit"
+	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/oidc/flow"
+)
+
+// Directory is what the sign-in pages need from identity.
+// identity.Service satisfies it.
+type Directory interface {
+	// VerifyPassword returns identity.ErrInvalidCredentials for an unknown
+	// login, a wrong password or a user without one (with equal timing), and
+	// identity.ErrUserDisabled only after a correct password.
+	VerifyPassword(ctx context.Context, login, password string) (identity.User, error)
+	// UserByID returns identity.ErrNotFound for an unknown id.
+	UserByID(ctx context.Context, id string) (identity.User, error)
+}
+
+// The pages end sessions when identity reports a disabled or deleted user.
+var _ identity.Listener = (*Pages)(nil)
+
+// The provider ends sessions through the seam (RP-initiated logout).
+var _ flow.SessionEnder = (*Pages)(nil)
+
+// AuditLog records security events (sign-in, sign-out, session ends)
+// inside the caller's transaction; audit.Service satisfies it.
+type AuditLog interface {
+	Record(ctx context.Context, e audit.Event) error
+}

@@ -1,0 +1,186 @@
+package signin
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Sign-in protection (CONTRACT "Sign-in protection"): ten failed sign-ins in
+// a row for one login identifier lock its password sign-in for 60 s, doubling
+// with each further lock up to an hour; a success resets the count. One
+// source address gets at most 60 attempts per minute (a fixed window).
+//
+// Failures are counted per submitted identifier, normalized, whether or not
+// an account has it, so a lock says nothing about whether the account exists.
+// Counters live in the database, where every replica sees them.
+
+// throttlePolicy holds the limits. Zero fields take the contract's values.
+type throttlePolicy struct {
+	// LockAfter failures in a row lock the identifier.
+	LockAfter int
+	// FirstLock is the first lock's length; each further lock doubles it,
+	// up to MaxLock.
+	FirstLock time.Duration
+	MaxLock   time.Duration
+	// ForgetAfter: failures and lock history older than this are forgotten.
+	ForgetAfter time.Duration
+	// SourceLimit attempts per SourceWindow from one address.
+	SourceLimit  int
+	SourceWindow time.Duration
+}
+
+var defaultThrottlePolicy = throttlePolicy{
+	LockAfter:    10,
+	FirstLock:    time.Minute,
+	MaxLock:      time.Hour,
+	ForgetAfter:  24 * time.Hour,
+	SourceLimit:  60,
+	SourceWindow: time.Minute,
+}
+
+func (p throttlePolicy) withDefaults() throttlePolicy {
+	d := defaultThrottlePolicy
+	p.LockAfter = cmp.Or(p.LockAfter, d.LockAfter)
+	p.FirstLock = cmp.Or(p.FirstLock, d.FirstLock)
+	p.MaxLock = cmp.Or(p.MaxLock, d.MaxLock)
+	p.ForgetAfter = cmp.Or(p.ForgetAfter, d.ForgetAfter)
+	p.SourceLimit = cmp.Or(p.SourceLimit, d.SourceLimit)
+	p.SourceWindow = cmp.Or(p.SourceWindow, d.SourceWindow)
+	return p
+}
+
+// lockDuration is the length of the n-th lock (n >= 1).
+func (p throttlePolicy) lockDuration(n int) time.Duration {
+	d := p.FirstLock
+	for i := 1; i < n && d < p.MaxLock; i++ {
+		d *= 2
+	}
+	return min(d, p.MaxLock)
+}
+
+// throttleKey normalizes a submitted login identifier (or a source address)
+// and hashes it, so what someone typed — sometimes a password — is not
+// stored in the counters.
+func throttleKey(kind, value string) string {
+	v := strings.ToLower(strings.TrimSpace(value))
+	sum := sha256.Sum256([]byte(kind + ":" + v))
+	return hex.EncodeToString(sum[:])
+}
+
+// retrySeconds rounds a wait up to whole seconds (Retry-After, RFC 9110
+// §10.2.3), at least 1.
+func retrySeconds(d time.Duration) int {
+	s := int((d + time.Second - 1) / time.Second)
+	return max(s, 1)
+}
+
+// lockout keeps the counters in oidc_signin_failures and
+// oidc_signin_attempts with atomic upserts (INSERT ... ON CONFLICT ... DO
+// UPDATE ... RETURNING, the same on SQLite and PostgreSQL). It never joins a
+// caller's transaction: a refused attempt must count even when the sign-in
+// rolls back.
+type lockout struct {
+	db     *gorm.DB
+	policy throttlePolicy
+}
+
+func newDBSignInCounter(db *gorm.DB, p throttlePolicy) *lockout {
+	return &lockout{db: db, policy: p.withDefaults()}
+}
+
+// hitSource counts one attempt from a source address and, when the
+// address is over its limit, returns how long until it may try again.
+func (c *lockout) hitSource(ctx context.Context, source string, now time.Time) (time.Duration, error) {
+	win := int64(c.policy.SourceWindow / time.Second)
+	start := now.Unix() - now.Unix()%win
+	var attempts int
+	err := c.db.WithContext(ctx).Raw(`INSERT INTO oidc_signin_attempts (source_key, window_start, attempts) VALUES (?, ?, 1)
+ON CONFLICT (source_key) DO UPDATE SET
+  attempts = CASE WHEN oidc_signin_attempts.window_start = excluded.window_start THEN oidc_signin_attempts.attempts + 1 ELSE 1 END,
+  window_start = excluded.window_start
+RETURNING attempts`, source, start).Scan(&attempts).Error
+	if err != nil {
+		return 0, fmt.Errorf("oidc: count sign-in attempt: %w", err)
+	}
+	if attempts > c.policy.SourceLimit {
+		return time.Unix(start+win, 0).Sub(now), nil
+	}
+	return 0, nil
+}
+
+// lockedFor returns how long the identifier stays locked (0: not locked).
+func (c *lockout) lockedFor(ctx context.Context, login string, now time.Time) (time.Duration, error) {
+	var until []int64
+	err := c.db.WithContext(ctx).Raw(`SELECT locked_until FROM oidc_signin_failures WHERE login_key = ?`, login).Scan(&until).Error
+	if err != nil {
+		return 0, fmt.Errorf("oidc: read sign-in lock: %w", err)
+	}
+	if len(until) == 0 || until[0] <= now.Unix() {
+		return 0, nil
+	}
+	return time.Unix(until[0], 0).Sub(now), nil
+}
+
+// fail counts one failed sign-in; when it locks the identifier it
+// returns the lock's length (else 0).
+func (c *lockout) fail(ctx context.Context, login string, now time.Time) (time.Duration, error) {
+	var locked time.Duration
+	err := c.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		type counts struct {
+			Failures int
+			Locks    int
+		}
+		var got counts
+		// The upsert takes the row lock (PostgreSQL) or the write lock
+		// (SQLite, _txlock=immediate) until commit, so the lock decision
+		// below sees no concurrent change.
+		err := tx.Raw(`INSERT INTO oidc_signin_failures (login_key, failures, locks, locked_until, last_failure_at) VALUES (?, 1, 0, 0, ?)
+ON CONFLICT (login_key) DO UPDATE SET
+  failures = CASE WHEN oidc_signin_failures.last_failure_at < ? THEN 1 ELSE oidc_signin_failures.failures + 1 END,
+  locks = CASE WHEN oidc_signin_failures.last_failure_at < ? THEN 0 ELSE oidc_signin_failures.locks END,
+  last_failure_at = excluded.last_failure_at
+RETURNING failures, locks`, login, now.Unix(), now.Add(-c.policy.ForgetAfter).Unix(), now.Add(-c.policy.ForgetAfter).Unix()).Scan(&got).Error
+		if err != nil {
+			return err
+		}
+		if got.Failures < c.policy.LockAfter {
+			return nil
+		}
+		locked = c.policy.lockDuration(got.Locks + 1)
+		return tx.Exec(`UPDATE oidc_signin_failures SET failures = 0, locks = ?, locked_until = ? WHERE login_key = ?`,
+			got.Locks+1, now.Add(locked).Unix(), login).Error
+	})
+	if err != nil {
+		return 0, fmt.Errorf("oidc: count sign-in failure: %w", err)
+	}
+	return locked, nil
+}
+
+// succeed resets the identifier's failures and lock history.
+func (c *lockout) succeed(ctx context.Context, login string) error {
+	if err := c.db.WithContext(ctx).Exec(`DELETE FROM oidc_signin_failures WHERE login_key = ?`, login).Error; err != nil {
+		return fmt.Errorf("oidc: reset sign-in failures: %w", err)
+	}
+	return nil
+}
+
+// deleteStale removes counters nobody needs any more (background clean-up).
+func (c *lockout) deleteStale(ctx context.Context, now time.Time) error {
+	db := c.db.WithContext(ctx)
+	if err := db.Exec(`DELETE FROM oidc_signin_attempts WHERE window_start < ?`,
+		now.Add(-2*c.policy.SourceWindow).Unix()).Error; err != nil {
+		return fmt.Errorf("oidc: clean sign-in attempts: %w", err)
+	}
+	if err := db.Exec(`DELETE FROM oidc_signin_failures WHERE last_failure_at < ? AND locked_until < ?`,
+		now.Add(-c.policy.ForgetAfter).Unix(), now.Unix()).Error; err != nil {
+		return fmt.Errorf("oidc: clean sign-in failures: %w", err)
+	}
+	return nil
+}

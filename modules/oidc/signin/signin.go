@@ -1,0 +1,279 @@
+package signin
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"gorm.io/gorm"
+
+	"github.com/gatehouse/gatehouse/internal/database"
+	"github.com/gatehouse/gatehouse/internal/httpserver"
+	"github.com/gatehouse/gatehouse/internal/module"
+	"github.com/gatehouse/gatehouse/internal/principal"
+	"github.com/gatehouse/gatehouse/modules/audit"
+	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/oidc/flow"
+	"github.com/gatehouse/gatehouse/web"
+)
+
+// sessionCookie holds only the random session value; the row has its hash.
+const sessionCookie = "gatehouse_session"
+
+// Page templates of the sign-in half.
+const (
+	tmplLogin      = "oidc/login.html"
+	tmplConsent    = "oidc/consent.html"
+	tmplLogout     = "oidc/logout.html"
+	tmplSignedOut  = "oidc/signed_out.html"
+	tmplThrottled  = "oidc/throttled.html"
+	tmplUnmet      = "oidc/unmet.html"
+	tmplAccount    = "oidc/account.html"
+	tmplBadRequest = "oidc/request_error.html"
+)
+
+// Config is what newPages needs. The provider's module.go builds it.
+type Config struct {
+	// DB holds oidc_sessions, oidc_consents and the sign-in counters.
+	DB       *gorm.DB
+	Renderer *web.Renderer
+	Users    Directory
+	Audit    AuditLog
+	Flow     flow.AuthFlow
+	// Issuer: cookies are Secure when it is https.
+	Issuer string
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Sessions and Throttle: zero fields take the defaults (12 h idle,
+	// 7 days absolute; the contract's sign-in protection limits).
+	Sessions sessionTimeouts
+	Throttle throttlePolicy
+}
+
+// Pages serves /login, /consent, /logout and /account, owns browser
+// sessions, and authenticates the session cookie for the console groups.
+type Pages struct {
+	db       *gorm.DB
+	render   *web.Renderer
+	users    Directory
+	audit    AuditLog
+	flow     flow.AuthFlow
+	secure   bool
+	logger   *slog.Logger
+	now      func() time.Time
+	sessions *sessionDB
+	consents *consentDB
+	counter  *lockout
+}
+
+// New builds the sign-in pages. Required: DB, Renderer, Users, Audit,
+// Flow, Issuer.
+func New(cfg Config) (*Pages, error) {
+	if cfg.DB == nil || cfg.Renderer == nil || cfg.Users == nil || cfg.Audit == nil || cfg.Flow == nil {
+		return nil, errors.New("oidc: newPages: DB, Renderer, Users, Audit and Flow are required")
+	}
+	for _, name := range []string{tmplLogin, tmplConsent, tmplLogout, tmplSignedOut, tmplThrottled, tmplUnmet, tmplAccount, tmplBadRequest} {
+		if !cfg.Renderer.Has(name) {
+			return nil, fmt.Errorf("oidc: newPages: template %s is missing", name)
+		}
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	logger := cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
+	t := cfg.Sessions
+	t.Idle = cmp.Or(t.Idle, defaultSessionTimeouts.Idle)
+	t.Absolute = cmp.Or(t.Absolute, defaultSessionTimeouts.Absolute)
+	t.Touch = cmp.Or(t.Touch, defaultSessionTimeouts.Touch)
+	p := &Pages{
+		db: cfg.DB, render: cfg.Renderer, users: cfg.Users, audit: cfg.Audit, flow: cfg.Flow,
+		secure:   strings.HasPrefix(strings.ToLower(cfg.Issuer), "https://"),
+		logger:   logger,
+		now:      func() time.Time { return now().UTC() },
+		sessions: &sessionDB{db: cfg.DB, now: now, timeouts: t},
+		consents: &consentDB{db: cfg.DB, now: now},
+		counter:  newDBSignInCounter(cfg.DB, cfg.Throttle),
+	}
+	return p, nil
+}
+
+// Mount registers the pages. /login, /consent and /logout are public with
+// CSRF on each route; /account sits on the Account group, which already
+// requires a session and CSRF.
+func (p *Pages) Mount(r module.Routes) {
+	csrf := httpserver.CSRF(p.secure)
+	r.Public.GET("/login", p.getLogin, csrf)
+	r.Public.POST("/login", p.postLogin, csrf)
+	r.Public.GET("/consent", p.getConsent, csrf)
+	r.Public.POST("/consent", p.postConsent, csrf)
+	r.Public.GET("/logout", p.getLogout, csrf)
+	r.Public.POST("/logout", p.postLogout, csrf)
+	if r.Account != nil {
+		r.Account.GET("", p.getAccount)
+		r.Account.GET("/", p.getAccount)
+		r.Account.POST("/sessions/end", p.postEndSession)
+	}
+}
+
+// AuthenticateSession implements httpserver.SessionAuthenticator: the
+// session cookie becomes a user principal whose CredentialID is the session
+// id. No cookie, an unknown or an expired session is ErrUnauthenticated.
+func (p *Pages) AuthenticateSession(r *http.Request) (principal.Principal, error) {
+	ck, err := r.Cookie(sessionCookie)
+	if err != nil || ck.Value == "" {
+		return principal.Principal{}, fmt.Errorf("%w: no session cookie", httpserver.ErrUnauthenticated)
+	}
+	sess, err := p.sessions.byToken(r.Context(), ck.Value)
+	if errors.Is(err, errSessionNotFound) {
+		return principal.Principal{}, fmt.Errorf("%w: %w", httpserver.ErrUnauthenticated, err)
+	}
+	if err != nil {
+		return principal.Principal{}, err
+	}
+	return principal.Principal{Kind: principal.User, ID: sess.UserID, Via: principal.ViaSession, CredentialID: sess.ID}, nil
+}
+
+// currentSession returns the browser's live session, if any.
+func (p *Pages) currentSession(c echo.Context) (session, bool, error) {
+	ck, err := c.Cookie(sessionCookie)
+	if err != nil || ck.Value == "" {
+		return session{}, false, nil
+	}
+	sess, err := p.sessions.byToken(c.Request().Context(), ck.Value)
+	if errors.Is(err, errSessionNotFound) {
+		p.clearCookie(c)
+		return session{}, false, nil
+	}
+	if err != nil {
+		return session{}, false, err
+	}
+	return sess, true, nil
+}
+
+func (p *Pages) setCookie(c echo.Context, token string, expires time.Time) {
+	c.SetCookie(&http.Cookie{
+		Name: sessionCookie, Value: token, Path: "/",
+		Expires: expires, MaxAge: max(int(expires.Sub(p.now())/time.Second), 1),
+		HttpOnly: true, Secure: p.secure, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+func (p *Pages) clearCookie(c echo.Context) {
+	c.SetCookie(&http.Cookie{
+		Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, Expires: time.Unix(0, 0),
+		HttpOnly: true, Secure: p.secure, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// EndSession implements sessionStore: the provider's RP-initiated logout
+// ends the session named by the ID token's sid. An unknown or already ended
+// session is not an error.
+func (p *Pages) EndSession(ctx context.Context, sessionID string) error {
+	return database.Transact(ctx, p.db, func(ctx context.Context) error {
+		sess, err := p.sessions.byID(ctx, sessionID)
+		if errors.Is(err, errSessionNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := p.sessions.delete(ctx, sessionID); err != nil {
+			return err
+		}
+		return p.audit.Record(ctx, audit.Event{
+			Action: "logout", Actor: audit.Ref{Type: "user", ID: sess.UserID},
+			Target: audit.Ref{Type: "session", ID: sessionID}, Outcome: audit.Success,
+		})
+	})
+}
+
+// addAuthentication records further methods proven in a session (a passkey
+// step-up adds "hwk" and "user", which makes acr "phr") and sets auth_time
+// to now. For the passkeys integration.
+func (p *Pages) addAuthentication(ctx context.Context, sessionID string, methods ...string) error {
+	_, err := p.sessions.addMethods(ctx, sessionID, methods, "")
+	return err
+}
+
+// UserChanged implements identity.Listener: a disabled (or vanished) user's
+// sessions end, inside identity's transaction.
+func (p *Pages) UserChanged(ctx context.Context, userID string) error {
+	u, err := p.users.UserByID(ctx, userID)
+	if errors.Is(err, identity.ErrNotFound) {
+		_, err = p.sessions.deleteForUser(ctx, userID)
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("oidc: user changed: %w", err)
+	}
+	if u.Status != identity.StatusActive {
+		_, err = p.sessions.deleteForUser(ctx, userID)
+		return err
+	}
+	return nil
+}
+
+// UserDeleted implements identity.Listener: sessions and remembered
+// consents of a deleted user go with it.
+func (p *Pages) UserDeleted(ctx context.Context, userID string) error {
+	if _, err := p.sessions.deleteForUser(ctx, userID); err != nil {
+		return err
+	}
+	return p.consents.deleteForUser(ctx, userID)
+}
+
+// Run deletes expired sessions and stale sign-in counters every
+// interval until ctx ends (a background task for main's errgroup).
+func (p *Pages) Run(ctx context.Context) error {
+	tick := time.NewTicker(10 * time.Minute)
+	defer tick.Stop()
+	for {
+		p.cleanupOnce(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+func (p *Pages) cleanupOnce(ctx context.Context) {
+	if _, err := p.sessions.deleteExpired(ctx); err != nil && ctx.Err() == nil {
+		p.logger.WarnContext(ctx, "clean up sessions", slog.String("error", err.Error()))
+	}
+	if err := p.counter.deleteStale(ctx, p.now()); err != nil && ctx.Err() == nil {
+		p.logger.WarnContext(ctx, "clean up sign-in counters", slog.String("error", err.Error()))
+	}
+}
+
+// requestIP is the client's address as the server determined it.
+func pagesClientIP(c echo.Context) string {
+	if ip := principal.RequestFrom(c.Request().Context()).IP; ip != "" {
+		return ip
+	}
+	return c.RealIP()
+}
+
+// badRequestView is the page for a link that cannot be served.
+type badRequestView struct {
+	web.Page
+	Message string
+}
+
+// renderBadRequest answers 400 with a readable page.
+func (p *Pages) renderBadRequest(c echo.Context, msg string) error {
+	return p.render.HTML(c, http.StatusBadRequest, tmplBadRequest, badRequestView{
+		Page: web.Page{Title: "Sign-in link not valid"}, Message: msg,
+	})
+}
+
+// errExpiredRequest is the readable text for an unknown authorization request.
+const errExpiredRequest = "This sign-in link has expired or was already used. Go back to the app and start again."
