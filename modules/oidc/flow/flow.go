@@ -8,6 +8,7 @@ package flow
 import (
 	"context"
 	"errors"
+	"net/http"
 	"time"
 )
 
@@ -54,7 +55,46 @@ type PendingRequest struct {
 // ErrUnknownAuthRequest: the id does not name a pending, unexpired request.
 var ErrUnknownAuthRequest = errors.New("oidc: unknown or expired authorization request")
 
+// ErrOtherBrowser: the request was started by another browser. An
+// authorization request belongs to the browser that started it (CONTRACT
+// "OpenID Connect"): only that browser may sign in for it, consent to it or
+// be sent its code, so a sign-in link sent to someone else hands nothing to
+// the sender (the auth-session cookie of Keycloak, the login CSRF cookie of
+// Hydra).
+var ErrOtherBrowser = errors.New("oidc: this sign-in was started in another browser")
+
+// BrowserCookie holds a random value that names the browser. The provider
+// sets it at /authorize (keeping one that is already there) and stores its
+// SHA-256 with the request; the pages and the callback compare.
+const BrowserCookie = "gatehouse_auth_session"
+
+type browserKey struct{}
+
+// WithBrowser returns ctx carrying the BrowserCookie value of the request.
+func WithBrowser(ctx context.Context, value string) context.Context {
+	return context.WithValue(ctx, browserKey{}, value)
+}
+
+// BrowserFrom returns the BrowserCookie value in ctx ("" when none). The
+// provider refuses every AuthFlow call whose browser differs from the one
+// that started the request, so a caller that forgets WithBrowser fails
+// closed.
+func BrowserFrom(ctx context.Context) string {
+	v, _ := ctx.Value(browserKey{}).(string)
+	return v
+}
+
+// BrowserOf reads the BrowserCookie of r ("" when absent).
+func BrowserOf(r *http.Request) string {
+	if c, err := r.Cookie(BrowserCookie); err == nil {
+		return c.Value
+	}
+	return ""
+}
+
 // AuthFlow is implemented by the provider and used by the sign-in pages.
+// Every method answers ErrOtherBrowser unless ctx carries (WithBrowser) the
+// browser that started the request.
 type AuthFlow interface {
 	// PendingRequest returns the request for the login/consent pages.
 	PendingRequest(ctx context.Context, id string) (PendingRequest, error)

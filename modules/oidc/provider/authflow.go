@@ -25,6 +25,9 @@ func (p *Provider) PendingRequest(ctx context.Context, id string) (flow.PendingR
 	if err != nil {
 		return flow.PendingRequest{}, err
 	}
+	if err := checkBrowser(ctx, a); err != nil {
+		return flow.PendingRequest{}, err
+	}
 	if a.done {
 		return flow.PendingRequest{}, flow.ErrUnknownAuthRequest
 	}
@@ -54,6 +57,9 @@ func (p *Provider) CompleteRequest(ctx context.Context, id string, a flow.Authen
 	}
 	req, err := p.storage.loadAuthRequest(ctx, id)
 	if err != nil {
+		return "", err
+	}
+	if err := checkBrowser(ctx, req); err != nil {
 		return "", err
 	}
 	if req.done {
@@ -108,6 +114,9 @@ func (p *Provider) FailRequest(ctx context.Context, id, code, description string
 	}
 	a, err := p.storage.loadAuthRequest(ctx, id)
 	if err != nil {
+		return "", err
+	}
+	if err := checkBrowser(ctx, a); err != nil {
 		return "", err
 	}
 	// oidc.Error's type is unexported, so codes such as consent_required

@@ -40,8 +40,9 @@ type authRequest struct {
 	HintSubject         string            `json:"hint_subject,omitempty"` // sub of a valid id_token_hint
 	CreatedAt           time.Time         `json:"-"`
 
-	done  bool
-	authn flow.Authentication
+	done        bool
+	browserHash string
+	authn       flow.Authentication
 	// grantID names the grant the code starts (set when loaded by code).
 	grantID string
 }
@@ -85,6 +86,11 @@ type authRequestRow struct {
 	Done      bool
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// BrowserHash is the SHA-256 of the starting browser's auth-session
+	// cookie; CodeIssuedAt is set once, when the request's code is issued
+	// (browser_binding.go).
+	BrowserHash  string
+	CodeIssuedAt *time.Time
 }
 
 func (authRequestRow) TableName() string { return "oidc_auth_requests" }
@@ -122,7 +128,8 @@ func (s *storage) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, us
 	if err != nil {
 		return nil, err
 	}
-	row := authRequestRow{ID: a.ID, ClientID: a.ClientID, Request: string(body), CreatedAt: now, ExpiresAt: now.Add(s.p.opts.AuthRequestTTL)}
+	row := authRequestRow{ID: a.ID, ClientID: a.ClientID, Request: string(body), CreatedAt: now, ExpiresAt: now.Add(s.p.opts.AuthRequestTTL),
+		BrowserHash: browserHash(ctx)}
 	if err := database.Conn(ctx, s.p.db.Gorm).Create(&row).Error; err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
@@ -146,7 +153,7 @@ func (s *storage) loadAuthRequest(ctx context.Context, id string) (*authRequest,
 	if err := json.Unmarshal([]byte(row.Request), a); err != nil {
 		return nil, fmt.Errorf("oidc: decode auth request: %w", err)
 	}
-	a.ID, a.CreatedAt, a.done = row.ID, row.CreatedAt, row.Done
+	a.ID, a.CreatedAt, a.done, a.browserHash = row.ID, row.CreatedAt, row.Done, row.BrowserHash
 	if row.Authn != "" {
 		if err := json.Unmarshal([]byte(row.Authn), &a.authn); err != nil {
 			return nil, fmt.Errorf("oidc: decode auth request: %w", err)
@@ -173,10 +180,22 @@ func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
 	}
 	now := s.p.now()
 	row := codeRow{CodeHash: secret.Hash(code), AuthRequestID: id, ClientID: a.ClientID, GrantID: id, CreatedAt: now, ExpiresAt: now.Add(s.p.opts.CodeTTL)}
-	if err := database.Conn(ctx, s.p.db.Gorm).Create(&row).Error; err != nil {
-		return oidc.ErrServerError().WithParent(err)
-	}
-	return nil
+	// One code per request: the compare-and-swap on code_issued_at and the
+	// code's row commit together, so a replayed callback gets none.
+	return database.Transact(ctx, s.p.db.Gorm, func(ctx context.Context) error {
+		db := database.Conn(ctx, s.p.db.Gorm)
+		res := db.Model(&authRequestRow{}).Where("id = ? AND done = ? AND code_issued_at IS NULL", id, true).Update("code_issued_at", now)
+		if res.Error != nil {
+			return oidc.ErrServerError().WithParent(res.Error)
+		}
+		if res.RowsAffected != 1 {
+			return oidc.ErrInvalidRequest().WithDescription("this authorization request has already been used")
+		}
+		if err := db.Create(&row).Error; err != nil {
+			return oidc.ErrServerError().WithParent(err)
+		}
+		return nil
+	})
 }
 
 // AuthRequestByCode redeems a code: one compare-and-swap marks it used. A

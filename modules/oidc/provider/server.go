@@ -94,7 +94,7 @@ func (p *Provider) buildHandler() error {
 func (p *Provider) opHandler() http.Handler {
 	p.handlerOnce.Do(func() {
 		srv := &server{LegacyServer: op.NewLegacyServer(p.op, endpoints), p: p}
-		p.handler = requireIntrospectionAuth(op.RegisterLegacyServer(srv, op.AuthorizeCallbackHandler(p.op)))
+		p.handler = requireIntrospectionAuth(p.bindBrowser(op.RegisterLegacyServer(srv, op.AuthorizeCallbackHandler(p.op))))
 	})
 	return p.handler
 }

@@ -345,11 +345,12 @@ func codeFlow(t *testing.T, ts *testServer, cfg *oauth2.Config, a flow.Authentic
 		t.Fatalf("authorize: %d %q", resp.StatusCode, loc)
 	}
 	id := strings.TrimPrefix(loc, "/login?authRequestID=")
-	pr, err := ts.p.PendingRequest(context.Background(), id)
+	ctx := oidctest.BrowserCtx(context.Background(), ts.URL)
+	pr, err := ts.p.PendingRequest(ctx, id)
 	if err != nil || pr.ClientID != cfg.ClientID {
 		t.Fatalf("pendingRequest: %+v %v", pr, err)
 	}
-	cb, err := ts.p.CompleteRequest(context.Background(), id, a)
+	cb, err := ts.p.CompleteRequest(ctx, id, a)
 	if err != nil {
 		t.Fatalf("completeRequest: %v", err)
 	}
@@ -619,6 +620,9 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 func TestAuthorizeRequests(t *testing.T) {
 	ts := newTestServer(t, testutil.NewSQLite(t))
 	ctx := context.Background()
+	// The pages pass the browser's auth-session cookie; after a first
+	// /authorize through NoRedirect, browserCtx carries it.
+	browserCtx := func() context.Context { return oidctest.BrowserCtx(ctx, ts.URL) }
 	pub, _ := mustCreateClient(t, ts.p, clients.NewClient{Name: "spa", Public: true, RedirectURIs: []string{"http://127.0.0.1/cb"}})
 	cfg := &oauth2.Config{ClientID: pub.ID, RedirectURL: "http://127.0.0.1:53121/cb",
 		Endpoint: oauth2.Endpoint{AuthURL: ts.URL + "/authorize", TokenURL: ts.URL + "/oauth/token", AuthStyle: oauth2.AuthStyleInParams},
@@ -655,12 +659,12 @@ func TestAuthorizeRequests(t *testing.T) {
 	})
 	t.Run("max_age reaches the pages", func(t *testing.T) {
 		st, loc := get(cfg.AuthCodeURL("s8", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("max_age", "30")))
-		pr, err := ts.p.PendingRequest(ctx, loc.Query().Get("authRequestID"))
+		pr, err := ts.p.PendingRequest(browserCtx(), loc.Query().Get("authRequestID"))
 		if st != http.StatusFound || err != nil || pr.MaxAge == nil || *pr.MaxAge != 30*time.Second || len(pr.Prompt) != 0 {
 			t.Fatalf("pending = %+v, %v", pr, err)
 		}
 		old := flow.Authentication{UserID: "u", AuthTime: time.Now().Add(-time.Hour), AMR: []string{"pwd"}}
-		if _, err := ts.p.CompleteRequest(ctx, pr.ID, old); err == nil {
+		if _, err := ts.p.CompleteRequest(browserCtx(), pr.ID, old); err == nil {
 			t.Errorf("completed with an authentication older than max_age")
 		}
 	})
@@ -677,13 +681,13 @@ func TestAuthorizeRequests(t *testing.T) {
 		if st != http.StatusFound || id == "" {
 			t.Fatalf("authorize: %d %v", st, loc)
 		}
-		pr, err := ts.p.PendingRequest(ctx, id)
+		pr, err := ts.p.PendingRequest(browserCtx(), id)
 		// prompt=login turns into max_age=0 (the library's op.ValidateAuthReqPrompt).
 		if err != nil || pr.MaxAge == nil || *pr.MaxAge != 0 || !slices.Equal(pr.Prompt, []string{"login"}) || pr.CreatedAt.IsZero() ||
 			!slices.Equal(pr.ACRValues, []string{"phr"}) || pr.LoginHint != "ada" || pr.FirstParty {
 			t.Fatalf("pending = %+v, %v", pr, err)
 		}
-		u, err := ts.p.FailRequest(ctx, id, "unmet_authentication_requirements", "no passkey")
+		u, err := ts.p.FailRequest(browserCtx(), id, "unmet_authentication_requirements", "no passkey")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -691,7 +695,7 @@ func TestAuthorizeRequests(t *testing.T) {
 		if !strings.HasPrefix(u, "http://127.0.0.1:53121/cb?") || fu.Query().Get("error") != "unmet_authentication_requirements" || fu.Query().Get("state") != "s7" {
 			t.Errorf("failRequest URL %s", u)
 		}
-		if _, err := ts.p.PendingRequest(ctx, id); !errors.Is(err, flow.ErrUnknownAuthRequest) {
+		if _, err := ts.p.PendingRequest(browserCtx(), id); !errors.Is(err, flow.ErrUnknownAuthRequest) {
 			t.Errorf("failed request still pending: %v", err)
 		}
 	})

@@ -151,7 +151,7 @@ func TestCodeRedemption(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
 		clock := testutil.NewClock(time.Now())
 		p := newTestProvider(t, db, "https://id.example.test", oidctest.NewUsers(), oidctest.MasterKey(t), func(o *Options) { o.Now = clock.Now })
-		ctx := context.Background()
+		ctx := flow.WithBrowser(context.Background(), secret.Token(32))
 		c, _ := mustCreateClient(t, p, clients.NewClient{Name: "web", RedirectURIs: []string{"https://app.test/cb"}})
 		newCode := func() string {
 			ar, err := p.storage.CreateAuthRequest(ctx, &zoidc.AuthRequest{ClientID: c.ID, RedirectURI: "https://app.test/cb",
@@ -165,9 +165,16 @@ func TestCodeRedemption(t *testing.T) {
 			if _, err := p.CompleteRequest(ctx, ar.GetID(), flow.Authentication{UserID: "u", AuthTime: clock.Now(), AMR: []string{"pwd"}}); !errors.Is(err, flow.ErrUnknownAuthRequest) {
 				t.Errorf("completing twice: %v", err)
 			}
+			if _, err := p.CompleteRequest(context.Background(), ar.GetID(), flow.Authentication{UserID: "u", AuthTime: clock.Now(), AMR: []string{"pwd"}}); !errors.Is(err, flow.ErrOtherBrowser) {
+				t.Errorf("completing from another browser: %v", err)
+			}
 			code := secret.Token(32)
 			if err := p.storage.SaveAuthCode(ctx, ar.GetID(), code); err != nil {
 				t.Fatal(err)
+			}
+			// A request yields one code: a replayed callback gets none.
+			if err := p.storage.SaveAuthCode(ctx, ar.GetID(), secret.Token(32)); err == nil {
+				t.Errorf("a second code was issued for one request")
 			}
 			return code
 		}

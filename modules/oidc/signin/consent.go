@@ -2,7 +2,6 @@ package signin
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -64,11 +63,8 @@ func (p *Pages) consentRequest(c echo.Context, id string) (flow.PendingRequest, 
 		return flow.PendingRequest{}, session{}, false, p.renderBadRequest(c, errExpiredRequest)
 	}
 	req, err := p.flow.PendingRequest(c.Request().Context(), id)
-	if errors.Is(err, flow.ErrUnknownAuthRequest) {
-		return flow.PendingRequest{}, session{}, false, p.renderBadRequest(c, errExpiredRequest)
-	}
 	if err != nil {
-		return flow.PendingRequest{}, session{}, false, err
+		return flow.PendingRequest{}, session{}, false, p.flowError(c, err)
 	}
 	sess, ok, err := p.currentSession(c)
 	if err != nil {

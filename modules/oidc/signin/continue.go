@@ -65,8 +65,11 @@ func (p *Pages) failAndRedirect(c echo.Context, id, code, description string) er
 // flowError maps the provider's errors to pages: an unknown request is a
 // readable 400, anything else a server error.
 func (p *Pages) flowError(c echo.Context, err error) error {
-	if errors.Is(err, flow.ErrUnknownAuthRequest) {
+	switch {
+	case errors.Is(err, flow.ErrUnknownAuthRequest):
 		return p.renderBadRequest(c, errExpiredRequest)
+	case errors.Is(err, flow.ErrOtherBrowser):
+		return p.renderBadRequest(c, errOtherBrowser)
 	}
 	return err
 }

@@ -75,11 +75,8 @@ func (p *Pages) getLogin(c echo.Context) error {
 		return p.renderLogin(c, http.StatusOK, loginView{ReturnTo: c.QueryParam("return_to")}, "")
 	}
 	req, err := p.flow.PendingRequest(ctx, id)
-	if errors.Is(err, flow.ErrUnknownAuthRequest) {
-		return p.renderBadRequest(c, errExpiredRequest)
-	}
 	if err != nil {
-		return err
+		return p.flowError(c, err)
 	}
 	if hasSession && !p.needsFreshAuth(req, sess) && p.unmetRequirement(req, sess) == "" {
 		return p.afterAuthentication(c, req, sess)
@@ -111,11 +108,8 @@ func (p *Pages) postLogin(c echo.Context) error {
 	if v.AuthRequestID != "" {
 		var err error
 		req, err = p.flow.PendingRequest(ctx, v.AuthRequestID)
-		if errors.Is(err, flow.ErrUnknownAuthRequest) {
-			return p.renderBadRequest(c, errExpiredRequest)
-		}
 		if err != nil {
-			return err
+			return p.flowError(c, err)
 		}
 		v.ClientName = req.ClientName
 	}

@@ -110,10 +110,10 @@ func New(cfg Config) (*Pages, error) {
 // requires a session and CSRF.
 func (p *Pages) Mount(r module.Routes) {
 	csrf := httpserver.CSRF(p.secure)
-	r.Public.GET("/login", p.getLogin, csrf)
-	r.Public.POST("/login", p.postLogin, csrf)
-	r.Public.GET("/consent", p.getConsent, csrf)
-	r.Public.POST("/consent", p.postConsent, csrf)
+	r.Public.GET("/login", p.getLogin, csrf, withBrowser)
+	r.Public.POST("/login", p.postLogin, csrf, withBrowser)
+	r.Public.GET("/consent", p.getConsent, csrf, withBrowser)
+	r.Public.POST("/consent", p.postConsent, csrf, withBrowser)
 	r.Public.GET("/logout", p.getLogout, csrf)
 	r.Public.POST("/logout", p.postLogout, csrf)
 	if r.Account != nil {
@@ -277,3 +277,18 @@ func (p *Pages) renderBadRequest(c echo.Context, msg string) error {
 
 // errExpiredRequest is the readable text for an unknown authorization request.
 const errExpiredRequest = "This sign-in link has expired or was already used. Go back to the app and start again."
+
+// errOtherBrowser is the text for a request another browser started
+// (flow.ErrOtherBrowser): a link someone sent must not sign you in for them.
+const errOtherBrowser = "This sign-in was started in another browser, so it cannot be finished here. Go back to the app and sign in again from this browser."
+
+// withBrowser tells the provider which browser is asking (its auth-session
+// cookie), so an authorization request another browser started is refused
+// (flow.ErrOtherBrowser).
+func withBrowser(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		c.SetRequest(r.WithContext(flow.WithBrowser(r.Context(), flow.BrowserOf(r))))
+		return next(c)
+	}
+}

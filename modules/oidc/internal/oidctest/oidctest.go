@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/oidc/flow"
 )
 
 // MasterKey is a fresh random 32-byte master key.
@@ -34,9 +36,30 @@ func SystemCtx() context.Context {
 }
 
 // NoRedirect is an HTTP client that reports redirects instead of following.
+// It keeps cookies like a browser, so /authorize binds the requests it
+// starts to it (see BrowserCtx).
 var NoRedirect = &http.Client{
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	Timeout:       10 * time.Second,
+	Jar:           newJar(),
+}
+
+func newJar() http.CookieJar {
+	j, _ := cookiejar.New(nil)
+	return j
+}
+
+// BrowserCtx returns ctx carrying NoRedirect's auth-session cookie for
+// serverURL, as the sign-in pages pass it to the provider: the browser that
+// started a request through NoRedirect may then complete it.
+func BrowserCtx(ctx context.Context, serverURL string) context.Context {
+	u, _ := url.Parse(serverURL)
+	for _, c := range NoRedirect.Jar.Cookies(u) {
+		if c.Name == flow.BrowserCookie {
+			return flow.WithBrowser(ctx, c.Value)
+		}
+	}
+	return ctx
 }
 
 // PostForm posts form to u, with HTTP Basic client authentication when id
