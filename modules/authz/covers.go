@@ -164,14 +164,22 @@ type holder struct {
 	scoped bool     // limited to scopes
 	scopes []string //
 	allows []Rule
-	denies []Rule // those that may apply to the principal
+	denies []deny // those that may apply to the principal
+}
+
+// deny is a deny rule; sure when it applies whatever the request
+// (unconditional, or its condition reads only r.sub and is true for the
+// subject). Its Condition stays as written, to compare with others.
+type deny struct {
+	Rule
+	sure bool
 }
 
 // grantSet is what is granted: allow rules (the rights) and the deny rules
 // that come with them (which limit what the grant conveys).
 type grantSet struct {
 	allows []Rule
-	denies []Rule
+	denies []deny
 }
 
 // subjectCondRe finds a call of g (the role graph) in a condition; such a
@@ -213,8 +221,8 @@ func subjectMap(userID string, eff []string) map[string]any {
 // direct: those of "user:<id>" and of every effective role. A conditional
 // rule whose condition reads only r.sub is kept as unconditional when true
 // for the user and dropped when false; other conditional rules are kept as
-// they are.
-func userRules(snap *snapshot, id string, direct []string) (allows, denies []Rule) {
+// they are. (Denies keep their condition text, marked sure.)
+func userRules(snap *snapshot, id string, direct []string) (allows []Rule, denies []deny) {
 	eff := snap.effectiveRoles(direct)
 	key := "user:" + id
 	var sub map[string]any
@@ -222,7 +230,8 @@ func userRules(snap *snapshot, id string, direct []string) (allows, denies []Rul
 		if !subjectMatches(key, eff, r.Subject) {
 			continue
 		}
-		if r.Condition != "" {
+		sure := r.Condition == ""
+		if !sure {
 			if sub == nil {
 				sub = subjectMap(id, eff)
 			}
@@ -230,12 +239,15 @@ func userRules(snap *snapshot, id string, direct []string) (allows, denies []Rul
 				if !v {
 					continue
 				}
-				r.Condition = ""
+				sure = true
 			}
 		}
 		if r.Effect == Deny {
-			denies = append(denies, r)
+			denies = append(denies, deny{Rule: r, sure: sure})
 		} else {
+			if sure {
+				r.Condition = ""
+			}
 			allows = append(allows, r)
 		}
 	}
@@ -309,7 +321,7 @@ func (h holder) covers(g Rule, gs grantSet) bool {
 		return false
 	}
 	for _, d := range h.denies {
-		sd := spanOf(d)
+		sd := spanOf(d.Rule)
 		if sd.overlaps(sg) && !excused(d, sd.meet(sg), gs.denies) {
 			return false
 		}
@@ -318,11 +330,11 @@ func (h holder) covers(g Rule, gs grantSet) bool {
 }
 
 // excused: a deny that comes with the grant covers where p's deny d
-// overlaps the right (the grant does not convey it there), and it binds at
-// least as unconditionally as d.
-func excused(d Rule, where span, denies []Rule) bool {
+// overlaps the right (the grant does not convey it there), and it binds
+// surely or under the same condition as d.
+func excused(d deny, where span, denies []deny) bool {
 	for _, gd := range denies {
-		if (gd.Condition == "" || gd.Condition == d.Condition) && spanOf(gd).contains(where) {
+		if (gd.sure || gd.Condition == d.Condition) && spanOf(gd.Rule).contains(where) {
 			return true
 		}
 	}
@@ -348,7 +360,7 @@ func roleGrants(snap *snapshot, role string) grantSet {
 			continue
 		}
 		if r.Effect == Deny {
-			gs.denies = append(gs.denies, r)
+			gs.denies = append(gs.denies, deny{Rule: r, sure: r.Condition == ""})
 		} else {
 			gs.allows = append(gs.allows, r)
 		}
