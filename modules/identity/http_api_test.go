@@ -406,3 +406,27 @@ func TestListUsersPagination(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestNoGrantsFailsClosed: a module built without Grants cannot rule out
+// escalation, so role grants and changes to other users fail (500) and
+// change nothing; the rest of the API works.
+func TestNoGrantsFailsClosed(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
+		svc, _ := newService(t, db)
+		api := testutil.NewAPI(t, httpserver.Options{},
+			identity.Module(svc, identity.ModuleOptions{Authorizer: &testutil.FakeAuthorizer{Decide: builtInRules(svc)}, Logger: logging.Discard()}))
+		admin := mustCreate(t, svc, identity.NewUser{Email: "admin@example.com", Roles: []string{"admin"}})
+		bob := mustCreate(t, svc, identity.NewUser{Email: "bob@example.com"})
+		api.User("admin", admin.ID)
+		api.Vars["bob"] = bob.ID
+		api.Run(t,
+			testutil.Scenario{Name: "list works", Method: "GET", Path: "/users", Token: "admin", WantStatus: 200},
+			testutil.Scenario{Name: "assign fails closed", Method: "PUT", Path: "/users/{bob}/roles/auditor", Token: "admin", WantStatus: 500},
+			testutil.Scenario{Name: "disable fails closed", Method: "PATCH", Path: "/users/{bob}", Body: `{"status":"disabled"}`, Token: "admin", WantStatus: 500},
+			testutil.Scenario{Name: "delete fails closed", Method: "DELETE", Path: "/users/{bob}", Token: "admin", WantStatus: 500},
+		)
+		if u, err := svc.UserByID(context.Background(), bob.ID); err != nil || u.Status != "active" || len(u.Roles) != 0 {
+			t.Fatalf("bob changed: %+v %v", u, err)
+		}
+	})
+}
