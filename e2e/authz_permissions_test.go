@@ -29,7 +29,10 @@ func TestAuthzBuiltInRoles(t *testing.T) {
 		ua.get(t, "/users").expect(t, http.StatusOK)
 		ua.get(t, "/roles").expect(t, http.StatusOK)
 		ua.do(t, "POST", "/roles", map[string]any{"name": "ua-made", "description": "made by user-admin"}).expect(t, http.StatusCreated, http.StatusOK)
-		ua.do(t, "PUT", "/users/"+u.ID+"/roles/staff", nil).expect(t, http.StatusOK, http.StatusNoContent, http.StatusCreated)
+		// No escalation: staff grants wiki:* read, which a user-admin lacks;
+		// a role without rules it may give.
+		assertProblem(t, ua.do(t, "PUT", "/users/"+u.ID+"/roles/staff", nil), http.StatusForbidden)
+		ua.do(t, "PUT", "/users/"+u.ID+"/roles/ua-made", nil).expect(t, http.StatusOK, http.StatusNoContent, http.StatusCreated)
 
 		before := azSnapshot(t, admin)
 		for _, r := range []*apiResponse{
@@ -143,9 +146,11 @@ func TestAuthzAPIKeyScopes(t *testing.T) {
 		t.Errorf("policies:read key on /access/v1/evaluation: status %d, want 403", r.Status)
 	}
 
-	// Admin key scoped to policies:* may write policies, nothing else.
+	// Admin key scoped to policies:* may write policies, nothing else; and
+	// (no escalation) it grants only rights within its scopes.
 	pw := api(srv, createAPIKey(t, srv, srv.AdminEmail, "policies-all", "--scope", "policies:*"))
-	p := azCreatePolicy(t, pw, rule)
+	assertProblem(t, pw.do(t, "POST", "/policies", rule), http.StatusForbidden, "board:* write")
+	p := azCreatePolicy(t, pw, azRule("role:team", "policies:*", "read", "allow"))
 	pw.do(t, "DELETE", "/policies/"+p.ID, nil).expect(t, http.StatusNoContent, http.StatusOK)
 	assertProblem(t, pw.do(t, "POST", "/users", map[string]any{"email": "scoped@example.com", "name": "S"}), http.StatusForbidden)
 

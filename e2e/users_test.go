@@ -232,7 +232,10 @@ func TestRolePermissions(t *testing.T) {
 	ua := api(srv, createAPIKey(t, srv, "uma@example.com", "ua"))
 	var made userDTO
 	ua.do(t, "POST", "/users", map[string]any{"email": "made-by-ua@example.com", "name": "By UA"}).expect(t, http.StatusCreated).decode(t, &made)
-	ua.do(t, "PUT", "/users/"+made.ID+"/roles/auditor", nil).expect(t, http.StatusOK, http.StatusNoContent, http.StatusCreated)
+	// No escalation: auditor reads clients, policies and the audit log,
+	// which a user-admin does not; user-admin it holds.
+	assertProblem(t, ua.do(t, "PUT", "/users/"+made.ID+"/roles/auditor", nil), http.StatusForbidden)
+	ua.do(t, "PUT", "/users/"+made.ID+"/roles/user-admin", nil).expect(t, http.StatusOK, http.StatusNoContent, http.StatusCreated)
 	assertProblem(t, ua.do(t, "PUT", "/users/"+made.ID+"/roles/admin", nil), http.StatusForbidden)
 
 	// A scoped key gets at most its scopes.

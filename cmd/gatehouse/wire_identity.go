@@ -15,6 +15,7 @@ func (a *app) wireIdentity(ctx context.Context) error {
 	a.identity = identity.NewService(a.db, identity.Options{}, a.audit)
 	a.modules = append(a.modules, identity.Module(a.identity, identity.ModuleOptions{
 		Authorizer:    lateAuthorizer{a: a},
+		Grants:        lateAuthorizer{a: a},
 		Pages:         a.web,
 		SecureCookies: a.cfg.IssuerIsHTTPS(),
 		Logger:        a.logger,
@@ -60,6 +61,25 @@ func (l lateAuthorizer) Can(ctx context.Context, p principal.Principal, res prin
 	}
 	return az.Can(ctx, p, res, action)
 }
+
+// CoversRole asks authz whether p holds every right role grants (no
+// escalation); it fails closed until authz is wired.
+func (l lateAuthorizer) CoversRole(ctx context.Context, p principal.Principal, role string) (bool, error) {
+	if l.a.authz == nil {
+		return false, errors.New("identity: no authorizer wired")
+	}
+	return l.a.authz.CoversRole(ctx, p, role)
+}
+
+// CoversUser asks authz whether p holds every right user userID holds.
+func (l lateAuthorizer) CoversUser(ctx context.Context, p principal.Principal, userID string) (bool, error) {
+	if l.a.authz == nil {
+		return false, errors.New("identity: no authorizer wired")
+	}
+	return l.a.authz.CoversUser(ctx, p, userID)
+}
+
+var _ identity.Grants = lateAuthorizer{}
 
 // authorizer returns the authz service as identity's Authorizer, or nil
 // before it is wired.

@@ -27,4 +27,12 @@
 // Decisions never touch the database: rules are reloaded when the version
 // row in authz_state changes (at once in the instance that made the
 // change, within a poll interval in the others).
+//
+// No escalation (covers.go): granting — a role to a user, a parent to a
+// role, a policy — needs the granter to hold every right it grants, and
+// acting on another user's credentials or status every right that user
+// holds (CoversRole, CoversRule, CoversUser). These compare rule patterns
+// statically over the loaded snapshot, on effective rights (inheritance,
+// user:<id> rules, the granter's own denies and scopes); they run only on
+// grant operations, never in a decision.
 package authz

@@ -152,6 +152,9 @@ func (m *Module) registerAPI(api huma.API) {
 			if err := m.require(ctx, "policies", "", "create"); err != nil {
 				return nil, err
 			}
+			if err := m.noEscalation(ctx, []Rule{in.Body.rule()}, nil, nil); err != nil {
+				return nil, err
+			}
 			p, err := s.CreatePolicy(ctx, in.Body.rule())
 			if err != nil {
 				return nil, apiError(err)
@@ -167,6 +170,13 @@ func (m *Module) registerAPI(api huma.API) {
 			rules := make([]Rule, len(in.Body.Policies))
 			for i, r := range in.Body.Policies {
 				rules[i] = r.rule()
+			}
+			removed, err := s.removedDenies(ctx, rules)
+			if err != nil {
+				return nil, apiError(err)
+			}
+			if err := m.noEscalation(ctx, rules, nil, removed); err != nil {
+				return nil, err
 			}
 			ps, err := s.ReplacePolicies(ctx, rules)
 			if err != nil {
@@ -198,6 +208,16 @@ func (m *Module) registerAPI(api huma.API) {
 		func(ctx context.Context, in *importInput) (*importOutput, error) {
 			if err := m.require(ctx, "policies", "", "update"); err != nil {
 				return nil, err
+			}
+			// An unparsable file is refused by ImportCSV, naming the line.
+			if rules, parents, err := ParseCSV(in.RawBody); err == nil {
+				removed, err := s.removedDenies(ctx, rules)
+				if err != nil {
+					return nil, apiError(err)
+				}
+				if err := m.noEscalation(ctx, rules, parents, removed); err != nil {
+					return nil, err
+				}
 			}
 			res, err := s.ImportCSV(ctx, in.RawBody)
 			if err != nil {
@@ -239,6 +259,12 @@ func (m *Module) registerAPI(api huma.API) {
 			if err := m.require(ctx, "policies", in.ID, "delete"); err != nil {
 				return nil, err
 			}
+			// Deleting a deny gives back what it withheld.
+			if p, err := s.GetPolicy(ctx, in.ID); err == nil && !p.BuiltIn {
+				if err := m.noEscalation(ctx, nil, nil, []Rule{p.Rule()}); err != nil {
+					return nil, err
+				}
+			}
 			if err := s.DeletePolicy(ctx, in.ID); err != nil {
 				return nil, apiError(err)
 			}
@@ -266,6 +292,9 @@ func (m *Module) registerAPI(api huma.API) {
 		Summary: "Make a role inherit every rule of another role", Tags: rtags, DefaultStatus: http.StatusNoContent},
 		func(ctx context.Context, in *roleParentInput) (*struct{}, error) {
 			if err := m.require(ctx, "roles", in.Name, "update"); err != nil {
+				return nil, err
+			}
+			if err := m.noEscalation(ctx, nil, []RoleParent{{Role: in.Name, Parent: in.Parent}}, nil); err != nil {
 				return nil, err
 			}
 			if err := s.AddRoleParent(ctx, in.Name, in.Parent); err != nil {
@@ -302,10 +331,27 @@ func (m *Module) require(ctx context.Context, typ, id, action string) error {
 	return nil
 }
 
+// noEscalation answers 403 unless the caller holds every right that storing
+// rules, adding edges and removing the deny rules removed would grant
+// (CONTRACT: no escalation; see covers.go). It runs before the change, so a
+// refused request changes nothing.
+func (m *Module) noEscalation(ctx context.Context, rules []Rule, edges []RoleParent, removed []Rule) error {
+	p, ok := principal.From(ctx)
+	if !ok {
+		return huma.Error401Unauthorized("authentication required")
+	}
+	return apiError(m.svc.checkGrants(ctx, p, rules, edges, removed))
+}
+
 // apiError maps the module's errors to problem responses.
 func apiError(err error) error {
 	var ve *ValidationError
+	var esc *EscalationError
 	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &esc):
+		return huma.Error403Forbidden(esc.Error())
 	case errors.As(err, &ve):
 		loc := "body." + ve.Field
 		if strings.ContainsAny(ve.Field, " :") { // "line 3: subject" (CSV import)

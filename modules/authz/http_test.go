@@ -20,6 +20,7 @@ var testTokens = map[string]principal.Principal{
 	"admin":  {Kind: principal.User, ID: "u-admin", Via: principal.ViaAPIKey},
 	"viewer": {Kind: principal.User, ID: "u-view", Via: principal.ViaAPIKey},
 	"ua":     {Kind: principal.User, ID: "u-ua", Via: principal.ViaAPIKey},
+	"ops":    {Kind: principal.User, ID: "u-ops", Via: principal.ViaAPIKey}, // role ops where a test grants it
 	"pep":    {Kind: principal.Client, ID: "pep", Via: principal.ViaAccessToken, Scopes: []string{"authzen:evaluate"}},
 	"ro":     {Kind: principal.User, ID: "u-admin", Via: principal.ViaAPIKey, Scopes: []string{"policies:read"}},
 }

@@ -21,6 +21,17 @@ type Authorizer interface {
 	Can(ctx context.Context, p principal.Principal, res principal.Resource, action string) (bool, error)
 }
 
+// Grants answers the no-escalation questions (CONTRACT, Admin REST API): a
+// principal may give a role only when it holds every right the role grants
+// (inherited ones included), and may change another user's password, email
+// or status, or delete them, only when it holds every right that user holds.
+// Answered on effective rights, never on role names. Implemented by the
+// authz module.
+type Grants interface {
+	CoversRole(ctx context.Context, p principal.Principal, role string) (bool, error)
+	CoversUser(ctx context.Context, p principal.Principal, userID string) (bool, error)
+}
+
 // Listener is told, inside the transaction of the change, when a user's
 // status, roles or password changed, or the user was deleted, so other
 // modules can revoke sessions, tokens and keys atomically with it. An error

@@ -236,21 +236,52 @@ func (m *identityModule) apiError(ctx context.Context, err error, rolesIn string
 	return m.internal(ctx, err)
 }
 
-// guardAdminTarget stops privilege escalation through someone else's admin
-// account: changing, re-keying or deleting a user who holds admin needs the
-// right to grant admin (admins only), not merely to manage users.
-func (m *identityModule) guardAdminTarget(ctx context.Context, id string) error {
-	if p, ok := principal.From(ctx); ok && p.IsUser() && p.ID == id {
+// errNoGrants: the module was built without Grants; escalation cannot be
+// ruled out, so the operation fails closed.
+var errNoGrants = errors.New("identity: no Grants wired (no-escalation check unavailable)")
+
+// guardTarget enforces no escalation through someone else's account:
+// changing, re-keying, disabling or deleting another user needs every right
+// that user holds (their roles, inheritance and user:<id> rules), not merely
+// the right to manage users. One's own account is not guarded here (its
+// credentials need current_password).
+func (m *identityModule) guardTarget(ctx context.Context, id string) error {
+	p, ok := principal.From(ctx)
+	if !ok {
+		return huma.Error401Unauthorized("authentication required")
+	}
+	if p.IsUser() && p.ID == id {
 		return nil
 	}
-	roles, err := m.svc.RolesOf(ctx, id)
+	if m.opts.Grants == nil {
+		return m.internal(ctx, errNoGrants)
+	}
+	covered, err := m.opts.Grants.CoversUser(ctx, p, id)
 	if err != nil {
 		return m.internal(ctx, err)
 	}
-	for _, r := range roles {
-		if r == RoleAdmin {
-			return m.can(ctx, roleRes(RoleAdmin), "assign")
-		}
+	if !covered {
+		return huma.Error403Forbidden("you may not change user " + id + ": they hold rights you do not hold")
+	}
+	return nil
+}
+
+// guardRole enforces no escalation through a role grant: giving role needs
+// every right it grants, its parents' included.
+func (m *identityModule) guardRole(ctx context.Context, role string) error {
+	p, ok := principal.From(ctx)
+	if !ok {
+		return huma.Error401Unauthorized("authentication required")
+	}
+	if m.opts.Grants == nil {
+		return m.internal(ctx, errNoGrants)
+	}
+	covered, err := m.opts.Grants.CoversRole(ctx, p, role)
+	if err != nil {
+		return m.internal(ctx, err)
+	}
+	if !covered {
+		return huma.Error403Forbidden("you may not grant role " + role + ": it carries rights you do not hold")
 	}
 	return nil
 }
@@ -265,6 +296,9 @@ func (m *identityModule) createUser(ctx context.Context, in *createUserInput) (*
 	}
 	for _, r := range roles {
 		if err := m.can(ctx, roleRes(r), "assign"); err != nil {
+			return nil, err
+		}
+		if err := m.guardRole(ctx, r); err != nil {
 			return nil, err
 		}
 	}
@@ -306,7 +340,7 @@ func (m *identityModule) patchUser(ctx context.Context, in *patchUserInput) (*us
 	if err := m.can(ctx, userRes(in.ID), "update"); err != nil {
 		return nil, err
 	}
-	if err := m.guardAdminTarget(ctx, in.ID); err != nil {
+	if err := m.guardTarget(ctx, in.ID); err != nil {
 		return nil, err
 	}
 	b := in.Body
@@ -331,7 +365,7 @@ func (m *identityModule) deleteUser(ctx context.Context, in *userIDInput) (*stru
 	if err := m.can(ctx, principal.Resource{Type: "users", ID: in.ID}, "delete"); err != nil {
 		return nil, err
 	}
-	if err := m.guardAdminTarget(ctx, in.ID); err != nil {
+	if err := m.guardTarget(ctx, in.ID); err != nil {
 		return nil, err
 	}
 	if err := m.svc.DeleteUser(ctx, in.ID); err != nil {
@@ -344,7 +378,7 @@ func (m *identityModule) setPassword(ctx context.Context, in *setPasswordInput) 
 	if err := m.can(ctx, userRes(in.ID), "update"); err != nil {
 		return nil, err
 	}
-	if err := m.guardAdminTarget(ctx, in.ID); err != nil {
+	if err := m.guardTarget(ctx, in.ID); err != nil {
 		return nil, err
 	}
 	if err := m.requireCurrentPassword(ctx, in.ID, in.Body.CurrentPassword, "password"); err != nil {
@@ -358,6 +392,9 @@ func (m *identityModule) setPassword(ctx context.Context, in *setPasswordInput) 
 
 func (m *identityModule) assignRole(ctx context.Context, in *userRoleInput) (*userOutput, error) {
 	if err := m.can(ctx, roleRes(in.Role), "assign"); err != nil {
+		return nil, err
+	}
+	if err := m.guardRole(ctx, in.Role); err != nil {
 		return nil, err
 	}
 	u, err := m.svc.AssignRole(ctx, in.ID, in.Role)

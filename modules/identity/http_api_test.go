@@ -3,6 +3,7 @@ package identity_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -43,6 +44,78 @@ func builtInRules(roles *identity.Service) func(context.Context, principal.Princ
 	}
 }
 
+// builtInGrants answers the no-escalation questions as the authz module
+// does for the built-in rules: a role's rights are admin "*", user-admin
+// "users" and "roles", auditor "*:read", others none; a principal covers a
+// set of rights when it holds "*" or each of them.
+type builtInGrants struct{ roles *identity.Service }
+
+func roleRights(role string) []string {
+	switch role {
+	case "admin":
+		return []string{"*"}
+	case "user-admin":
+		return []string{"users", "roles"}
+	case "auditor":
+		return []string{"*:read"}
+	}
+	return nil
+}
+
+func (g builtInGrants) held(ctx context.Context, p principal.Principal) ([]string, error) {
+	if p.Kind == principal.System {
+		return []string{"*"}, nil
+	}
+	if !p.IsUser() || p.Scopes != nil { // the fixture's scoped keys hold less than their owner
+		return nil, nil
+	}
+	roles, err := g.roles.RolesOf(ctx, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, r := range roles {
+		out = append(out, roleRights(r)...)
+	}
+	return out, nil
+}
+
+func covered(held, want []string) bool {
+	if slices.Contains(held, "*") {
+		return true
+	}
+	for _, w := range want {
+		if !slices.Contains(held, w) {
+			return false
+		}
+	}
+	return true
+}
+
+func (g builtInGrants) CoversRole(ctx context.Context, p principal.Principal, role string) (bool, error) {
+	held, err := g.held(ctx, p)
+	return err == nil && covered(held, roleRights(role)), err
+}
+
+func (g builtInGrants) CoversUser(ctx context.Context, p principal.Principal, id string) (bool, error) {
+	held, err := g.held(ctx, p)
+	if err != nil {
+		return false, err
+	}
+	roles, err := g.roles.RolesOf(ctx, id)
+	if errors.Is(err, identity.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	var want []string
+	for _, r := range roles {
+		want = append(want, roleRights(r)...)
+	}
+	return covered(held, want), nil
+}
+
 // apiFixture is a real server with the identity module mounted; tokens are
 // the user names ("admin", "uadmin", "auditor", "alice", "bob"), and
 // "{name}" in paths and bodies is that user's id.
@@ -64,7 +137,7 @@ func newAPIFixture(t testing.TB, db database.DB) *apiFixture {
 	}
 	authz := &testutil.FakeAuthorizer{Decide: builtInRules(svc)}
 	api := testutil.NewAPI(t, httpserver.Options{ErrorPage: renderer},
-		identity.Module(svc, identity.ModuleOptions{Authorizer: authz, Pages: renderer, Logger: logging.Discard()}))
+		identity.Module(svc, identity.ModuleOptions{Authorizer: authz, Grants: builtInGrants{roles: svc}, Pages: renderer, Logger: logging.Discard()}))
 	f := &apiFixture{t: t, db: db, svc: svc, api: api, ids: api.Vars}
 	f.srv.URL = api.URL
 	for name, roles := range map[string][]string{
@@ -145,7 +218,9 @@ func TestUsersAPI(t *testing.T) {
 			{"short password", "POST", "/users", `{"email":"p@example.com","password":"abc"}`, "admin", 422, "at least 8"},
 			{"unknown role", "POST", "/users", `{"email":"r@example.com","roles":["wizard"]}`, "admin", 422, "body.roles"},
 			{"user-admin cannot grant admin", "POST", "/users", `{"email":"r@example.com","roles":["admin"]}`, "uadmin", 403, "roles:admin"},
-			{"user-admin creates auditor", "POST", "/users", `{"email":"aud2@example.com","roles":["auditor"]}`, "uadmin", 201, `"roles":["auditor"]`},
+			// No escalation: a role is given only by whoever holds all it grants.
+			{"user-admin cannot create an auditor", "POST", "/users", `{"email":"aud2@example.com","roles":["auditor"]}`, "uadmin", 403, "rights you do not hold"},
+			{"user-admin creates a user-admin", "POST", "/users", `{"email":"ua2@example.com","roles":["user-admin"]}`, "uadmin", 201, `"roles":["user-admin"]`},
 			{"machine with password", "POST", "/users", `{"email":"bot@example.com","machine":true,"password":"correct horse battery staple"}`, "admin", 422, "body.password"},
 			{"machine user", "POST", "/users", `{"email":"bot@example.com","name":"Bot","machine":true}`, "admin", 201, `"email":"bot@example.com"`},
 
@@ -174,10 +249,15 @@ func TestUsersAPI(t *testing.T) {
 			{"patch unknown id", "PATCH", "/users/nope", `{"name":"x"}`, "admin", 404, ""},
 			{"user-admin disables", "PATCH", "/users/{bob}", `{"status":"disabled"}`, "uadmin", 200, `"status":"disabled"`},
 			{"user-admin enables", "PATCH", "/users/{bob}", `{"status":"active","email_verified":true}`, "uadmin", 200, `"email_verified":true`},
-			{"user-admin cannot edit an admin", "PATCH", "/users/{admin}", `{"email":"mine@example.com"}`, "uadmin", 403, "roles:admin"},
-			{"user-admin cannot disable an admin", "PATCH", "/users/{admin}", `{"status":"disabled"}`, "uadmin", 403, "roles:admin"},
-			{"user-admin cannot set an admin's password", "PUT", "/users/{admin}/password", `{"password":"a much better passphrase"}`, "uadmin", 403, "roles:admin"},
-			{"user-admin cannot delete an admin", "DELETE", "/users/{admin}", "", "uadmin", 403, "roles:admin"},
+			{"user-admin cannot edit an admin", "PATCH", "/users/{admin}", `{"email":"mine@example.com"}`, "uadmin", 403, "rights you do not hold"},
+			{"user-admin cannot disable an admin", "PATCH", "/users/{admin}", `{"status":"disabled"}`, "uadmin", 403, "rights you do not hold"},
+			{"user-admin cannot set an admin's password", "PUT", "/users/{admin}/password", `{"password":"a much better passphrase"}`, "uadmin", 403, "rights you do not hold"},
+			{"user-admin cannot delete an admin", "DELETE", "/users/{admin}", "", "uadmin", 403, "rights you do not hold"},
+			{"user-admin cannot disable an auditor", "PATCH", "/users/{auditor}", `{"status":"disabled"}`, "uadmin", 403, "rights you do not hold"},
+			{"user-admin cannot change an auditor's email", "PATCH", "/users/{auditor}", `{"email":"mine@example.com"}`, "uadmin", 403, "rights you do not hold"},
+			{"user-admin cannot set an auditor's password", "PUT", "/users/{auditor}/password", `{"password":"a much better passphrase"}`, "uadmin", 403, "rights you do not hold"},
+			{"user-admin cannot delete an auditor", "DELETE", "/users/{auditor}", "", "uadmin", 403, "rights you do not hold"},
+			{"user-admin sets a plain user's password", "PUT", "/users/{bob}/password", `{"password":"bob's uadmin passphrase"}`, "uadmin", 204, ""},
 			{"admin edits self", "PATCH", "/users/{admin}", `{"name":"The Admin"}`, "admin", 200, `"name":"The Admin"`},
 			{"last admin not disabled", "PATCH", "/users/{admin}", `{"status":"disabled"}`, "admin", 409, "last active admin"},
 
@@ -198,8 +278,10 @@ func TestUsersAPI(t *testing.T) {
 			{"admin sets a password without current", "PUT", "/users/{bob}/password", `{"password":"bob's new passphrase"}`, "admin", 204, ""},
 			{"password unknown user", "PUT", "/users/nope/password", `{"password":"a much better passphrase"}`, "admin", 404, ""},
 
-			{"assign role", "PUT", "/users/{bob}/roles/auditor", "", "uadmin", 200, `"roles":["auditor"]`},
-			{"assign again is a no-op", "PUT", "/users/{bob}/roles/auditor", "", "uadmin", 200, `"roles":["auditor"]`},
+			{"user-admin cannot assign auditor", "PUT", "/users/{bob}/roles/auditor", "", "uadmin", 403, "rights you do not hold"},
+			{"assign role", "PUT", "/users/{bob}/roles/auditor", "", "admin", 200, `"roles":["auditor"]`},
+			{"assign again is a no-op", "PUT", "/users/{bob}/roles/auditor", "", "admin", 200, `"roles":["auditor"]`},
+			{"user-admin cannot disable bob the auditor", "PATCH", "/users/{bob}", `{"status":"disabled"}`, "uadmin", 403, "rights you do not hold"},
 			{"user-admin cannot assign admin", "PUT", "/users/{bob}/roles/admin", "", "uadmin", 403, ""},
 			{"self cannot assign", "PUT", "/users/{alice}/roles/auditor", "", "alice", 403, ""},
 			{"assign unknown role", "PUT", "/users/{bob}/roles/wizard", "", "admin", 404, "role not found"},
@@ -324,3 +406,27 @@ func TestListUsersPagination(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestNoGrantsFailsClosed: a module built without Grants cannot rule out
+// escalation, so role grants and changes to other users fail (500) and
+// change nothing; the rest of the API works.
+func TestNoGrantsFailsClosed(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
+		svc, _ := newService(t, db)
+		api := testutil.NewAPI(t, httpserver.Options{},
+			identity.Module(svc, identity.ModuleOptions{Authorizer: &testutil.FakeAuthorizer{Decide: builtInRules(svc)}, Logger: logging.Discard()}))
+		admin := mustCreate(t, svc, identity.NewUser{Email: "admin@example.com", Roles: []string{"admin"}})
+		bob := mustCreate(t, svc, identity.NewUser{Email: "bob@example.com"})
+		api.User("admin", admin.ID)
+		api.Vars["bob"] = bob.ID
+		api.Run(t,
+			testutil.Scenario{Name: "list works", Method: "GET", Path: "/users", Token: "admin", WantStatus: 200},
+			testutil.Scenario{Name: "assign fails closed", Method: "PUT", Path: "/users/{bob}/roles/auditor", Token: "admin", WantStatus: 500},
+			testutil.Scenario{Name: "disable fails closed", Method: "PATCH", Path: "/users/{bob}", Body: `{"status":"disabled"}`, Token: "admin", WantStatus: 500},
+			testutil.Scenario{Name: "delete fails closed", Method: "DELETE", Path: "/users/{bob}", Token: "admin", WantStatus: 500},
+		)
+		if u, err := svc.UserByID(context.Background(), bob.ID); err != nil || u.Status != "active" || len(u.Roles) != 0 {
+			t.Fatalf("bob changed: %+v %v", u, err)
+		}
+	})
+}

@@ -10,6 +10,10 @@ import (
 type ModuleOptions struct {
 	// Authorizer decides every API call; required for the API.
 	Authorizer Authorizer
+	// Grants guards against escalation: role grants and changes to other
+	// users' credentials, status or existence. Without it those operations
+	// fail closed (500).
+	Grants Grants
 	// Pages renders the first-start /setup page; nil leaves it out.
 	Pages PageRenderer
 	// SecureCookies marks the setup page's CSRF cookie Secure (https issuer).
