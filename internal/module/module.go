@@ -1,5 +1,5 @@
-// Package module is the contract between main and a module: a name and the
-// routes it mounts. Groups carry their authentication middleware, so a module
+// Package module is the contract between main and a module: the routes it
+// mounts. Groups carry their authentication middleware, so a module
 // cannot mount an unprotected API or console page by accident.
 package module
 
@@ -10,10 +10,10 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// Module is one feature area: its name is its table prefix and migration
-// folder.
+// Module is one feature area's HTTP side: it mounts its routes on the groups
+// it is given. (A module's name — its table prefix and migration folder — is
+// a convention the architecture test checks, not a method.)
 type Module interface {
-	Name() string
 	Mount(r Routes)
 }
 

@@ -32,7 +32,7 @@ func BenchmarkVerifyCached(b *testing.B) {
 func BenchmarkVerifyUncached(b *testing.B) {
 	db := testutil.NewSQLite(b)
 	e := newEnv(b, db)
-	e.svc = apikeys.NewService(db.Gorm, e.users, audit.NewService(db.Gorm), apikeys.Options{CacheTTL: -1})
+	e.svc = apikeys.New(db, apikeys.Deps{Users: e.users, Audit: audit.New(db)}, apikeys.Options{CacheTTL: -1})
 	key := benchKey(b, e)
 	ctx := context.Background()
 	b.ReportAllocs()

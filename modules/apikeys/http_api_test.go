@@ -32,7 +32,7 @@ func newHTTPEnv(t *testing.T, db database.DB) *httpEnv {
 		Grants:       map[string][]string{"admin": {"*:*"}},
 		OwnerActions: []string{"create", "read", "update", "delete", "revoke"},
 	}
-	h.api = testutil.NewAPI(t, httpserver.Options{Bearer: e.svc}, apikeys.Module(e.svc, authz))
+	h.api = testutil.NewAPI(t, httpserver.Options{Bearer: e.svc}, apikeys.NewModule(e.svc, authz))
 	h.api.User("admin", "admin")
 	h.api.User("alice", h.alice)
 	h.api.User("bob", h.bob)

@@ -2,9 +2,9 @@ package apikeys
 
 import "github.com/gatehouse/gatehouse/internal/module"
 
-// Module returns the apikeys module: name "apikeys" (table prefix) and the
+// NewModule returns the apikeys module: name "apikeys" (table prefix) and the
 // API routes /api-keys and /service-accounts under /api/v1.
-func Module(svc *Service, authz Authorizer) module.Module {
+func NewModule(svc *Service, authz Authorizer) module.Module {
 	return apikeysModule{svc: svc, authz: authz}
 }
 
@@ -12,7 +12,5 @@ type apikeysModule struct {
 	svc   *Service
 	authz Authorizer
 }
-
-func (apikeysModule) Name() string { return "apikeys" }
 
 func (m apikeysModule) Mount(r module.Routes) { registerAPI(r.API, m.svc, m.authz) }

@@ -20,7 +20,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/validation"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/principal"
@@ -53,8 +52,14 @@ type Service struct {
 	usage *usage
 }
 
-// NewService returns the service over db.
-func NewService(db *gorm.DB, users Users, auditLog AuditLog, opts Options) *Service {
+// Deps are the services apikeys calls out to.
+type Deps struct {
+	Users Users
+	Audit AuditLog
+}
+
+// New returns the service over db.
+func New(db database.DB, deps Deps, opts Options) *Service {
 	opts.CacheTTL = cmp.Or(opts.CacheTTL, 30*time.Second)
 	opts.FlushInterval = cmp.Or(max(opts.FlushInterval, 0), 10*time.Second)
 	if opts.Now == nil {
@@ -62,7 +67,7 @@ func NewService(db *gorm.DB, users Users, auditLog AuditLog, opts Options) *Serv
 	}
 	opts.Logger = cmp.Or(opts.Logger, slog.New(slog.DiscardHandler))
 	return &Service{
-		store: store{db: db}, users: users, audit: auditLog, opts: opts,
+		store: store{db: db.Gorm}, users: deps.Users, audit: deps.Audit, opts: opts,
 		cache: newKeyCache(opts.CacheTTL, opts.Now), usage: newUsage(),
 	}
 }

@@ -35,9 +35,9 @@ type env struct {
 func newEnv(t testing.TB, db database.DB) *env {
 	t.Helper()
 	clock := testutil.NewClock(start)
-	auditSvc := audit.NewService(db.Gorm)
-	users := identity.NewService(db, identity.Options{Now: clock.Now}, auditSvc)
-	svc := apikeys.NewService(db.Gorm, users, auditSvc, apikeys.Options{Now: clock.Now})
+	auditSvc := audit.New(db)
+	users := identity.New(db, identity.Deps{Audit: auditSvc}, identity.Options{Now: clock.Now})
+	svc := apikeys.New(db, apikeys.Deps{Users: users, Audit: auditSvc}, apikeys.Options{Now: clock.Now})
 	users.AddListener(svc)
 	ctx := principal.With(context.Background(), principal.Principal{Kind: principal.User, ID: "creator", Via: principal.ViaSession})
 	return &env{db: db, clock: clock, users: users, audit: auditSvc, svc: svc, ctx: ctx}
@@ -355,7 +355,7 @@ func TestCreateRollsBackWithoutAudit(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
 		e := newEnv(t, db)
 		alice := e.user(t, "alice@example.com", false)
-		svc := apikeys.NewService(db.Gorm, e.users, failingAudit{}, apikeys.Options{Now: e.clock.Now})
+		svc := apikeys.New(db, apikeys.Deps{Users: e.users, Audit: failingAudit{}}, apikeys.Options{Now: e.clock.Now})
 		if _, err := svc.Create(e.ctx, apikeys.NewKey{UserID: alice.ID, Name: "k"}); err == nil {
 			t.Fatal("create succeeded without its audit event")
 		}

@@ -18,7 +18,7 @@ import (
 func newServer(t *testing.T, db database.DB) (*testutil.API, *testutil.FakeAuthorizer) {
 	t.Helper()
 	az := &testutil.FakeAuthorizer{Grants: map[string][]string{"auditor": {"*:read"}}}
-	api := testutil.NewAPI(t, httpserver.Options{}, audit.Module(audit.NewService(db.Gorm), az))
+	api := testutil.NewAPI(t, httpserver.Options{}, audit.NewModule(audit.New(db), az))
 	api.User("auditor", "auditor")
 	api.User("user", "user")
 	return api, az
@@ -32,7 +32,7 @@ func get(t *testing.T, api *testutil.API, token, path string) (int, string, http
 
 func TestHTTPListAuditEvents(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
-		seed(t, audit.NewService(db.Gorm))
+		seed(t, audit.New(db))
 		ts, az := newServer(t, db)
 
 		tests := []struct {
@@ -103,7 +103,7 @@ func TestHTTPListAuditEvents(t *testing.T) {
 
 func TestHTTPAuditEventShapeAndPaging(t *testing.T) {
 	db := testutil.NewSQLite(t)
-	seed(t, audit.NewService(db.Gorm))
+	seed(t, audit.New(db))
 	ts, _ := newServer(t, db)
 
 	status, body, _ := get(t, ts, "auditor", "/api/v1/audit-events?action=login.failure")

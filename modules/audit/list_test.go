@@ -57,7 +57,7 @@ func equal(a, b []string) bool {
 
 func TestListFilters(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
-		svc := audit.NewService(db.Gorm)
+		svc := audit.New(db)
 		seed(t, svc)
 		ctx := context.Background()
 		tests := []struct {
@@ -104,7 +104,7 @@ func TestListFilters(t *testing.T) {
 
 func TestListPagination(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
-		svc := audit.NewService(db.Gorm)
+		svc := audit.New(db)
 		seed(t, svc)
 		ctx := context.Background()
 		for _, size := range []int{1, 2, 3, 5, 6} {
@@ -153,7 +153,7 @@ func TestListPagination(t *testing.T) {
 
 func TestListInvalidFilter(t *testing.T) {
 	db := testutil.NewSQLite(t)
-	svc := audit.NewService(db.Gorm)
+	svc := audit.New(db)
 	for name, f := range map[string]audit.Filter{
 		"page size too big":   {PageSize: page.MaxSize + 1},
 		"negative page size":  {PageSize: -1},

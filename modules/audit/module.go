@@ -2,10 +2,10 @@ package audit
 
 import "github.com/gatehouse/gatehouse/internal/module"
 
-// Module returns the audit module: its name ("audit", the table prefix) and
+// NewModule returns the audit module: its name ("audit", the table prefix) and
 // the read API GET /api/v1/audit-events. Recording needs no routes: modules
 // call Service.Record directly.
-func Module(svc *Service, authz Authorizer) module.Module {
+func NewModule(svc *Service, authz Authorizer) module.Module {
 	return auditModule{svc: svc, authz: authz}
 }
 
@@ -13,8 +13,6 @@ type auditModule struct {
 	svc   *Service
 	authz Authorizer
 }
-
-func (auditModule) Name() string { return "audit" }
 
 func (m auditModule) Mount(r module.Routes) {
 	registerAPI(r.API, m.svc, m.authz)

@@ -22,9 +22,10 @@ type Service struct {
 	now func() time.Time
 }
 
-// NewService returns the audit service over db.
-func NewService(db *gorm.DB) *Service {
-	return &Service{db: db, now: func() time.Time { return time.Now().UTC() }}
+// New returns the audit service over db. Audit depends on nothing: every
+// other module records through it.
+func New(db database.DB) *Service {
+	return &Service{db: db.Gorm, now: func() time.Time { return time.Now().UTC() }}
 }
 
 // Record appends e. Actor, IP and user agent default to the principal and

@@ -13,7 +13,7 @@ import (
 
 func TestRecordJoinsTransaction(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
-		svc := audit.NewService(db.Gorm)
+		svc := audit.New(db)
 		ctx := principal.With(context.Background(), principal.Principal{Kind: principal.User, ID: "u1"})
 		ctx = principal.WithRequest(ctx, principal.Request{IP: "192.0.2.1", UserAgent: "test"})
 

@@ -22,9 +22,6 @@ func NewModule(svc *Service, issuer string) *Module {
 
 var _ module.Module = (*Module)(nil)
 
-// Name is the table prefix and migration folder.
-func (m *Module) Name() string { return "authz" }
-
 // Mount registers the routes.
 func (m *Module) Mount(r module.Routes) {
 	if r.API != nil {

@@ -54,7 +54,7 @@ func (f *fakeRoles) set(id string, roles ...string) {
 
 func newTestService(t testing.TB, db database.DB, roles RoleSource, opts Options) *Service {
 	t.Helper()
-	s, err := NewService(context.Background(), db, opts, roles, audit.NewService(db.Gorm))
+	s, err := NewService(context.Background(), db, opts, roles, audit.New(db))
 	if err != nil {
 		t.Fatal(err)
 	}

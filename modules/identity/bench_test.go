@@ -71,7 +71,7 @@ func BenchmarkListUsers(b *testing.B) {
 				db = testutil.NewPostgres(b)
 			}
 			middle := seedUsers(b, db, benchUsers)
-			svc := NewService(db, Options{}, nil)
+			svc := New(db, Deps{Audit: nil}, Options{})
 			ctx := context.Background()
 			for _, c := range []struct {
 				name string

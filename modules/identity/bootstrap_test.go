@@ -193,7 +193,7 @@ func TestSetupPage(t *testing.T) {
 func TestSetupTokenExpires(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
 		clock := testutil.NewClock(testutil.NewClock(timeZero()).Now())
-		svc := identity.NewService(db, identity.Options{Argon2: fastArgon, Now: clock.Now}, nil)
+		svc := identity.New(db, identity.Deps{Audit: nil}, identity.Options{Argon2: fastArgon, Now: clock.Now})
 		ctx := context.Background()
 		token, ok, err := svc.CreateSetupToken(ctx)
 		if err != nil || !ok {

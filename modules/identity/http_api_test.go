@@ -137,7 +137,7 @@ func newAPIFixture(t testing.TB, db database.DB) *apiFixture {
 	}
 	authz := &testutil.FakeAuthorizer{Decide: builtInRules(svc)}
 	api := testutil.NewAPI(t, httpserver.Options{ErrorPage: renderer},
-		identity.Module(svc, identity.ModuleOptions{Authorizer: authz, Grants: builtInGrants{roles: svc}, Pages: renderer, Logger: logging.Discard()}))
+		identity.NewModule(svc, identity.ModuleOptions{Authorizer: authz, Grants: builtInGrants{roles: svc}, Pages: renderer, Logger: logging.Discard()}))
 	f := &apiFixture{t: t, db: db, svc: svc, api: api, ids: api.Vars}
 	f.srv.URL = api.URL
 	for name, roles := range map[string][]string{
@@ -414,7 +414,7 @@ func TestNoGrantsFailsClosed(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
 		svc, _ := newService(t, db)
 		api := testutil.NewAPI(t, httpserver.Options{},
-			identity.Module(svc, identity.ModuleOptions{Authorizer: &testutil.FakeAuthorizer{Decide: builtInRules(svc)}, Logger: logging.Discard()}))
+			identity.NewModule(svc, identity.ModuleOptions{Authorizer: &testutil.FakeAuthorizer{Decide: builtInRules(svc)}, Logger: logging.Discard()}))
 		admin := mustCreate(t, svc, identity.NewUser{Email: "admin@example.com", Roles: []string{"admin"}})
 		bob := mustCreate(t, svc, identity.NewUser{Email: "bob@example.com"})
 		api.User("admin", admin.ID)

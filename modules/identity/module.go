@@ -28,18 +28,15 @@ type identityModule struct {
 	log  *slog.Logger
 }
 
-// Module returns the identity module: the users and roles API under
+// NewModule returns the identity module: the users and roles API under
 // /api/v1 and the first-start /setup page.
-func Module(svc *Service, opts ModuleOptions) module.Module {
+func NewModule(svc *Service, opts ModuleOptions) module.Module {
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &identityModule{svc: svc, opts: opts, log: log}
 }
-
-// Name is the table prefix and migrations folder.
-func (m *identityModule) Name() string { return "identity" }
 
 // Mount registers the API operations and the setup page.
 func (m *identityModule) Mount(r module.Routes) {

@@ -56,8 +56,15 @@ type Service struct {
 	dummyHash string
 }
 
-// NewService returns the service over db. log records every change.
-func NewService(db database.DB, opts Options, log AuditLog) *Service {
+// Deps are the services identity calls out to.
+type Deps struct {
+	// Audit records every change, in the change's transaction.
+	Audit AuditLog
+}
+
+// New returns the service over db.
+func New(db database.DB, deps Deps, opts Options) *Service {
+	log := deps.Audit
 	now := opts.Now
 	if now == nil {
 		now = time.Now

@@ -52,7 +52,7 @@ func (l *recordingListener) UserDeleted(ctx context.Context, id string) error {
 
 func newService(t testing.TB, db database.DB) (*identity.Service, *recordingListener) {
 	t.Helper()
-	svc := identity.NewService(db, identity.Options{Argon2: fastArgon}, audit.NewService(db.Gorm))
+	svc := identity.New(db, identity.Deps{Audit: audit.New(db)}, identity.Options{Argon2: fastArgon})
 	l := &recordingListener{}
 	svc.AddListener(l)
 	return svc, l
@@ -190,7 +190,7 @@ func TestVerifyPassword(t *testing.T) {
 
 func TestPasswordRehashOnSignIn(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
-		weak := identity.NewService(db, identity.Options{Argon2: identity.Argon2Params{MemoryKiB: 32, Time: 1, Threads: 1}}, nil)
+		weak := identity.New(db, identity.Deps{Audit: nil}, identity.Options{Argon2: identity.Argon2Params{MemoryKiB: 32, Time: 1, Threads: 1}})
 		u, err := weak.CreateUser(sysCtx(), identity.NewUser{Email: "r@example.com", Password: goodPassword})
 		if err != nil {
 			t.Fatal(err)

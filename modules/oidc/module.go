@@ -87,9 +87,6 @@ func New(db database.DB, deps Deps, opts Options) (*Module, error) {
 	return &Module{clients: reg, provider: p, signin: pages, authz: deps.Authorizer}, nil
 }
 
-// Name is the table prefix and migrations folder.
-func (m *Module) Name() string { return "oidc" }
-
 // Mount registers /api/v1/clients, the provider's endpoints (and
 // /api/v1/signing-keys), and the sign-in and account pages.
 func (m *Module) Mount(r module.Routes) {

@@ -47,7 +47,7 @@ func newAPIEnv(t *testing.T, db database.DB) *apiEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := New(db, Deps{Users: oidctest.NewUsers(), Audit: audit.NewService(db.Gorm), Authorizer: apiAuthz{}, Pages: renderer},
+	m, err := New(db, Deps{Users: oidctest.NewUsers(), Audit: audit.New(db), Authorizer: apiAuthz{}, Pages: renderer},
 		Options{Issuer: issuer, MasterKey: oidctest.MasterKey(t), Logger: logging.Discard()})
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -102,8 +103,25 @@ func (s *Service) consumeCeremony(ctx context.Context, handle, kind, userID stri
 	return c, nil
 }
 
-// CleanUp deletes ceremonies that expired (they can no longer be finished);
-// main may run it periodically. It returns how many were deleted.
+// CleanUp deletes ceremonies that expired (they can no longer be finished).
+// It returns how many were deleted.
 func (s *Service) CleanUp(ctx context.Context) (int64, error) {
 	return s.store.deleteExpiredChallenges(ctx, s.now())
+}
+
+// Run cleans up expired ceremonies every ten minutes until ctx ends (a
+// background task for main's errgroup).
+func (s *Service) Run(ctx context.Context) error {
+	tick := time.NewTicker(10 * time.Minute)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			if _, err := s.CleanUp(ctx); err != nil && ctx.Err() == nil {
+				s.opts.Logger.Warn("passkeys: clean up ceremonies", slog.Any("error", err))
+			}
+		}
+	}
 }

@@ -43,9 +43,9 @@ type env struct {
 func newEnv(t testing.TB, db database.DB) *env {
 	t.Helper()
 	clock := testutil.NewClock(start)
-	auditSvc := audit.NewService(db.Gorm)
-	users := identity.NewService(db, identity.Options{Now: clock.Now}, auditSvc)
-	svc, err := passkeys.NewService(db.Gorm, users, auditSvc, passkeys.Options{RPOrigin: issuer, Now: clock.Now})
+	auditSvc := audit.New(db)
+	users := identity.New(db, identity.Deps{Audit: auditSvc}, identity.Options{Now: clock.Now})
+	svc, err := passkeys.New(db, passkeys.Deps{Users: users, Audit: auditSvc}, passkeys.Options{RPOrigin: issuer, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,7 @@ func server(e *env) *echo.Echo {
 			return next(c)
 		}
 	}, httpserver.CSRF(false))
-	passkeys.Module(e.svc).Mount(module.Routes{Account: account})
+	passkeys.NewModule(e.svc).Mount(module.Routes{Account: account})
 	return ec
 }
 

@@ -22,7 +22,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-webauthn/webauthn/webauthn"
-	"gorm.io/gorm"
 
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/modules/audit"
@@ -58,9 +57,15 @@ type Service struct {
 	webauthn *webauthn.WebAuthn
 }
 
-// NewService returns the service over db. It fails when RPOrigin is not an
+// Deps are the services passkeys calls out to.
+type Deps struct {
+	Users UserDirectory
+	Audit AuditLog
+}
+
+// New returns the service over db. It fails when RPOrigin is not an
 // absolute http(s) URL or RPID is not a suffix of its host.
-func NewService(db *gorm.DB, users UserDirectory, auditLog AuditLog, opts Options) (*Service, error) {
+func New(db database.DB, deps Deps, opts Options) (*Service, error) {
 	u, err := url.Parse(opts.RPOrigin)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("passkeys: RPOrigin %q is not an absolute http(s) URL", opts.RPOrigin)
@@ -96,7 +101,7 @@ func NewService(db *gorm.DB, users UserDirectory, auditLog AuditLog, opts Option
 	if err != nil {
 		return nil, fmt.Errorf("passkeys: relying party: %w", err)
 	}
-	return &Service{store: store{db: db}, users: users, audit: auditLog, opts: opts, webauthn: w}, nil
+	return &Service{store: store{db: db.Gorm}, users: deps.Users, audit: deps.Audit, opts: opts, webauthn: w}, nil
 }
 
 func (s *Service) now() time.Time { return s.opts.Now().UTC().Truncate(time.Microsecond) }

@@ -46,7 +46,7 @@ func newTestProvider(t testing.TB, db database.DB, issuer string, users UserDire
 	for _, m := range mod {
 		m(&o)
 	}
-	auditLog := audit.NewService(db.Gorm)
+	auditLog := audit.New(db)
 	cl := clients.NewService(db.Gorm, auditLog, clients.Options{Now: o.Now})
 	p, err := NewProvider(db, users, cl, auditLog, fakeAuthorizer{}, o)
 	if err != nil {

@@ -45,7 +45,7 @@ func TestPermissionsClaim(t *testing.T) {
 		var err error
 		az, err = authz.NewService(ctx, db, authz.Options{
 			IsUnknownUser: func(err error) bool { return errors.Is(err, identity.ErrNotFound) },
-		}, authzRoles{users}, audit.NewService(db.Gorm))
+		}, authzRoles{users}, audit.New(db))
 		if err != nil {
 			t.Fatal(err)
 		}

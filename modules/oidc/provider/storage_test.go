@@ -53,7 +53,7 @@ func TestSigningKeys(t *testing.T) {
 			}
 		})
 		t.Run("another master key cannot read them", func(t *testing.T) {
-			other, err := NewProvider(db, oidctest.NewUsers(), registry(p), audit.NewService(db.Gorm), fakeAuthorizer{}, Options{Issuer: "https://x.test", MasterKey: oidctest.MasterKey(t)})
+			other, err := NewProvider(db, oidctest.NewUsers(), registry(p), audit.New(db), fakeAuthorizer{}, Options{Issuer: "https://x.test", MasterKey: oidctest.MasterKey(t)})
 			if err != nil {
 				t.Fatal(err)
 			}

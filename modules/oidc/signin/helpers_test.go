@@ -131,7 +131,7 @@ func newPagesTestEnv(t *testing.T, configure ...func(*Config)) *pagesTestEnv {
 	}
 	e.users.Add(identity.User{ID: aliceID, Email: "alice@example.com", Username: "alice", Name: "Alice Liddell"}, alicePassword)
 	cfg := Config{
-		DB: db.Gorm, Renderer: renderer, Users: e.users, Audit: audit.NewService(db.Gorm), Flow: e.flow,
+		DB: db.Gorm, Renderer: renderer, Users: e.users, Audit: audit.New(db), Flow: e.flow,
 		Issuer: "http://localhost:8080", Now: e.clock.Now,
 	}
 	for _, f := range configure {

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/database"
+	"github.com/gatehouse/gatehouse/internal/httpserver"
+	"github.com/gatehouse/gatehouse/internal/module"
+	"github.com/gatehouse/gatehouse/migrations"
+	"github.com/gatehouse/gatehouse/modules/apikeys"
+	"github.com/gatehouse/gatehouse/modules/audit"
+	"github.com/gatehouse/gatehouse/modules/authz"
+	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/oidc"
+	"github.com/gatehouse/gatehouse/modules/passkeys"
+	"github.com/gatehouse/gatehouse/web"
+)
+
+// app is the wired service graph that serve and the sub-commands use.
+type app struct {
+	cfg    config.Config
+	logger *slog.Logger
+	db     database.DB
+
+	audit    *audit.Service
+	identity *identity.Service
+	authz    *authz.Service
+	apikeys  *apikeys.Service
+	passkeys *passkeys.Service
+	oidc     *oidc.Module
+
+	// What serve needs: the authenticators, the HTTP modules, the error
+	// pages, and the work to do once at start and for the server's life.
+	bearer     httpserver.BearerAuthenticator
+	session    httpserver.SessionAuthenticator
+	modules    []module.Module
+	web        *web.Renderer
+	startup    []func(ctx context.Context) error
+	background []func(ctx context.Context) error
+}
+
+// newApp builds everything, by hand and in order: the database (migrated),
+// then every service from the ones before it, then the listeners between
+// them, then the HTTP modules. Reading it top to bottom shows how Gatehouse
+// fits together; no dependency is resolved late.
+func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (a *app, err error) {
+	masterKey, err := cfg.MasterKeyBytes()
+	if err != nil {
+		return nil, err
+	}
+	db, err := database.Open(cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			db.Close()
+		}
+	}()
+	if err := migrations.Up(ctx, db); err != nil {
+		return nil, err
+	}
+	pages, err := web.New()
+	if err != nil {
+		return nil, err
+	}
+	a = &app{cfg: cfg, logger: logger, db: db, web: pages}
+
+	// Services. Audit depends on nothing; identity records through it;
+	// authz reads identity's roles; the rest use all three.
+	a.audit = audit.New(db)
+	a.identity = identity.New(db, identity.Deps{Audit: a.audit}, identity.Options{})
+	a.authz, err = authz.NewService(ctx, db, authz.Options{
+		Logger:        logger,
+		IsUnknownUser: func(err error) bool { return errors.Is(err, identity.ErrNotFound) },
+	}, a.identity, a.audit)
+	if err != nil {
+		return nil, err
+	}
+	a.apikeys = apikeys.New(db, apikeys.Deps{Users: a.identity, Audit: a.audit}, apikeys.Options{Logger: logger})
+	a.passkeys, err = passkeys.New(db, passkeys.Deps{Users: a.identity, Audit: a.audit},
+		passkeys.Options{RPOrigin: cfg.Issuer, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	a.oidc, err = oidc.New(db, oidc.Deps{
+		Users: a.identity, Audit: a.audit, Authorizer: a.authz, Permissions: a.authz, Pages: pages,
+	}, oidc.Options{Issuer: cfg.Issuer, MasterKey: masterKey, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+
+	// Listeners: identity tells the others of its changes inside the
+	// change's transaction, so consequences commit or roll back with it.
+	a.identity.AddListener(a.authz)     // roles changed: drop the user's cached roles
+	a.identity.AddRoleListener(a.authz) // a deleted role takes its rules along
+	a.identity.AddListener(a.apikeys)   // disabled or deleted: their keys stop working
+	a.identity.AddListener(a.passkeys)  // deleted: their passkeys go
+	a.identity.AddListener(a.oidc)      // disabled or deleted: tokens, then sessions end
+
+	// HTTP: API keys ("gh_…") and access tokens authenticate /api/v1 and the
+	// bearer routes; the oidc module's sessions authenticate pages.
+	a.bearer = bearerChain{keys: a.apikeys, tokens: a.oidc}
+	a.session = a.oidc
+	a.modules = []module.Module{
+		identity.NewModule(a.identity, identity.ModuleOptions{
+			Authorizer: a.authz, Grants: a.authz, Pages: pages,
+			SecureCookies: cfg.IssuerIsHTTPS(), Logger: logger,
+		}),
+		apikeys.NewModule(a.apikeys, a.authz),
+		audit.NewModule(a.audit, a.authz),
+		authz.NewModule(a.authz, cfg.Issuer),
+		passkeys.NewModule(a.passkeys),
+		a.oidc,
+	}
+	a.startup = []func(context.Context) error{a.ensureAdmin, a.oidc.Init}
+	a.background = []func(context.Context) error{a.authz.Run, a.apikeys.Run, a.passkeys.Run, a.oidc.Run}
+	return a, nil
+}
+
+func (a *app) close() { _ = a.db.Close() }
