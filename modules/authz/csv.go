@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/gatehouse/gatehouse/internal/validation"
 )
 
 // Limits of a CSV import.
@@ -42,7 +44,7 @@ func ParseCSV(data []byte) ([]Rule, []RoleParent, error) {
 			break
 		}
 		if err != nil {
-			return nil, nil, &ValidationError{Field: "csv", Reason: err.Error(), Parse: true}
+			return nil, nil, &validation.Error{Field: "csv", Message: err.Error(), Parse: true}
 		}
 		line, _ := r.FieldPos(0) // only valid after a successful Read
 		if n >= MaxImportLines {
@@ -50,9 +52,9 @@ func ParseCSV(data []byte) ([]Rule, []RoleParent, error) {
 		}
 		kind, rule, parent, err := ParseRule(rec)
 		if err != nil {
-			var ve *ValidationError
+			var ve *validation.Error
 			if errors.As(err, &ve) {
-				return nil, nil, &ValidationError{Field: fmt.Sprintf("line %d: %s", line, ve.Field), Reason: ve.Reason, Parse: ve.Parse}
+				return nil, nil, &validation.Error{Field: fmt.Sprintf("line %d: %s", line, ve.Field), Message: ve.Message, Parse: ve.Parse}
 			}
 			return nil, nil, err
 		}
@@ -82,8 +84,8 @@ func ParseRule(rec []string) (kind string, rule Rule, parent RoleParent, err err
 	switch f[0] {
 	case "p":
 		if len(f) != 5 && len(f) != 6 {
-			return "", rule, parent, &ValidationError{Field: "p", Parse: true,
-				Reason: fmt.Sprintf("a rule has 4 or 5 fields (subject, resource, action, effect[, condition]), got %d", len(f)-1)}
+			return "", rule, parent, &validation.Error{Field: "p", Parse: true,
+				Message: fmt.Sprintf("a rule has 4 or 5 fields (subject, resource, action, effect[, condition]), got %d", len(f)-1)}
 		}
 		rule = Rule{Subject: f[1], Resource: f[2], Action: f[3], Effect: f[4]}
 		if len(f) == 6 {
@@ -93,14 +95,14 @@ func ParseRule(rec []string) (kind string, rule Rule, parent RoleParent, err err
 		return "p", rule, parent, rule.Validate()
 	case "g":
 		if len(f) != 3 {
-			return "", rule, parent, &ValidationError{Field: "g", Parse: true,
-				Reason: fmt.Sprintf("an inheritance line has 2 fields (role:<child>, role:<parent>), got %d", len(f)-1)}
+			return "", rule, parent, &validation.Error{Field: "g", Parse: true,
+				Message: fmt.Sprintf("an inheritance line has 2 fields (role:<child>, role:<parent>), got %d", len(f)-1)}
 		}
 		parent = RoleParent{Role: strings.TrimPrefix(f[1], "role:"), Parent: strings.TrimPrefix(f[2], "role:")}
 		return "g", rule, parent, parent.Validate()
 	default:
-		return "", rule, parent, &ValidationError{Field: "type", Parse: true,
-			Reason: fmt.Sprintf("a line starts with \"p\" or \"g\", got %q", clip(f[0]))}
+		return "", rule, parent, &validation.Error{Field: "type", Parse: true,
+			Message: fmt.Sprintf("a line starts with \"p\" or \"g\", got %q", clip(f[0]))}
 	}
 }
 

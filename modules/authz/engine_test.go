@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/validation"
 )
 
 // builtIns mirrors the rules seeded by migrations/authz/*/00001.
@@ -167,7 +169,7 @@ func TestConditionValidation(t *testing.T) {
 		if (err == nil) != tc.ok {
 			t.Errorf("validateCondition(%q) = %v, want ok=%v", tc.cond, err, tc.ok)
 		}
-		var ve *ValidationError
+		var ve *validation.Error
 		if err != nil && (!errors.As(err, &ve) || ve.Field != "condition") {
 			t.Errorf("validateCondition(%q): error %v does not name the field", tc.cond, err)
 		}

@@ -3,6 +3,8 @@ package authz
 import (
 	"errors"
 	"fmt"
+
+	"github.com/gatehouse/gatehouse/internal/validation"
 )
 
 // Sentinels returned (wrapped) by the Service.
@@ -24,19 +26,6 @@ var (
 	ErrUnknownSubject = errors.New("authz: unknown subject")
 )
 
-// ValidationError names the field of a rule that is invalid. Parse is true
-// when the input could not be parsed at all (a condition expression or a CSV
-// line): the API answers 400; otherwise 422.
-type ValidationError struct {
-	Field  string
-	Reason string
-	Parse  bool
-}
-
-func (e *ValidationError) Error() string {
-	return fmt.Sprintf("authz: invalid %s: %s", e.Field, e.Reason)
-}
-
 func invalid(field, format string, args ...any) error {
-	return &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)}
+	return &validation.Error{Field: field, Message: fmt.Sprintf(format, args...)}
 }

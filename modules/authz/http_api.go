@@ -7,6 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/httpserver"
+	"github.com/gatehouse/gatehouse/internal/page"
+	"github.com/gatehouse/gatehouse/internal/validation"
+
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/gatehouse/gatehouse/internal/principal"
@@ -43,17 +47,13 @@ func (r ruleJSON) rule() Rule {
 }
 
 type listPoliciesInput struct {
-	Subject   string `query:"subject" doc:"only rules of this subject, e.g. role:editor"`
-	Resource  string `query:"resource" doc:"only rules with exactly this resource pattern"`
-	PageSize  int    `query:"page_size" minimum:"0" maximum:"200"`
-	PageToken string `query:"page_token"`
+	Subject  string `query:"subject" doc:"only rules of this subject, e.g. role:editor"`
+	Resource string `query:"resource" doc:"only rules with exactly this resource pattern"`
+	page.Query
 }
 
 type listPoliciesOutput struct {
-	Body struct {
-		Items         []policyJSON `json:"items"`
-		NextPageToken string       `json:"next_page_token"`
-	}
+	Body page.Page[policyJSON]
 }
 
 type policyOutput struct {
@@ -134,17 +134,11 @@ func (m *Module) registerAPI(api huma.API) {
 		if err := m.require(ctx, "policies", "", "read"); err != nil {
 			return nil, err
 		}
-		page, err := s.ListPolicies(ctx, PolicyFilter{Subject: in.Subject, Resource: in.Resource, PageSize: in.PageSize, PageToken: in.PageToken})
+		policies, err := s.ListPolicies(ctx, PolicyFilter{Subject: in.Subject, Resource: in.Resource, PageSize: in.PageSize, PageToken: in.PageToken})
 		if err != nil {
 			return nil, apiError(err)
 		}
-		out := &listPoliciesOutput{}
-		out.Body.Items = make([]policyJSON, len(page.Items))
-		for i, p := range page.Items {
-			out.Body.Items[i] = toJSON(p)
-		}
-		out.Body.NextPageToken = page.NextPageToken
-		return out, nil
+		return &listPoliciesOutput{Body: page.Map(policies, toJSON)}, nil
 	})
 	huma.Register(api, huma.Operation{OperationID: "create-policy", Method: http.MethodPost, Path: "/policies",
 		Summary: "Create a policy rule", Tags: tags, DefaultStatus: http.StatusCreated, MaxBodyBytes: 16 << 10},
@@ -345,23 +339,23 @@ func (m *Module) noEscalation(ctx context.Context, rules []Rule, edges []RolePar
 
 // apiError maps the module's errors to problem responses.
 func apiError(err error) error {
-	var ve *ValidationError
 	var esc *EscalationError
+	if ve, ok := validation.As(err); ok && strings.ContainsAny(ve.Field, " :") {
+		// "line 3: subject" (CSV import): the body as a whole is at fault.
+		detail := &huma.ErrorDetail{Location: "body", Message: ve.Message}
+		if ve.Parse {
+			return huma.Error400BadRequest(ve.Error(), detail)
+		}
+		return huma.Error422UnprocessableEntity(ve.Error(), detail)
+	}
+	if p, ok := httpserver.InputProblem(err); ok {
+		return p
+	}
 	switch {
 	case err == nil:
 		return nil
 	case errors.As(err, &esc):
 		return huma.Error403Forbidden(esc.Error())
-	case errors.As(err, &ve):
-		loc := "body." + ve.Field
-		if strings.ContainsAny(ve.Field, " :") { // "line 3: subject" (CSV import)
-			loc = "body"
-		}
-		detail := &huma.ErrorDetail{Location: loc, Message: ve.Reason, Value: nil}
-		if ve.Parse {
-			return huma.Error400BadRequest(ve.Field+": "+ve.Reason, detail)
-		}
-		return huma.Error422UnprocessableEntity(ve.Field+": "+ve.Reason, detail)
 	case errors.Is(err, ErrNotFound):
 		return huma.Error404NotFound("no such policy or inheritance edge")
 	case errors.Is(err, ErrBuiltIn):
@@ -370,8 +364,6 @@ func apiError(err error) error {
 		return huma.Error409Conflict(strings.TrimPrefix(err.Error(), "authz: "))
 	case errors.Is(err, ErrTooLarge):
 		return huma.NewError(http.StatusRequestEntityTooLarge, strings.TrimPrefix(err.Error(), "authz: "))
-	case errors.Is(err, ErrBadPageToken):
-		return huma.Error400BadRequest("page_token is not valid", &huma.ErrorDetail{Location: "query.page_token", Message: "not issued by this API"})
 	case errors.Is(err, ErrCondition):
 		return huma.Error400BadRequest("a policy condition could not be evaluated for this request: " + err.Error())
 	}

@@ -2,12 +2,14 @@ package authz
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/page"
+	"github.com/gatehouse/gatehouse/internal/validation"
 
 	"github.com/google/uuid"
 
@@ -24,45 +26,27 @@ type PolicyFilter struct {
 }
 
 // PolicyPage is one page of policies ordered by id.
-type PolicyPage struct {
-	Items         []Policy
-	NextPageToken string
-}
-
-// ErrBadPageToken: the page token was not issued by ListPolicies.
-var ErrBadPageToken = errors.New("authz: invalid page token")
+type PolicyPage = page.Page[Policy]
 
 // ListPolicies returns the stored rules (built-in ones included).
 func (s *Service) ListPolicies(ctx context.Context, f PolicyFilter) (PolicyPage, error) {
-	size := f.PageSize
-	if size <= 0 {
-		size = 50
-	}
-	if size > 200 {
-		size = 200
+	size, err := page.Size(f.PageSize)
+	if err != nil {
+		return PolicyPage{}, err
 	}
 	after := ""
 	if f.PageToken != "" {
-		b, err := base64.RawURLEncoding.DecodeString(f.PageToken)
-		if err != nil || len(b) == 0 || len(b) > 64 {
-			return PolicyPage{}, ErrBadPageToken
+		parts, err := page.Decode(f.PageToken, 1)
+		if err != nil {
+			return PolicyPage{}, err
 		}
-		after = string(b)
+		after = parts[0]
 	}
 	rows, err := s.st.listPolicies(ctx, policyFilter{Subject: f.Subject, Resource: f.Resource, After: after, Limit: size + 1})
 	if err != nil {
 		return PolicyPage{}, err
 	}
-	var page PolicyPage
-	if len(rows) > size {
-		rows = rows[:size]
-		page.NextPageToken = base64.RawURLEncoding.EncodeToString([]byte(rows[len(rows)-1].ID))
-	}
-	page.Items = make([]Policy, len(rows))
-	for i, r := range rows {
-		page.Items[i] = r.toPolicy()
-	}
-	return page, nil
+	return page.Cut(rows, size, func(r policyRow) []string { return []string{r.ID} }, policyRow.toPolicy), nil
 }
 
 // GetPolicy returns one rule.
@@ -185,9 +169,9 @@ func (s *Service) prepareSet(ctx context.Context, rules []Rule, field func(int) 
 	for i, r := range rules {
 		r = r.Normalize()
 		if err := r.Validate(); err != nil {
-			var ve *ValidationError
+			var ve *validation.Error
 			if errors.As(err, &ve) {
-				return nil, &ValidationError{Field: field(i) + ve.Field, Reason: ve.Reason, Parse: ve.Parse}
+				return nil, &validation.Error{Field: field(i) + ve.Field, Message: ve.Message, Parse: ve.Parse}
 			}
 			return nil, err
 		}

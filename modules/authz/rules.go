@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/validation"
+
 	"github.com/casbin/casbin/v2/util"
 	"github.com/casbin/govaluate"
 )
@@ -137,12 +139,12 @@ func validateCondition(cond string) error {
 	}
 	expr, err := govaluate.NewEvaluableExpressionWithFunctions(util.EscapeAssertion(cond), conditionFunctions(nil))
 	if err != nil {
-		return &ValidationError{Field: "condition", Reason: "does not parse: " + err.Error(), Parse: true}
+		return &validation.Error{Field: "condition", Message: "does not parse: " + err.Error(), Parse: true}
 	}
 	for _, v := range expr.Vars() {
 		if !condVarsRe.MatchString(v) {
-			return &ValidationError{Field: "condition", Parse: true,
-				Reason: "may only read r.sub, r.obj, r.act and r.ctx attributes, found " + strings.ReplaceAll(v, "_", ".")}
+			return &validation.Error{Field: "condition", Parse: true,
+				Message: "may only read r.sub, r.obj, r.act and r.ctx attributes, found " + strings.ReplaceAll(v, "_", ".")}
 		}
 	}
 	return nil

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/page"
+	"github.com/gatehouse/gatehouse/internal/validation"
+
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/internal/testutil"
@@ -178,29 +181,29 @@ func TestPolicyLifecycle(t *testing.T) {
 		}
 
 		// list with filter and pagination
-		page, err := s.ListPolicies(ctx, PolicyFilter{PageSize: 3})
+		pg, err := s.ListPolicies(ctx, PolicyFilter{PageSize: 3})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(page.Items) != 3 || page.NextPageToken == "" {
-			t.Fatalf("page 1 = %d items, token %q", len(page.Items), page.NextPageToken)
+		if len(pg.Items) != 3 || pg.NextPageToken == "" {
+			t.Fatalf("pg 1 = %d items, token %q", len(pg.Items), pg.NextPageToken)
 		}
 		var all []Policy
-		all = append(all, page.Items...)
-		for page.NextPageToken != "" {
-			if page, err = s.ListPolicies(ctx, PolicyFilter{PageSize: 3, PageToken: page.NextPageToken}); err != nil {
+		all = append(all, pg.Items...)
+		for pg.NextPageToken != "" {
+			if pg, err = s.ListPolicies(ctx, PolicyFilter{PageSize: 3, PageToken: pg.NextPageToken}); err != nil {
 				t.Fatal(err)
 			}
-			all = append(all, page.Items...)
+			all = append(all, pg.Items...)
 		}
 		if len(all) != 7 { // 5 built-in + 2
 			t.Fatalf("listed %d policies", len(all))
 		}
-		page, err = s.ListPolicies(ctx, PolicyFilter{Subject: "role:viewer"})
-		if err != nil || len(page.Items) != 1 {
-			t.Fatalf("filter: %v %v", page.Items, err)
+		pg, err = s.ListPolicies(ctx, PolicyFilter{Subject: "role:viewer"})
+		if err != nil || len(pg.Items) != 1 {
+			t.Fatalf("filter: %v %v", pg.Items, err)
 		}
-		if _, err := s.ListPolicies(ctx, PolicyFilter{PageToken: "!!"}); !errors.Is(err, ErrBadPageToken) {
+		if _, err := s.ListPolicies(ctx, PolicyFilter{PageToken: "!!"}); !errors.Is(err, page.ErrBadToken) {
 			t.Fatalf("bad token: %v", err)
 		}
 
@@ -241,7 +244,7 @@ func TestValidation(t *testing.T) {
 			{Rule{Subject: "role:viewer", Resource: "docs:*", Action: "read", Effect: "allow", Condition: "p.sub == 'x'"}, "condition", true},
 		} {
 			_, err := s.ValidateRule(ctx, tc.rule)
-			var ve *ValidationError
+			var ve *validation.Error
 			if !errors.As(err, &ve) || ve.Field != tc.field || ve.Parse != tc.parse {
 				t.Errorf("%+v: err = %v, want field %s parse %v", tc.rule, err, tc.field, tc.parse)
 			}
@@ -274,7 +277,7 @@ func TestReplaceImportExport(t *testing.T) {
 		mustCan(t, s, userP("u-view"), principal.Resource{Type: "old", ID: "1"}, "read", false)
 		mustCan(t, s, userP("u-view"), principal.Resource{Type: "docs", ID: "1"}, "read", true)
 		_, err = s.ReplacePolicies(ctx, []Rule{{Subject: "role:viewer", Resource: "docs:*", Action: "read", Effect: "allow"}, {Subject: "role:viewer", Resource: "x", Action: "read", Effect: "allow"}})
-		var ve *ValidationError
+		var ve *validation.Error
 		if !errors.As(err, &ve) || ve.Field != "policies[1].resource" {
 			t.Fatalf("invalid replace: %v", err)
 		}
