@@ -36,6 +36,7 @@ type app struct {
 	// pages, and the work to do once at start and for the server's life.
 	bearer     httpserver.BearerAuthenticator
 	session    httpserver.SessionAuthenticator
+	reauth     httpserver.Reauthenticator
 	modules    []module.Module
 	web        *web.Renderer
 	startup    []func(ctx context.Context) error
@@ -105,6 +106,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (a *app
 	// bearer routes; the oidc module's sessions authenticate pages.
 	a.bearer = bearerChain{keys: a.apikeys, tokens: a.oidc}
 	a.session = a.oidc
+	a.reauth = a.oidc.Reauth()
 	a.modules = []module.Module{
 		identity.NewModule(a.identity, identity.ModuleOptions{
 			Authorizer: a.authz, Grants: a.authz, Pages: pages,

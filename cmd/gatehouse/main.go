@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/alecthomas/kong"
 
@@ -35,14 +36,16 @@ func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", ";
 // cli is the command line. Global flags map to GATEHOUSE_* variables: each
 // flag --x-y is read from GATEHOUSE_X_Y when not given.
 type cli struct {
-	Addr                   string `help:"Listen address." default:":8080"`
-	Issuer                 string `help:"OIDC issuer and public base URL." default:"http://localhost:8080"`
-	DatabaseURL            string `name:"database-url" help:"sqlite:PATH or postgres://..." default:"sqlite:data/gatehouse.db"`
-	MasterKey              string `help:"32 bytes, base64; encrypts secrets at rest."`
-	BootstrapAdminEmail    string `help:"Create this admin at start when no admin exists."`
-	BootstrapAdminPassword string `help:"Password of the bootstrap admin."`
-	LogFormat              string `help:"text or json." default:"text" enum:"text,json"`
-	TrustedProxies         string `name:"trusted-proxies" help:"Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client."`
+	Addr                   string        `help:"Listen address." default:":8080"`
+	Issuer                 string        `help:"OIDC issuer and public base URL." default:"http://localhost:8080"`
+	DatabaseURL            string        `name:"database-url" help:"sqlite:PATH or postgres://..." default:"sqlite:data/gatehouse.db"`
+	MasterKey              string        `help:"32 bytes, base64; encrypts secrets at rest."`
+	BootstrapAdminEmail    string        `help:"Create this admin at start when no admin exists."`
+	BootstrapAdminPassword string        `help:"Password of the bootstrap admin."`
+	LogFormat              string        `help:"text or json." default:"text" enum:"text,json"`
+	TrustedProxies         string        `name:"trusted-proxies" help:"Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client."`
+	LogLevel               string        `help:"debug, info, warn or error." default:"info" enum:"debug,info,warn,error"`
+	ReauthMaxAge           time.Duration `name:"reauth-max-age" help:"How recent a proof of identity must be for a sensitive action in a browser session." default:"5m"`
 
 	Serve   serveCmd   `cmd:"" help:"Apply pending migrations, then serve."`
 	Migrate migrateCmd `cmd:"" help:"Database migrations."`
@@ -58,7 +61,7 @@ func (c *cli) config() config.Config {
 	return config.Config{
 		Addr: c.Addr, Issuer: c.Issuer, DatabaseURL: c.DatabaseURL, MasterKey: c.MasterKey,
 		BootstrapAdminEmail: c.BootstrapAdminEmail, BootstrapAdminPassword: c.BootstrapAdminPassword,
-		LogFormat: c.LogFormat, TrustedProxies: c.TrustedProxies,
+		LogFormat: c.LogFormat, TrustedProxies: c.TrustedProxies, LogLevel: c.LogLevel, ReauthMaxAge: c.ReauthMaxAge,
 	}.WithDefaults()
 }
 

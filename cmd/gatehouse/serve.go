@@ -27,7 +27,11 @@ type serveCmd struct{}
 const shutdownGrace = 20 * time.Second
 
 func (serveCmd) Run(e *env) error {
-	logger := logging.New(e.cfg.LogFormat, e.stderr, slog.LevelInfo)
+	level, err := e.cfg.SlogLevel()
+	if err != nil {
+		return err
+	}
+	logger := logging.New(e.cfg.LogFormat, e.stderr, level)
 	// zitadel/oidc logs through the default logger; give it ours so every
 	// line has one format.
 	slog.SetDefault(logger)
@@ -62,6 +66,8 @@ func (serveCmd) Run(e *env) error {
 		Session:        a.session,
 		ErrorPage:      a.web,
 		TrustedProxies: trustedProxies,
+		Reauth:         a.reauth,
+		ReauthMaxAge:   e.cfg.ReauthMaxAge,
 	})
 	mountOps(srv.Routes.Public, a, reg)
 	for _, m := range a.modules {

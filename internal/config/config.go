@@ -10,12 +10,14 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/netaddr"
 )
@@ -34,14 +36,21 @@ type Config struct {
 	// addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names
 	// the client. Empty trusts no proxy. TrustedProxyRanges parses it.
 	TrustedProxies string
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+	// ReauthMaxAge is how recent a proof of identity must be for a
+	// sensitive action in a browser session (CONTRACT "Re-authentication").
+	ReauthMaxAge time.Duration
 }
 
 // Defaults are the contract's default values.
 var Defaults = Config{
-	Addr:        ":8080",
-	Issuer:      "http://localhost:8080",
-	DatabaseURL: "sqlite:data/gatehouse.db",
-	LogFormat:   "text",
+	Addr:         ":8080",
+	Issuer:       "http://localhost:8080",
+	DatabaseURL:  "sqlite:data/gatehouse.db",
+	LogFormat:    "text",
+	LogLevel:     "info",
+	ReauthMaxAge: 5 * time.Minute,
 }
 
 // WithDefaults fills empty fields from Defaults.
@@ -57,6 +66,12 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.LogFormat == "" {
 		c.LogFormat = Defaults.LogFormat
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = Defaults.LogLevel
+	}
+	if c.ReauthMaxAge == 0 {
+		c.ReauthMaxAge = Defaults.ReauthMaxAge
 	}
 	c.Issuer = strings.TrimRight(c.Issuer, "/")
 	return c
@@ -74,6 +89,12 @@ func (c Config) Validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("GATEHOUSE_LOG_FORMAT %q: must be text or json", c.LogFormat)
 	}
+	if _, err := c.SlogLevel(); err != nil {
+		return err
+	}
+	if c.ReauthMaxAge < 0 {
+		return fmt.Errorf("GATEHOUSE_REAUTH_MAX_AGE %s: must not be negative", c.ReauthMaxAge)
+	}
 	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		return fmt.Errorf("GATEHOUSE_DATABASE_URL: must start with sqlite: or postgres://")
 	}
@@ -84,6 +105,15 @@ func (c Config) Validate() error {
 		return err
 	}
 	return nil
+}
+
+// SlogLevel parses LogLevel.
+func (c Config) SlogLevel() (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil || strings.ContainsAny(c.LogLevel, "+-") {
+		return 0, fmt.Errorf("GATEHOUSE_LOG_LEVEL %q: must be debug, info, warn or error", c.LogLevel)
+	}
+	return l, nil
 }
 
 // TrustedProxyRanges parses TrustedProxies (see netaddr.ParsePrefixes); the

@@ -40,6 +40,11 @@ type Options struct {
 	Session SessionAuthenticator
 	// ErrorPage renders HTML errors; nil renders plain text.
 	ErrorPage ErrorPageRenderer
+	// Reauth asks a browser session for a fresh proof of identity before a
+	// sensitive action (Routes.Sensitive); ReauthMaxAge is how recent it
+	// must be (default 5 minutes).
+	Reauth       Reauthenticator
+	ReauthMaxAge time.Duration
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the
 	// client (GATEHOUSE_TRUSTED_PROXIES); empty means the TCP peer is the
 	// client. See ClientIPExtractor.
@@ -100,7 +105,8 @@ func New(opts Options) *Server {
 	cfg.Security = []map[string][]string{{"bearer": {}}}
 	humaAPI := humaecho.NewWithGroup(e, api, cfg)
 
-	s.Routes = module.Routes{Public: public, Bearer: bearer, API: humaAPI, Admin: admin, Account: account}
+	s.Routes = module.Routes{Public: public, Bearer: bearer, API: humaAPI, Admin: admin, Account: account,
+		Sensitive: s.requireFreshAuth}
 	return s
 }
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/labstack/echo/v4"
@@ -517,6 +518,88 @@ func TestBearerGroup(t *testing.T) {
 	}
 	if r := f.do(t, "GET", "/no-such-page", ""); r.status != http.StatusNotFound {
 		t.Errorf("unknown path: %d, want 404", r.status)
+	}
+}
+
+// fakeReauth confirms the password "right" and renders a marker page.
+type fakeReauth struct{}
+
+func (fakeReauth) Confirm(c echo.Context) (bool, bool, error) {
+	switch c.FormValue("reauth_password") {
+	case "":
+		return false, false, nil
+	case "right":
+		return true, false, nil
+	}
+	return false, true, c.String(http.StatusUnauthorized, "wrong password page")
+}
+
+func (fakeReauth) Challenge(c echo.Context) error {
+	return c.String(http.StatusUnauthorized, "confirm it's you page")
+}
+
+// stampedSessions authenticates "session=fresh" and "session=stale" cookies
+// with an auth time now and an hour ago.
+type stampedSessions struct{}
+
+func (stampedSessions) AuthenticateSession(r *http.Request) (principal.Principal, error) {
+	c, err := r.Cookie("session")
+	if err != nil {
+		return principal.Principal{}, httpserver.ErrUnauthenticated
+	}
+	at := time.Now()
+	if c.Value == "stale" {
+		at = at.Add(-time.Hour)
+	}
+	return principal.Principal{Kind: principal.User, ID: "u1", Via: principal.ViaSession, CredentialID: "s1", AuthTime: at}, nil
+}
+
+// A sensitive action runs for a fresh session; a stale one gets the
+// challenge (a page for a navigation, a reauthentication problem for a
+// script's fetch or an API client), and the action runs once the posted
+// proof is confirmed.
+func TestSensitiveNeedsFreshSession(t *testing.T) {
+	s := httpserver.New(httpserver.Options{Logger: logging.Discard(), Session: stampedSessions{}, Reauth: fakeReauth{}, ReauthMaxAge: 5 * time.Minute})
+	ran := 0
+	s.Routes.Account.POST("/act", func(c echo.Context) error {
+		ran++
+		return c.String(http.StatusOK, "done "+c.FormValue("thing"))
+	}, s.Routes.Sensitive)
+	srv := httptest.NewServer(s.Echo)
+	defer srv.Close()
+	post := func(cookie string, form url.Values, header ...string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/account/act", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "same-origin") // passes CSRF like a same-origin form
+		req.Header.Set("Cookie", "session="+cookie)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if st, body := post("fresh", url.Values{"thing": {"a"}}); st != 200 || body != "done a" {
+		t.Fatalf("fresh: %d %s", st, body)
+	}
+	if st, body := post("stale", url.Values{"thing": {"b"}}); st != 401 || body != "confirm it's you page" {
+		t.Fatalf("stale navigation: %d %s", st, body)
+	}
+	if st, body := post("stale", url.Values{"thing": {"b"}}, "Sec-Fetch-Mode", "cors"); st != 401 || !strings.Contains(body, httpserver.ProblemReauthenticate) {
+		t.Fatalf("stale fetch: %d %s", st, body)
+	}
+	if st, body := post("stale", url.Values{"thing": {"b"}, "reauth_password": {"wrong"}}); st != 401 || body != "wrong password page" {
+		t.Fatalf("wrong proof: %d %s", st, body)
+	}
+	if ran != 1 {
+		t.Fatalf("the action ran %d times before the proof, want once (fresh)", ran)
+	}
+	if st, body := post("stale", url.Values{"thing": {"b"}, "reauth_password": {"right"}}); st != 200 || body != "done b" || ran != 2 {
+		t.Fatalf("confirmed: %d %s (ran %d)", st, body, ran)
 	}
 }
 

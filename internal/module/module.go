@@ -21,6 +21,13 @@ type Module interface {
 type Routes struct {
 	// Public is "/": OIDC endpoints, /login, /consent, health. No auth.
 	Public *echo.Group
+	// Sensitive guards a POST route whose action changes credentials or
+	// grants (password, email, passkeys, API keys, roles, policies, keys):
+	// a browser session must have proved the user's identity within
+	// GATEHOUSE_REAUTH_MAX_AGE, or it is asked to ("Confirm it's you") and
+	// the original form post is carried out afterwards. Add it as route
+	// middleware: g.POST(path, h, r.Sensitive).
+	Sensitive echo.MiddlewareFunc
 	// Bearer mounts routes at the root that require a bearer credential
 	// (API key or access token), such as AuthZEN's /access/v1: the
 	// principal is in the request context, and errors are problem+json.

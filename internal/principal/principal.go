@@ -3,7 +3,10 @@
 // authorization and for the audit log.
 package principal
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Kind distinguishes people, machines and OAuth clients.
 type Kind string
@@ -35,6 +38,10 @@ type Principal struct {
 	Via Via
 	// CredentialID is the API key id, session id or token id used.
 	CredentialID string
+	// AuthTime is when a browser session last proved the user's identity
+	// (password or passkey); zero for other credentials. Sensitive actions
+	// need it recent (CONTRACT "Re-authentication").
+	AuthTime time.Time
 	// Scopes restricts an API key or access token; nil means the owner's full
 	// rights, an empty non-nil slice means none.
 	Scopes []string

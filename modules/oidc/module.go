@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/gatehouse/gatehouse/internal/database"
+	"github.com/gatehouse/gatehouse/internal/httpserver"
 	"github.com/gatehouse/gatehouse/internal/module"
 	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/modules/identity"
@@ -122,6 +123,10 @@ func (m *Module) AuthenticateBearer(ctx context.Context, token string) (principa
 func (m *Module) AuthenticateSession(r *http.Request) (principal.Principal, error) {
 	return m.signin.AuthenticateSession(r)
 }
+
+// Reauth is the "Confirm it's you" step the kernel's Routes.Sensitive asks
+// for (httpserver.Reauthenticator).
+func (m *Module) Reauth() httpserver.Reauthenticator { return m.signin }
 
 // Clients is the client registry, for the CLI (gatehouse clients create).
 func (m *Module) Clients() *clients.Service { return m.clients }

@@ -30,12 +30,16 @@ const AccountPage = "/account"
 //
 // A JSON body ({"handle", "credential", "name"}) is accepted too, for
 // clients that pass CSRF by Sec-Fetch-Site alone.
-func registerAccount(g *echo.Group, svc *Service) {
+//
+// Adding and removing a passkey are sensitive (CONTRACT "Re-authentication"):
+// sensitive, the kernel's Routes.Sensitive, asks a session without a recent
+// proof of identity to confirm it first.
+func registerAccount(g *echo.Group, sensitive echo.MiddlewareFunc, svc *Service) {
 	h := accountHandlers{svc: svc}
-	g.POST("/passkeys/register/begin", h.beginRegistration)
-	g.POST("/passkeys/register/finish", h.finishRegistration)
+	g.POST("/passkeys/register/begin", h.beginRegistration, sensitive)
+	g.POST("/passkeys/register/finish", h.finishRegistration, sensitive)
 	g.POST("/passkeys/:id/rename", h.rename)
-	g.POST("/passkeys/:id/delete", h.remove)
+	g.POST("/passkeys/:id/delete", h.remove, sensitive)
 }
 
 type accountHandlers struct{ svc *Service }

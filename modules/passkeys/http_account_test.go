@@ -32,7 +32,17 @@ func server(e *env) *echo.Echo {
 			return next(c)
 		}
 	}, httpserver.CSRF(false))
-	passkeys.NewModule(e.svc).Mount(module.Routes{Account: account})
+	// Like Routes.Sensitive, without the "Confirm it's you" page: a session
+	// marked stale (X-Test-Stale) is refused before the handler runs.
+	sensitive := func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if c.Request().Header.Get("X-Test-Stale") != "" {
+				return echo.NewHTTPError(http.StatusUnauthorized, "confirm it's you")
+			}
+			return next(c)
+		}
+	}
+	passkeys.NewModule(e.svc).Mount(module.Routes{Account: account, Sensitive: sensitive})
 	return ec
 }
 
@@ -40,6 +50,7 @@ type call struct {
 	path, user, accept string
 	form               url.Values
 	crossSite          bool
+	stale              bool // the session has no recent proof of identity
 }
 
 func (c call) do(ec *echo.Echo) *httptest.ResponseRecorder {
@@ -51,6 +62,9 @@ func (c call) do(ec *echo.Echo) *httptest.ResponseRecorder {
 	}
 	if c.user != "" {
 		req.Header.Set("X-Test-User", c.user)
+	}
+	if c.stale {
+		req.Header.Set("X-Test-Stale", "1")
 	}
 	if c.accept != "" {
 		req.Header.Set(echo.HeaderAccept, c.accept)
@@ -101,6 +115,8 @@ func TestAccountHTTP(t *testing.T) {
 			{"rename form", call{path: "/account/passkeys/" + id + "/rename", user: ada.ID, form: url.Values{"name": {"Phone"}}}, 303, ""},
 			{"rename JSON", call{path: "/account/passkeys/" + id + "/rename", user: ada.ID, accept: "application/json", form: url.Values{"name": {"Work phone"}}}, 200, `"Work phone"`},
 			{"delete someone else's", call{path: "/account/passkeys/" + id + "/delete", user: bob.ID}, 404, ""},
+			{"adding needs a recent proof", call{path: "/account/passkeys/register/begin", user: ada.ID, stale: true}, 401, ""},
+			{"removing needs a recent proof", call{path: "/account/passkeys/" + id + "/delete", user: ada.ID, stale: true}, 401, ""},
 			{"delete", call{path: "/account/passkeys/" + id + "/delete", user: ada.ID}, 303, ""},
 			{"delete again", call{path: "/account/passkeys/" + id + "/delete", user: ada.ID, accept: "application/json"}, 404, ""},
 		}

@@ -10,4 +10,4 @@ func NewModule(svc *Service) module.Module { return passkeysModule{svc: svc} }
 
 type passkeysModule struct{ svc *Service }
 
-func (m passkeysModule) Mount(r module.Routes) { registerAccount(r.Account, m.svc) }
+func (m passkeysModule) Mount(r module.Routes) { registerAccount(r.Account, r.Sensitive, m.svc) }

@@ -17,6 +17,9 @@ type Directory interface {
 	VerifyPassword(ctx context.Context, login, password string) (identity.User, error)
 	// UserByID returns identity.ErrNotFound for an unknown id.
 	UserByID(ctx context.Context, id string) (identity.User, error)
+	// CheckCurrentPassword returns identity.ErrInvalidCredentials unless
+	// password is the user's current one ("Confirm it's you").
+	CheckCurrentPassword(ctx context.Context, id, password string) error
 }
 
 // The pages end sessions when identity reports a disabled or deleted user.

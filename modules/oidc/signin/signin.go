@@ -36,6 +36,7 @@ const (
 	tmplUnmet      = "oidc/unmet.html"
 	tmplAccount    = "oidc/account.html"
 	tmplBadRequest = "oidc/request_error.html"
+	tmplReauth     = "oidc/reauth.html"
 )
 
 // Config is what newPages needs. The provider's module.go builds it.
@@ -79,7 +80,7 @@ func New(cfg Config) (*Pages, error) {
 	if cfg.DB == nil || cfg.Renderer == nil || cfg.Users == nil || cfg.Audit == nil || cfg.Flow == nil {
 		return nil, errors.New("oidc: newPages: DB, Renderer, Users, Audit and Flow are required")
 	}
-	for _, name := range []string{tmplLogin, tmplConsent, tmplLogout, tmplSignedOut, tmplThrottled, tmplUnmet, tmplAccount, tmplBadRequest} {
+	for _, name := range []string{tmplLogin, tmplConsent, tmplLogout, tmplSignedOut, tmplThrottled, tmplUnmet, tmplAccount, tmplBadRequest, tmplReauth} {
 		if !cfg.Renderer.Has(name) {
 			return nil, fmt.Errorf("oidc: newPages: template %s is missing", name)
 		}
@@ -120,6 +121,10 @@ func (p *Pages) Mount(r module.Routes) {
 		r.Account.GET("", p.getAccount)
 		r.Account.GET("/", p.getAccount)
 		r.Account.POST("/sessions/end", p.postEndSession)
+		if r.Sensitive != nil {
+			r.Account.GET("/confirm", p.getConfirm)
+			r.Account.POST("/confirm", p.postConfirm, r.Sensitive)
+		}
 	}
 }
 
@@ -138,7 +143,8 @@ func (p *Pages) AuthenticateSession(r *http.Request) (principal.Principal, error
 	if err != nil {
 		return principal.Principal{}, err
 	}
-	return principal.Principal{Kind: principal.User, ID: sess.UserID, Via: principal.ViaSession, CredentialID: sess.ID}, nil
+	return principal.Principal{Kind: principal.User, ID: sess.UserID, Via: principal.ViaSession, CredentialID: sess.ID,
+		AuthTime: sess.AuthTime}, nil
 }
 
 // currentSession returns the browser's live session, if any.

@@ -145,6 +145,17 @@ func (f *Users) VerifyPassword(_ context.Context, login, password string) (ident
 	return identity.User{}, identity.ErrInvalidCredentials
 }
 
+// CheckCurrentPassword reports identity.ErrInvalidCredentials unless
+// password is the user's.
+func (f *Users) CheckCurrentPassword(_ context.Context, id, password string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.passwords[id] == "" || f.passwords[id] != password {
+		return identity.ErrInvalidCredentials
+	}
+	return nil
+}
+
 // UserByID returns the user or identity.ErrNotFound.
 func (f *Users) UserByID(_ context.Context, id string) (identity.User, error) {
 	f.mu.Lock()
