@@ -17,6 +17,10 @@ type Directory interface {
 	VerifyPassword(ctx context.Context, login, password string) (identity.User, error)
 	// UserByID returns identity.ErrNotFound for an unknown id.
 	UserByID(ctx context.Context, id string) (identity.User, error)
+	// UserByLogin returns the user whose email or username is login (any
+	// case), or identity.ErrNotFound. Sign-in protection counts failures
+	// per account with it, whichever identifier was typed.
+	UserByLogin(ctx context.Context, login string) (identity.User, error)
 }
 
 // The pages end sessions when identity reports a disabled or deleted user.

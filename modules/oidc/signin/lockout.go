@@ -13,12 +13,13 @@ import (
 )
 
 // Sign-in protection (CONTRACT "Sign-in protection"): ten failed sign-ins in
-// a row for one login identifier lock its password sign-in for 60 s, doubling
-// with each further lock up to an hour; a success resets the count. One
-// source address gets at most 60 attempts per minute (a fixed window).
+// a row for one account lock its password sign-in for 60 s, doubling with
+// each further lock up to an hour; a success resets the count. One source
+// address gets at most 60 attempts per minute (a fixed window).
 //
-// Failures are counted per submitted identifier, normalized, whether or not
-// an account has it, so a lock says nothing about whether the account exists.
+// Failures are counted per account (attempt.go: whichever identifier, email
+// or username, names it), and per normalized identifier when it names
+// nobody, so a lock says nothing about whether the account exists.
 // Counters live in the database, where every replica sees them.
 
 // throttlePolicy holds the limits. Zero fields take the contract's values.

@@ -126,9 +126,14 @@ func (p *Pages) postLogin(c echo.Context) error {
 		return p.renderLogin(c, http.StatusBadRequest, v, msgMissingFields)
 	}
 
-	// Sign-in protection: the source address first, then the identifier.
+	// Sign-in protection: the source address first, then the account (or
+	// the identifier that names none).
 	now := p.now()
-	loginKey := throttleKey("login", username)
+	who, err := p.resolveAttempt(ctx, username)
+	if err != nil {
+		return err
+	}
+	loginKey := who.LockKey
 	if wait, err := p.counter.hitSource(ctx, throttleKey("ip", pagesClientIP(c)), now); err != nil {
 		return err
 	} else if wait > 0 {
