@@ -134,7 +134,7 @@ func (p *Pages) postLogin(c echo.Context) error {
 		return err
 	}
 	loginKey := who.LockKey
-	if wait, err := p.counter.hitSource(ctx, throttleKey("ip", pagesClientIP(c)), now); err != nil {
+	if wait, err := p.counter.hitSource(ctx, sourceKey(c), now); err != nil {
 		return err
 	} else if wait > 0 {
 		return p.refuse(c, username, "source", wait)

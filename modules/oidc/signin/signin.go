@@ -254,7 +254,9 @@ func (p *Pages) cleanupOnce(ctx context.Context) {
 	}
 }
 
-// requestIP is the client's address as the server determined it.
+// pagesClientIP is the client's address as the server determined it
+// (httpserver applies GATEHOUSE_TRUSTED_PROXIES): sign-in limits, sessions
+// and the audit log all use it.
 func pagesClientIP(c echo.Context) string {
 	if ip := principal.RequestFrom(c.Request().Context()).IP; ip != "" {
 		return ip

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
+
+	"github.com/gatehouse/gatehouse/internal/netaddr"
 )
 
 // The per-source limit (CONTRACT "Sign-in protection"): one source address
@@ -24,6 +27,14 @@ import (
 // concurrent attempts from one source — on this replica or another — are
 // counted one after another and never more than SourceLimit get in. Under
 // READ COMMITTED each statement sees what the previous holder committed.
+
+// sourceKey is the key a request's attempts count under: the client
+// address the server determined (trusted proxies applied, pagesClientIP)
+// as a rate key — an IPv4 address as it is, an IPv6 address as its /64 —
+// hashed like the other counter keys.
+func sourceKey(c echo.Context) string {
+	return throttleKey("ip", netaddr.RateKey(pagesClientIP(c)))
+}
 
 // hitSource counts one attempt from a source (its throttleKey) at now and,
 // when the source already has SourceLimit attempts in the window, refuses
