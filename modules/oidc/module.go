@@ -2,7 +2,10 @@ package oidc
 
 import (
 	"context"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -76,9 +79,15 @@ func New(db database.DB, deps Deps, opts Options) (*Module, error) {
 		return nil, err
 	}
 	reg.AddDeleteListener(p)
+	// The audit id of an unknown sign-in identifier is keyed by the master
+	// key, so it is the same on every replica and guessable by nobody.
+	idKey, err := hkdf.Key(sha256.New, opts.MasterKey, nil, signin.IdentifierKeyInfo, 32)
+	if err != nil {
+		return nil, fmt.Errorf("oidc: derive the sign-in identifier key: %w", err)
+	}
 	pages, err := signin.New(signin.Config{
 		DB: db.Gorm, Renderer: deps.Pages, Users: deps.Users, Audit: deps.Audit, Flow: p,
-		Issuer: opts.Issuer, Logger: opts.Logger,
+		Issuer: opts.Issuer, Logger: opts.Logger, IdentifierKey: idKey,
 	})
 	if err != nil {
 		return nil, err

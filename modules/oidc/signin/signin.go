@@ -3,6 +3,7 @@ package signin
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -51,6 +52,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// IdentifierKey keys the audit id of a sign-in identifier that names no
+	// account (attempt.go); the façade derives it from the master key with
+	// HKDF (info IdentifierKeyInfo), so every replica computes the same id.
+	// Nil means a random key for this process.
+	IdentifierKey []byte
 	// Sessions and Throttle: zero fields take the defaults (12 h idle,
 	// 7 days absolute; the contract's sign-in protection limits).
 	Sessions sessionTimeouts
@@ -71,6 +77,8 @@ type Pages struct {
 	sessions *sessionDB
 	consents *consentDB
 	counter  *lockout
+	// identifierKey: see Config.IdentifierKey.
+	identifierKey []byte
 }
 
 // New builds the sign-in pages. Required: DB, Renderer, Users, Audit,
@@ -93,14 +101,22 @@ func New(cfg Config) (*Pages, error) {
 	t.Idle = cmp.Or(t.Idle, defaultSessionTimeouts.Idle)
 	t.Absolute = cmp.Or(t.Absolute, defaultSessionTimeouts.Absolute)
 	t.Touch = cmp.Or(t.Touch, defaultSessionTimeouts.Touch)
+	idKey := cfg.IdentifierKey
+	if len(idKey) == 0 {
+		idKey = make([]byte, 32)
+		if _, err := rand.Read(idKey); err != nil {
+			return nil, fmt.Errorf("oidc: newPages: identifier key: %w", err)
+		}
+	}
 	p := &Pages{
 		db: cfg.DB, render: cfg.Renderer, users: cfg.Users, audit: cfg.Audit, flow: cfg.Flow,
-		secure:   strings.HasPrefix(strings.ToLower(cfg.Issuer), "https://"),
-		logger:   logger,
-		now:      func() time.Time { return now().UTC() },
-		sessions: &sessionDB{db: cfg.DB, now: now, timeouts: t},
-		consents: &consentDB{db: cfg.DB, now: now},
-		counter:  newDBSignInCounter(cfg.DB, cfg.Throttle),
+		secure:        strings.HasPrefix(strings.ToLower(cfg.Issuer), "https://"),
+		logger:        logger,
+		now:           func() time.Time { return now().UTC() },
+		sessions:      &sessionDB{db: cfg.DB, now: now, timeouts: t},
+		consents:      &consentDB{db: cfg.DB, now: now},
+		counter:       newDBSignInCounter(cfg.DB, cfg.Throttle),
+		identifierKey: idKey,
 	}
 	return p, nil
 }
