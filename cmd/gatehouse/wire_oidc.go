@@ -28,6 +28,7 @@ func (a *app) wireOIDC(ctx context.Context) error {
 	}
 	a.oidc = m
 	a.identity.AddListener(m) // disabled/deleted users lose their tokens, then their sessions
+	a.identity.AddPasswordListener(m)
 	a.modules = append(a.modules, m)
 	a.session = m
 	a.startup = append(a.startup, m.Init)

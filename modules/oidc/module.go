@@ -55,8 +55,9 @@ type Module struct {
 }
 
 var (
-	_ module.Module     = (*Module)(nil)
-	_ identity.Listener = (*Module)(nil)
+	_ module.Module             = (*Module)(nil)
+	_ identity.Listener         = (*Module)(nil)
+	_ identity.PasswordListener = (*Module)(nil)
 )
 
 // New builds the module; it does not touch the database (Init does, at
@@ -155,4 +156,17 @@ func (m *Module) UserDeleted(ctx context.Context, userID string) error {
 		return err
 	}
 	return m.signin.UserDeleted(ctx, userID)
+}
+
+// PasswordChanged (identity.PasswordListener, inside identity's password
+// transaction; main registers it with AddPasswordListener): the user's
+// refresh tokens are revoked (provider; with them the access tokens of
+// those grants), then every browser session but keepSessionID ends
+// (signin). API keys are separate credentials and stay. The first error
+// rolls the password change back.
+func (m *Module) PasswordChanged(ctx context.Context, userID, keepSessionID string) error {
+	if err := m.provider.PasswordChanged(ctx, userID, keepSessionID); err != nil {
+		return err
+	}
+	return m.signin.PasswordChanged(ctx, userID, keepSessionID)
 }

@@ -23,8 +23,12 @@ type Directory interface {
 	UserByLogin(ctx context.Context, login string) (identity.User, error)
 }
 
-// The pages end sessions when identity reports a disabled or deleted user.
-var _ identity.Listener = (*Pages)(nil)
+// The pages end sessions when identity reports a disabled or deleted user,
+// and the user's other sessions when their password is set.
+var (
+	_ identity.Listener         = (*Pages)(nil)
+	_ identity.PasswordListener = (*Pages)(nil)
+)
 
 // The provider ends sessions through the seam (RP-initiated logout).
 var _ flow.SessionEnder = (*Pages)(nil)

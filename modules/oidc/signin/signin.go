@@ -237,6 +237,14 @@ func (p *Pages) UserChanged(ctx context.Context, userID string) error {
 	return nil
 }
 
+// PasswordChanged implements identity.PasswordListener (inside identity's
+// transaction): a new password ends every other browser session of the
+// user; keepSessionID is the session that set it ("" ends them all).
+func (p *Pages) PasswordChanged(ctx context.Context, userID, keepSessionID string) error {
+	_, err := p.sessions.deleteForUserExcept(ctx, userID, keepSessionID)
+	return err
+}
+
 // UserDeleted implements identity.Listener: sessions and remembered
 // consents of a deleted user go with it.
 func (p *Pages) UserDeleted(ctx context.Context, userID string) error {
