@@ -19,7 +19,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/module"
 	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/modules/audit"
-	"github.com/gatehouse/gatehouse/modules/identity"
 	"github.com/gatehouse/gatehouse/modules/oidc/flow"
 	"github.com/gatehouse/gatehouse/web"
 )
@@ -217,41 +216,6 @@ func (p *Pages) EndSession(ctx context.Context, sessionID string) error {
 func (p *Pages) addAuthentication(ctx context.Context, sessionID string, methods ...string) error {
 	_, err := p.sessions.addMethods(ctx, sessionID, methods, "")
 	return err
-}
-
-// UserChanged implements identity.Listener: a disabled (or vanished) user's
-// sessions end, inside identity's transaction.
-func (p *Pages) UserChanged(ctx context.Context, userID string) error {
-	u, err := p.users.UserByID(ctx, userID)
-	if errors.Is(err, identity.ErrNotFound) {
-		_, err = p.sessions.deleteForUser(ctx, userID)
-		return err
-	}
-	if err != nil {
-		return fmt.Errorf("oidc: user changed: %w", err)
-	}
-	if u.Status != identity.StatusActive {
-		_, err = p.sessions.deleteForUser(ctx, userID)
-		return err
-	}
-	return nil
-}
-
-// PasswordChanged implements identity.PasswordListener (inside identity's
-// transaction): a new password ends every other browser session of the
-// user; keepSessionID is the session that set it ("" ends them all).
-func (p *Pages) PasswordChanged(ctx context.Context, userID, keepSessionID string) error {
-	_, err := p.sessions.deleteForUserExcept(ctx, userID, keepSessionID)
-	return err
-}
-
-// UserDeleted implements identity.Listener: sessions and remembered
-// consents of a deleted user go with it.
-func (p *Pages) UserDeleted(ctx context.Context, userID string) error {
-	if _, err := p.sessions.deleteForUser(ctx, userID); err != nil {
-		return err
-	}
-	return p.consents.deleteForUser(ctx, userID)
 }
 
 // Run deletes expired sessions and stale sign-in counters every
