@@ -96,11 +96,12 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (a *app
 
 	// Listeners: identity tells the others of its changes inside the
 	// change's transaction, so consequences commit or roll back with it.
-	a.identity.AddListener(a.authz)     // roles changed: drop the user's cached roles
-	a.identity.AddRoleListener(a.authz) // a deleted role takes its rules along
-	a.identity.AddListener(a.apikeys)   // disabled or deleted: their keys stop working
-	a.identity.AddListener(a.passkeys)  // deleted: their passkeys go
-	a.identity.AddListener(a.oidc)      // disabled or deleted: tokens, then sessions end
+	a.identity.AddListener(a.authz)        // roles changed: drop the user's cached roles
+	a.identity.AddRoleListener(a.authz)    // a deleted role takes its rules along
+	a.identity.AddListener(a.apikeys)      // disabled or deleted: their keys stop working
+	a.identity.AddListener(a.passkeys)     // deleted: their passkeys go
+	a.identity.AddListener(a.oidc)         // disabled or deleted: tokens, then sessions end
+	a.identity.AddPasswordListener(a.oidc) // password set: refresh tokens and other sessions end
 
 	// HTTP: API keys ("gh_…") and access tokens authenticate /api/v1 and the
 	// bearer routes; the oidc module's sessions authenticate pages.

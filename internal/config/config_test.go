@@ -8,11 +8,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestWithDefaults(t *testing.T) {
 	c := Config{}.WithDefaults()
-	want := Config{Addr: ":8080", Issuer: "http://localhost:8080", DatabaseURL: "sqlite:data/gatehouse.db", LogFormat: "text"}
+	want := Config{Addr: ":8080", Issuer: "http://localhost:8080", DatabaseURL: "sqlite:data/gatehouse.db", LogFormat: "text", LogLevel: "info", ReauthMaxAge: 5 * time.Minute}
 	if c != want {
 		t.Errorf("defaults = %+v, want %+v", c, want)
 	}

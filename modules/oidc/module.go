@@ -2,7 +2,10 @@ package oidc
 
 import (
 	"context"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -53,8 +56,9 @@ type Module struct {
 }
 
 var (
-	_ module.Module     = (*Module)(nil)
-	_ identity.Listener = (*Module)(nil)
+	_ module.Module             = (*Module)(nil)
+	_ identity.Listener         = (*Module)(nil)
+	_ identity.PasswordListener = (*Module)(nil)
 )
 
 // New builds the module; it does not touch the database (Init does, at
@@ -77,9 +81,15 @@ func New(db database.DB, deps Deps, opts Options) (*Module, error) {
 		return nil, err
 	}
 	reg.AddDeleteListener(p)
+	// The audit id of an unknown sign-in identifier is keyed by the master
+	// key, so it is the same on every replica and guessable by nobody.
+	idKey, err := hkdf.Key(sha256.New, opts.MasterKey, nil, signin.IdentifierKeyInfo, 32)
+	if err != nil {
+		return nil, fmt.Errorf("oidc: derive the sign-in identifier key: %w", err)
+	}
 	pages, err := signin.New(signin.Config{
 		DB: db.Gorm, Renderer: deps.Pages, Users: deps.Users, Audit: deps.Audit, Flow: p,
-		Issuer: opts.Issuer, Logger: opts.Logger,
+		Issuer: opts.Issuer, Logger: opts.Logger, IdentifierKey: idKey,
 	})
 	if err != nil {
 		return nil, err
@@ -148,4 +158,17 @@ func (m *Module) UserDeleted(ctx context.Context, userID string) error {
 		return err
 	}
 	return m.signin.UserDeleted(ctx, userID)
+}
+
+// PasswordChanged (identity.PasswordListener, inside identity's password
+// transaction; main registers it with AddPasswordListener): the user's
+// refresh tokens are revoked (provider; with them the access tokens of
+// those grants), then every browser session but keepSessionID ends
+// (signin). API keys are separate credentials and stay. The first error
+// rolls the password change back.
+func (m *Module) PasswordChanged(ctx context.Context, userID, keepSessionID string) error {
+	if err := m.provider.PasswordChanged(ctx, userID, keepSessionID); err != nil {
+		return err
+	}
+	return m.signin.PasswordChanged(ctx, userID, keepSessionID)
 }

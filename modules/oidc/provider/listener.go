@@ -43,3 +43,18 @@ func (p *Provider) revokeUser(ctx context.Context, userID string) error {
 	}
 	return p.revoked.record(ctx, userID, revokedSubject, p.now().Add(clients.MaxTokenTTL+time.Hour))
 }
+
+// PasswordChanged (identity.PasswordListener, inside identity's
+// transaction) revokes every refresh token family of the user: a new
+// password ends what the old one started (ASVS 3.3.3). Revoking a family
+// also puts its grant on the denylist, so the access tokens issued within
+// those grants stop working at once; an access token issued without a
+// refresh token lives out its short lifetime. keepSessionID (the browser
+// session that changed the password) keeps its session, not its tokens:
+// the apps sign in again through that session without a prompt.
+func (p *Provider) PasswordChanged(ctx context.Context, userID, _ string) error {
+	if err := p.revokeUserGrants(ctx, userID, "", ""); err != nil {
+		return fmt.Errorf("oidc: revoke user's grants: %w", err)
+	}
+	return nil
+}

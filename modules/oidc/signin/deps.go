@@ -20,10 +20,18 @@ type Directory interface {
 	// CheckCurrentPassword returns identity.ErrInvalidCredentials unless
 	// password is the user's current one ("Confirm it's you").
 	CheckCurrentPassword(ctx context.Context, id, password string) error
+	// UserByLogin returns the user whose email or username is login (any
+	// case), or identity.ErrNotFound. Sign-in protection counts failures
+	// per account with it, whichever identifier was typed.
+	UserByLogin(ctx context.Context, login string) (identity.User, error)
 }
 
-// The pages end sessions when identity reports a disabled or deleted user.
-var _ identity.Listener = (*Pages)(nil)
+// The pages end sessions when identity reports a disabled or deleted user,
+// and the user's other sessions when their password is set.
+var (
+	_ identity.Listener         = (*Pages)(nil)
+	_ identity.PasswordListener = (*Pages)(nil)
+)
 
 // The provider ends sessions through the seam (RP-initiated logout).
 var _ flow.SessionEnder = (*Pages)(nil)

@@ -13,12 +13,14 @@ import (
 )
 
 // Sign-in protection (CONTRACT "Sign-in protection"): ten failed sign-ins in
-// a row for one login identifier lock its password sign-in for 60 s, doubling
-// with each further lock up to an hour; a success resets the count. One
-// source address gets at most 60 attempts per minute (a fixed window).
+// a row for one account lock its password sign-in for 60 s, doubling with
+// each further lock up to an hour; a success resets the count. One source
+// address gets at most 60 attempts in any 60 seconds (a sliding log,
+// source_limit.go).
 //
-// Failures are counted per submitted identifier, normalized, whether or not
-// an account has it, so a lock says nothing about whether the account exists.
+// Failures are counted per account (attempt.go: whichever identifier, email
+// or username, names it), and per normalized identifier when it names
+// nobody, so a lock says nothing about whether the account exists.
 // Counters live in the database, where every replica sees them.
 
 // throttlePolicy holds the limits. Zero fields take the contract's values.
@@ -31,7 +33,7 @@ type throttlePolicy struct {
 	MaxLock   time.Duration
 	// ForgetAfter: failures and lock history older than this are forgotten.
 	ForgetAfter time.Duration
-	// SourceLimit attempts per SourceWindow from one address.
+	// SourceLimit attempts in any SourceWindow from one address.
 	SourceLimit  int
 	SourceWindow time.Duration
 }
@@ -81,11 +83,11 @@ func retrySeconds(d time.Duration) int {
 	return max(s, 1)
 }
 
-// lockout keeps the counters in oidc_signin_failures and
-// oidc_signin_attempts with atomic upserts (INSERT ... ON CONFLICT ... DO
-// UPDATE ... RETURNING, the same on SQLite and PostgreSQL). It never joins a
-// caller's transaction: a refused attempt must count even when the sign-in
-// rolls back.
+// lockout keeps the counters in oidc_signin_failures (atomic upserts:
+// INSERT ... ON CONFLICT ... DO UPDATE ... RETURNING, the same on SQLite and
+// PostgreSQL) and the per-source log in oidc_signin_source_hits, decided
+// under the source's row of oidc_signin_attempts. It never joins a caller's
+// transaction: an attempt must count even when the sign-in rolls back.
 type lockout struct {
 	db     *gorm.DB
 	policy throttlePolicy
@@ -93,26 +95,6 @@ type lockout struct {
 
 func newDBSignInCounter(db *gorm.DB, p throttlePolicy) *lockout {
 	return &lockout{db: db, policy: p.withDefaults()}
-}
-
-// hitSource counts one attempt from a source address and, when the
-// address is over its limit, returns how long until it may try again.
-func (c *lockout) hitSource(ctx context.Context, source string, now time.Time) (time.Duration, error) {
-	win := int64(c.policy.SourceWindow / time.Second)
-	start := now.Unix() - now.Unix()%win
-	var attempts int
-	err := c.db.WithContext(ctx).Raw(`INSERT INTO oidc_signin_attempts (source_key, window_start, attempts) VALUES (?, ?, 1)
-ON CONFLICT (source_key) DO UPDATE SET
-  attempts = CASE WHEN oidc_signin_attempts.window_start = excluded.window_start THEN oidc_signin_attempts.attempts + 1 ELSE 1 END,
-  window_start = excluded.window_start
-RETURNING attempts`, source, start).Scan(&attempts).Error
-	if err != nil {
-		return 0, fmt.Errorf("oidc: count sign-in attempt: %w", err)
-	}
-	if attempts > c.policy.SourceLimit {
-		return time.Unix(start+win, 0).Sub(now), nil
-	}
-	return 0, nil
 }
 
 // lockedFor returns how long the identifier stays locked (0: not locked).
@@ -174,9 +156,8 @@ func (c *lockout) succeed(ctx context.Context, login string) error {
 // deleteStale removes counters nobody needs any more (background clean-up).
 func (c *lockout) deleteStale(ctx context.Context, now time.Time) error {
 	db := c.db.WithContext(ctx)
-	if err := db.Exec(`DELETE FROM oidc_signin_attempts WHERE window_start < ?`,
-		now.Add(-2*c.policy.SourceWindow).Unix()).Error; err != nil {
-		return fmt.Errorf("oidc: clean sign-in attempts: %w", err)
+	if err := c.deleteStaleHits(ctx, now); err != nil {
+		return err
 	}
 	if err := db.Exec(`DELETE FROM oidc_signin_failures WHERE last_failure_at < ? AND locked_until < ?`,
 		now.Add(-c.policy.ForgetAfter).Unix(), now.Unix()).Error; err != nil {

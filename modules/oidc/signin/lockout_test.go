@@ -146,38 +146,6 @@ func TestSignInCounterForgetsOldFailures(t *testing.T) {
 	})
 }
 
-func TestSignInCounterSourceLimit(t *testing.T) {
-	forEachCounter(t, func(t *testing.T, c *lockout) {
-		ctx := context.Background()
-		// 10:00:30, half way through a minute window.
-		clock := testutil.NewClock(time.Date(2026, 3, 1, 10, 0, 30, 0, time.UTC))
-		src := throttleKey("ip", "192.0.2.7")
-		for i := 0; i < 60; i++ {
-			d, err := c.hitSource(ctx, src, clock.Now())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d != 0 {
-				t.Fatalf("attempt %d refused", i+1)
-			}
-		}
-		d, err := c.hitSource(ctx, src, clock.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d != 30*time.Second {
-			t.Fatalf("61st attempt: retry after %v, want 30s", d)
-		}
-		if d, _ := c.hitSource(ctx, throttleKey("ip", "192.0.2.8"), clock.Now()); d != 0 {
-			t.Fatalf("another address refused: %v", d)
-		}
-		clock.Advance(30 * time.Second)
-		if d, _ := c.hitSource(ctx, src, clock.Now()); d != 0 {
-			t.Fatalf("refused in the next window: %v", d)
-		}
-	})
-}
-
 func TestDBSignInCounterDeleteStale(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
 		ctx := context.Background()
@@ -201,14 +169,14 @@ func TestDBSignInCounterDeleteStale(t *testing.T) {
 		if err := c.deleteStale(ctx, clock.Now()); err != nil {
 			t.Fatal(err)
 		}
-		if count("oidc_signin_failures") != 1 || count("oidc_signin_attempts") != 1 {
+		if count("oidc_signin_failures") != 1 || count("oidc_signin_attempts") != 1 || count("oidc_signin_source_hits") != 1 {
 			t.Fatal("fresh counters were deleted")
 		}
 		clock.Advance(25 * time.Hour)
 		if err := c.deleteStale(ctx, clock.Now()); err != nil {
 			t.Fatal(err)
 		}
-		if count("oidc_signin_failures") != 0 || count("oidc_signin_attempts") != 0 {
+		if count("oidc_signin_failures") != 0 || count("oidc_signin_attempts") != 0 || count("oidc_signin_source_hits") != 0 {
 			t.Fatal("stale counters were kept")
 		}
 	})

@@ -120,18 +120,23 @@ func (p *Pages) postLogin(c echo.Context) error {
 		return p.renderLogin(c, http.StatusBadRequest, v, msgMissingFields)
 	}
 
-	// Sign-in protection: the source address first, then the identifier.
+	// Sign-in protection: the source address first, then the account (or
+	// the identifier that names none).
 	now := p.now()
-	loginKey := throttleKey("login", username)
-	if wait, err := p.counter.hitSource(ctx, throttleKey("ip", pagesClientIP(c)), now); err != nil {
+	who, err := p.resolveAttempt(ctx, username)
+	if err != nil {
+		return err
+	}
+	loginKey := who.LockKey
+	if wait, err := p.counter.hitSource(ctx, sourceKey(c), now); err != nil {
 		return err
 	} else if wait > 0 {
-		return p.refuse(c, username, "source", wait)
+		return p.refuse(c, who, "source", wait)
 	}
 	if wait, err := p.counter.lockedFor(ctx, loginKey, now); err != nil {
 		return err
 	} else if wait > 0 {
-		return p.refuse(c, username, "account", wait)
+		return p.refuse(c, who, "account", wait)
 	}
 
 	user, err := p.users.VerifyPassword(ctx, username, password)
@@ -142,14 +147,14 @@ func (p *Pages) postLogin(c echo.Context) error {
 			return cerr
 		}
 		if err := p.audit.Record(ctx, audit.Event{
-			Action: "login.failure", Target: audit.Ref{Type: "login", ID: loginAuditID(username)},
+			Action: "login.failure", Target: who.Target,
 			Outcome: audit.Failure, Details: map[string]string{"reason": "invalid_credentials"},
 		}); err != nil {
 			return err
 		}
 		if locked > 0 {
 			if err := p.audit.Record(ctx, audit.Event{
-				Action: "login.locked", Target: audit.Ref{Type: "login", ID: loginAuditID(username)},
+				Action: "login.locked", Target: who.Target,
 				Outcome: audit.Denied, Details: map[string]string{"seconds": strconv.Itoa(retrySeconds(locked))},
 			}); err != nil {
 				return err
@@ -159,14 +164,10 @@ func (p *Pages) postLogin(c echo.Context) error {
 	case errors.Is(err, identity.ErrUserDisabled):
 		// The password was right, so saying "disabled" reveals nothing a
 		// guesser could use; it does not count as a failure.
-		ev := audit.Event{
-			Action: "login.failure", Target: audit.Ref{Type: "login", ID: loginAuditID(username)},
+		if err := p.audit.Record(ctx, audit.Event{
+			Action: "login.failure", Target: who.Target,
 			Outcome: audit.Denied, Details: map[string]string{"reason": "disabled"},
-		}
-		if user.ID != "" {
-			ev.Target = audit.Ref{Type: "user", ID: user.ID}
-		}
-		if err := p.audit.Record(ctx, ev); err != nil {
+		}); err != nil {
 			return err
 		}
 		return p.renderLogin(c, http.StatusForbidden, v, msgDisabled)
@@ -190,9 +191,9 @@ func (p *Pages) postLogin(c echo.Context) error {
 // refuse answers a throttled attempt: 429 with Retry-After and a page
 // saying when to try again, and an audit event. The page is the same
 // whether or not the account exists.
-func (p *Pages) refuse(c echo.Context, username, reason string, wait time.Duration) error {
+func (p *Pages) refuse(c echo.Context, who attempt, reason string, wait time.Duration) error {
 	if err := p.audit.Record(c.Request().Context(), audit.Event{
-		Action: "login.throttled", Target: audit.Ref{Type: "login", ID: loginAuditID(username)},
+		Action: "login.throttled", Target: who.Target,
 		Outcome: audit.Denied, Details: map[string]string{"reason": reason, "retry_after": strconv.Itoa(retrySeconds(wait))},
 	}); err != nil {
 		return err
@@ -265,10 +266,4 @@ func safeReturnTo(s string) string {
 		return "/account"
 	}
 	return s
-}
-
-// loginAuditID is the submitted identifier as recorded in audit events,
-// normalized and bounded.
-func loginAuditID(username string) string {
-	return sessionTruncate(strings.ToLower(strings.TrimSpace(username)), 128)
 }

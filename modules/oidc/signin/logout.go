@@ -3,7 +3,6 @@ package signin
 import (
 	"context"
 	"net/http"
-	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -14,28 +13,18 @@ import (
 )
 
 // logoutView is the data of oidc/logout.html and oidc/signed_out.html.
+//
+// Neither page shows a post_logout_redirect_uri. /logout is where the
+// provider sends an end_session request that carried no valid
+// id_token_hint, and anyone can craft a link to /logout with any URI, so a
+// URI in its query (or in the form post) is validated by nobody; showing
+// it, even as a link the user must click, would lend Gatehouse's name to
+// it (CONTRACT: "No Gatehouse page links or redirects to a URI that was
+// not registered for a client"). An app that wants its users back sends
+// the id_token_hint, and the provider redirects to the registered URI.
 type logoutView struct {
 	web.Page
 	SignedIn bool
-	// ReturnURL is the app's post_logout_redirect_uri as the provider passed
-	// it; ReturnHost is shown so the user sees where the link goes.
-	ReturnURL  string
-	ReturnHost string
-}
-
-// logoutReturn reads post_logout_redirect_uri. The provider checked it
-// against the client's registration before sending the browser here, but
-// the query can be forged, so it is only offered as a visible link (with
-// its host shown), never followed automatically.
-func logoutReturn(raw string) (string, string) {
-	if raw == "" || len(raw) > 2048 {
-		return "", ""
-	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
-		return "", ""
-	}
-	return u.String(), u.Host
 }
 
 // getLogout asks before signing out: the provider sends end_session
@@ -47,7 +36,6 @@ func (p *Pages) getLogout(c echo.Context) error {
 		return err
 	}
 	v := logoutView{Page: web.Page{Title: "Signed out"}}
-	v.ReturnURL, v.ReturnHost = logoutReturn(c.QueryParam("post_logout_redirect_uri"))
 	if !ok {
 		return p.render.HTML(c, http.StatusOK, tmplSignedOut, v)
 	}
@@ -78,7 +66,5 @@ func (p *Pages) postLogout(c echo.Context) error {
 		}
 	}
 	p.clearCookie(c)
-	v := logoutView{Page: web.Page{Title: "Signed out"}}
-	v.ReturnURL, v.ReturnHost = logoutReturn(c.FormValue("post_logout_redirect_uri"))
-	return p.render.HTML(c, http.StatusOK, tmplSignedOut, v)
+	return p.render.HTML(c, http.StatusOK, tmplSignedOut, logoutView{Page: web.Page{Title: "Signed out"}})
 }

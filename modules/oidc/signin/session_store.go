@@ -191,6 +191,20 @@ func (s *sessionDB) deleteForUser(ctx context.Context, userID string) (int64, er
 	return res.RowsAffected, nil
 }
 
+// deleteForUserExcept ends every session of a user but keepID ("" keeps
+// none) and reports how many ended.
+func (s *sessionDB) deleteForUserExcept(ctx context.Context, userID, keepID string) (int64, error) {
+	q := database.Conn(ctx, s.db).Where("user_id = ?", userID)
+	if keepID != "" {
+		q = q.Where("id <> ?", keepID)
+	}
+	res := q.Delete(&sessionRow{})
+	if res.Error != nil {
+		return 0, fmt.Errorf("oidc: delete sessions of user: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
 // deleteForUserByID ends one session of a user; errSessionNotFound when the
 // user has no such session (so nobody ends another user's session).
 func (s *sessionDB) deleteForUserByID(ctx context.Context, userID, id string) error {

@@ -3,6 +3,7 @@ package signin
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,7 +19,6 @@ import (
 	"github.com/gatehouse/gatehouse/internal/module"
 	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/modules/audit"
-	"github.com/gatehouse/gatehouse/modules/identity"
 	"github.com/gatehouse/gatehouse/modules/oidc/flow"
 	"github.com/gatehouse/gatehouse/web"
 )
@@ -52,6 +52,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// IdentifierKey keys the audit id of a sign-in identifier that names no
+	// account (attempt.go); the façade derives it from the master key with
+	// HKDF (info IdentifierKeyInfo), so every replica computes the same id.
+	// Nil means a random key for this process.
+	IdentifierKey []byte
 	// Sessions and Throttle: zero fields take the defaults (12 h idle,
 	// 7 days absolute; the contract's sign-in protection limits).
 	Sessions sessionTimeouts
@@ -72,6 +77,8 @@ type Pages struct {
 	sessions *sessionDB
 	consents *consentDB
 	counter  *lockout
+	// identifierKey: see Config.IdentifierKey.
+	identifierKey []byte
 }
 
 // New builds the sign-in pages. Required: DB, Renderer, Users, Audit,
@@ -94,14 +101,22 @@ func New(cfg Config) (*Pages, error) {
 	t.Idle = cmp.Or(t.Idle, defaultSessionTimeouts.Idle)
 	t.Absolute = cmp.Or(t.Absolute, defaultSessionTimeouts.Absolute)
 	t.Touch = cmp.Or(t.Touch, defaultSessionTimeouts.Touch)
+	idKey := cfg.IdentifierKey
+	if len(idKey) == 0 {
+		idKey = make([]byte, 32)
+		if _, err := rand.Read(idKey); err != nil {
+			return nil, fmt.Errorf("oidc: newPages: identifier key: %w", err)
+		}
+	}
 	p := &Pages{
 		db: cfg.DB, render: cfg.Renderer, users: cfg.Users, audit: cfg.Audit, flow: cfg.Flow,
-		secure:   strings.HasPrefix(strings.ToLower(cfg.Issuer), "https://"),
-		logger:   logger,
-		now:      func() time.Time { return now().UTC() },
-		sessions: &sessionDB{db: cfg.DB, now: now, timeouts: t},
-		consents: &consentDB{db: cfg.DB, now: now},
-		counter:  newDBSignInCounter(cfg.DB, cfg.Throttle),
+		secure:        strings.HasPrefix(strings.ToLower(cfg.Issuer), "https://"),
+		logger:        logger,
+		now:           func() time.Time { return now().UTC() },
+		sessions:      &sessionDB{db: cfg.DB, now: now, timeouts: t},
+		consents:      &consentDB{db: cfg.DB, now: now},
+		counter:       newDBSignInCounter(cfg.DB, cfg.Throttle),
+		identifierKey: idKey,
 	}
 	return p, nil
 }
@@ -209,33 +224,6 @@ func (p *Pages) addAuthentication(ctx context.Context, sessionID string, methods
 	return err
 }
 
-// UserChanged implements identity.Listener: a disabled (or vanished) user's
-// sessions end, inside identity's transaction.
-func (p *Pages) UserChanged(ctx context.Context, userID string) error {
-	u, err := p.users.UserByID(ctx, userID)
-	if errors.Is(err, identity.ErrNotFound) {
-		_, err = p.sessions.deleteForUser(ctx, userID)
-		return err
-	}
-	if err != nil {
-		return fmt.Errorf("oidc: user changed: %w", err)
-	}
-	if u.Status != identity.StatusActive {
-		_, err = p.sessions.deleteForUser(ctx, userID)
-		return err
-	}
-	return nil
-}
-
-// UserDeleted implements identity.Listener: sessions and remembered
-// consents of a deleted user go with it.
-func (p *Pages) UserDeleted(ctx context.Context, userID string) error {
-	if _, err := p.sessions.deleteForUser(ctx, userID); err != nil {
-		return err
-	}
-	return p.consents.deleteForUser(ctx, userID)
-}
-
 // Run deletes expired sessions and stale sign-in counters every
 // interval until ctx ends (a background task for main's errgroup).
 func (p *Pages) Run(ctx context.Context) error {
@@ -260,7 +248,9 @@ func (p *Pages) cleanupOnce(ctx context.Context) {
 	}
 }
 
-// requestIP is the client's address as the server determined it.
+// pagesClientIP is the client's address as the server determined it
+// (httpserver applies GATEHOUSE_TRUSTED_PROXIES): sign-in limits, sessions
+// and the audit log all use it.
 func pagesClientIP(c echo.Context) string {
 	if ip := principal.RequestFrom(c.Request().Context()).IP; ip != "" {
 		return ip

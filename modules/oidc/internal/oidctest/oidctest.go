@@ -156,6 +156,20 @@ func (f *Users) CheckCurrentPassword(_ context.Context, id, password string) err
 	return nil
 }
 
+// UserByLogin returns the user whose email or username is login (any
+// case), or identity.ErrNotFound.
+func (f *Users) UserByLogin(_ context.Context, login string) (identity.User, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	login = strings.ToLower(strings.TrimSpace(login))
+	for _, u := range f.users {
+		if strings.ToLower(u.Email) == login || (u.Username != "" && strings.ToLower(u.Username) == login) {
+			return u, nil
+		}
+	}
+	return identity.User{}, identity.ErrNotFound
+}
+
 // UserByID returns the user or identity.ErrNotFound.
 func (f *Users) UserByID(_ context.Context, id string) (identity.User, error) {
 	f.mu.Lock()
