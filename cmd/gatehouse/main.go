@@ -43,6 +43,7 @@ type cli struct {
 	BootstrapAdminPassword string `help:"Password of the bootstrap admin."`
 	LogFormat              string `help:"text or json." default:"text" enum:"text,json"`
 	TrustedProxies         string `name:"trusted-proxies" help:"Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client."`
+	RefreshReuseInterval   string `name:"refresh-reuse-interval" help:"How long after a refresh token's rotation a concurrent redemption of it still succeeds; 0 turns it off." default:"5s"`
 
 	Serve   serveCmd   `cmd:"" help:"Apply pending migrations, then serve."`
 	Migrate migrateCmd `cmd:"" help:"Database migrations."`
@@ -58,7 +59,7 @@ func (c *cli) config() config.Config {
 	return config.Config{
 		Addr: c.Addr, Issuer: c.Issuer, DatabaseURL: c.DatabaseURL, MasterKey: c.MasterKey,
 		BootstrapAdminEmail: c.BootstrapAdminEmail, BootstrapAdminPassword: c.BootstrapAdminPassword,
-		LogFormat: c.LogFormat, TrustedProxies: c.TrustedProxies,
+		LogFormat: c.LogFormat, TrustedProxies: c.TrustedProxies, RefreshReuseInterval: c.RefreshReuseInterval,
 	}.WithDefaults()
 }
 

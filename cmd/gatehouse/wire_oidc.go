@@ -22,7 +22,7 @@ func (a *app) wireOIDC(ctx context.Context) error {
 	m, err := oidc.New(a.db, oidc.Deps{
 		Users: a.identity, Audit: a.audit, Authorizer: lateAuthorizer{a: a},
 		Permissions: perms, Pages: a.web,
-	}, oidc.Options{Issuer: a.cfg.Issuer, MasterKey: a.masterKey, Logger: a.logger})
+	}, oidc.Options{Issuer: a.cfg.Issuer, MasterKey: a.masterKey, Logger: a.logger, RefreshReuseInterval: a.cfg.RefreshReuse()})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@
 package config
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/netaddr"
 )
@@ -34,6 +36,11 @@ type Config struct {
 	// addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names
 	// the client. Empty trusts no proxy. TrustedProxyRanges parses it.
 	TrustedProxies string
+	// RefreshReuseInterval is GATEHOUSE_REFRESH_REUSE_INTERVAL as given (a Go
+	// duration): how long after a refresh token's rotation a concurrent
+	// redemption of it still succeeds; "0" turns it off. RefreshReuse
+	// parses it.
+	RefreshReuseInterval string
 }
 
 // Defaults are the contract's default values.
@@ -42,6 +49,9 @@ var Defaults = Config{
 	Issuer:      "http://localhost:8080",
 	DatabaseURL: "sqlite:data/gatehouse.db",
 	LogFormat:   "text",
+	// RefreshReuseInterval: long enough for a backend-for-frontend's
+	// parallel requests, short enough that a stolen token is still caught.
+	RefreshReuseInterval: "5s",
 }
 
 // WithDefaults fills empty fields from Defaults.
@@ -57,6 +67,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.LogFormat == "" {
 		c.LogFormat = Defaults.LogFormat
+	}
+	if c.RefreshReuseInterval == "" {
+		c.RefreshReuseInterval = Defaults.RefreshReuseInterval
 	}
 	c.Issuer = strings.TrimRight(c.Issuer, "/")
 	return c
@@ -83,7 +96,30 @@ func (c Config) Validate() error {
 	if _, err := c.TrustedProxyRanges(); err != nil {
 		return err
 	}
+	if _, err := c.parseRefreshReuse(); err != nil {
+		return err
+	}
 	return nil
+}
+
+// maxRefreshReuseInterval bounds the reuse interval: it is a grace period for
+// concurrent requests, and every second of it is a second in which a stolen
+// refresh token goes undetected.
+const maxRefreshReuseInterval = 5 * time.Minute
+
+// RefreshReuse is the parsed RefreshReuseInterval (0: off). Validate has
+// checked it; an invalid value reads as 0.
+func (c Config) RefreshReuse() time.Duration {
+	d, _ := c.parseRefreshReuse()
+	return d
+}
+
+func (c Config) parseRefreshReuse() (time.Duration, error) {
+	d, err := time.ParseDuration(cmp.Or(c.RefreshReuseInterval, "0"))
+	if err != nil || d < 0 || d > maxRefreshReuseInterval {
+		return 0, fmt.Errorf("GATEHOUSE_REFRESH_REUSE_INTERVAL %q: must be a duration between 0 (off) and %s, e.g. 5s", c.RefreshReuseInterval, maxRefreshReuseInterval)
+	}
+	return d, nil
 }
 
 // TrustedProxyRanges parses TrustedProxies (see netaddr.ParsePrefixes); the
