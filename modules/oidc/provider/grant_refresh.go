@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -184,12 +185,16 @@ func (s *storage) GetRefreshTokenInfo(ctx context.Context, clientID, token strin
 	return row.UserID, row.ID, nil
 }
 
-// RefreshToken redeems and rotates a refresh token (RFC 6749 §6): a
-// narrower scope may be asked for (library check), a used token revokes
+// RefreshToken redeems and rotates a refresh token (RFC 6749 §6): scopes
+// the client may no longer use are dropped (the grant too when none is left),
+// a narrower scope may be asked for (library check), a used token revokes
 // the family.
 func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.RefreshTokenRequest]) (*op.Response, error) {
 	rt, err := s.p.refreshByToken(ctx, r.Data.RefreshToken, r.Client.GetID())
 	if err != nil {
+		return nil, err
+	}
+	if err := s.p.withdrawLostScopes(ctx, r.Client.(*opClient), rt); err != nil {
 		return nil, err
 	}
 	if err := op.ValidateRefreshTokenScopes(r.Data.Scopes, rt); err != nil {
@@ -209,4 +214,23 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 		return nil, err
 	}
 	return op.NewResponse(resp), nil
+}
+
+// withdrawLostScopes narrows a refresh to the scopes the client may still
+// use (CONTRACT: a refreshed access token never carries a scope the client
+// may no longer use); the successor token carries the narrowed list. When
+// nothing but offline_access is left the grant is revoked: invalid_grant.
+func (p *Provider) withdrawLostScopes(ctx context.Context, c *opClient, rt *refreshRequest) error {
+	kept := c.usableScopes(rt.scopes)
+	if len(kept) == len(rt.scopes) {
+		return nil
+	}
+	if !slices.ContainsFunc(kept, func(s string) bool { return s != oidc.ScopeOfflineAccess }) {
+		if err := p.revokeGrant(ctx, rt.row.FamilyID, "refresh.scopes_withdrawn", rt.row.ClientID); err != nil {
+			return oidc.ErrServerError().WithParent(err)
+		}
+		return oidc.ErrInvalidGrant().WithDescription("the client may no longer use any scope of this grant; the grant is revoked")
+	}
+	rt.scopes = kept
+	return nil
 }
