@@ -16,12 +16,12 @@ type clientsCmd struct {
 
 type clientsCreateCmd struct {
 	Name                  string   `required:"" help:"Client name."`
-	RedirectURI           []string `name:"redirect-uri" help:"Redirect URI (repeatable)."`
+	RedirectURI           []string `name:"redirect-uri" sep:"none" help:"Redirect URI (repeat the flag for several; a comma is part of the URI)."`
 	Public                bool     `help:"Public client (no secret; PKCE required)."`
 	FirstParty            bool     `name:"first-party" help:"Skip consent."`
 	GrantType             []string `name:"grant-type" help:"authorization_code, refresh_token, client_credentials (repeatable)."`
 	Scope                 []string `help:"Allowed scope (repeatable)."`
-	PostLogoutRedirectURI []string `name:"post-logout-redirect-uri" help:"Post-logout redirect URI (repeatable)."`
+	PostLogoutRedirectURI []string `name:"post-logout-redirect-uri" sep:"none" help:"Post-logout redirect URI (repeat the flag for several; a comma is part of the URI)."`
 	PermissionsClaim      bool     `name:"permissions-claim" help:"Put the user's permissions in ID tokens, access tokens and userinfo (a \"permissions\" claim)."`
 }
 
