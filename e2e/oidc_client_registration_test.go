@@ -64,3 +64,63 @@ func TestOIDCClientRedirectURISchemes(t *testing.T) {
 		t.Errorf("post_logout_redirect_uris %q; want the flag value whole", got.PostLogoutRedirectURIs)
 	}
 }
+
+// TestOIDCClientRequirePKCE: PKCE is required for every client using the
+// code flow by default (RFC 9700 §2.1.1); a confidential client may opt out
+// with --no-require-pkce ("require_pkce": false), a public one never.
+func TestOIDCClientRequirePKCE(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, serverOpts{})
+	admin := api(srv, srv.AdminKey(t))
+	cb := newCallbackServer(t)
+	p := newProvider(t, srv)
+	requirePKCE := func(id string) bool {
+		var c struct {
+			RequirePKCE *bool `json:"require_pkce"`
+		}
+		admin.get(t, "/clients/"+id).expect(t, http.StatusOK).decode(t, &c)
+		if c.RequirePKCE == nil {
+			t.Fatalf("client %s: no require_pkce in the API answer", id)
+		}
+		return *c.RequirePKCE
+	}
+
+	web := createOIDCClient(t, srv, "--name", "web", "--redirect-uri", cb.URL+"/callback", "--first-party")
+	if !requirePKCE(web.ID) {
+		t.Errorf("a confidential client requires no PKCE by default")
+	}
+	state := randomHex(8)
+	res := newUserAgent(t, srv).get(oauthConfig(p, web, "openid").AuthCodeURL(state)) // no code_challenge
+	if res.Status < 300 || res.Status >= 400 {
+		t.Fatalf("confidential client without code_challenge: status %d, want a redirect to the app with error=invalid_request", res.Status)
+	}
+	if q := res.Location(t).Query(); q.Get("error") != "invalid_request" || !strings.Contains(q.Get("error_description"), "code_challenge") || q.Get("state") != state {
+		t.Errorf("confidential client without code_challenge: redirected with %v, want error=invalid_request naming code_challenge", q)
+	}
+
+	legacy := createOIDCClient(t, srv, "--name", "legacy", "--redirect-uri", cb.URL+"/callback", "--no-require-pkce")
+	if requirePKCE(legacy.ID) {
+		t.Errorf("--no-require-pkce: require_pkce is still true")
+	}
+	res = newUserAgent(t, srv).get(oauthConfig(p, legacy, "openid").AuthCodeURL(randomHex(8)))
+	if res.Status != http.StatusOK || res.Final.Path != "/login" {
+		t.Errorf("opted-out client without code_challenge: status %d at %s, want the sign-in page", res.Status, res.Final)
+	}
+
+	r := runCLI(t, srv, "", "clients", "create", "--name", "spa", "--public", "--redirect-uri", cb.URL+"/spa", "--no-require-pkce")
+	if msg := strings.TrimSpace(r.Stderr); r.Code == 0 || !strings.Contains(msg, "--no-require-pkce") || strings.Contains(msg, "\n") {
+		t.Errorf("public client with --no-require-pkce: exit %d, stderr %q; want a one-line refusal naming the flag", r.Code, r.Stderr)
+	}
+	assertProblemIn(t, admin.do(t, http.MethodPost, "/clients", map[string]any{
+		"name": "spa", "public": true, "redirect_uris": []string{cb.URL + "/spa"}, "require_pkce": false,
+	}), []int{400, 422}, "require_pkce")
+	var created struct {
+		ID          string `json:"client_id"`
+		RequirePKCE bool   `json:"require_pkce"`
+	}
+	admin.do(t, http.MethodPost, "/clients", map[string]any{"name": "api-web", "redirect_uris": []string{cb.URL + "/x"}}).
+		expect(t, http.StatusCreated).decode(t, &created)
+	if !created.RequirePKCE {
+		t.Errorf("a client created through the API without require_pkce does not require PKCE")
+	}
+}

@@ -66,6 +66,7 @@ func (s *Service) Create(ctx context.Context, in NewClient) (Client, string, err
 		AccessTokenTTL: in.AccessTokenTTL, IDTokenTTL: in.IDTokenTTL,
 		RefreshTokenTTL: in.RefreshTokenTTL, RefreshTokenIdleTTL: in.RefreshTokenIdleTTL,
 		IDTokenAlg: in.IDTokenAlg, PermissionsClaim: in.PermissionsClaim,
+		RequirePKCE: in.RequirePKCE == nil || *in.RequirePKCE,
 	}
 	if err := c.normalize(); err != nil {
 		return Client{}, "", err
@@ -176,6 +177,9 @@ func (s *Service) Update(ctx context.Context, id string, u ClientUpdate) (Client
 		}
 		if u.PermissionsClaim != nil {
 			c.PermissionsClaim = *u.PermissionsClaim
+		}
+		if u.RequirePKCE != nil {
+			c.RequirePKCE = *u.RequirePKCE
 		}
 		if u.GrantTypes != nil && len(*u.GrantTypes) == 0 {
 			return invalidClient("grant_types", "must not be empty")

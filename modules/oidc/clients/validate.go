@@ -64,6 +64,9 @@ func (c *Client) normalize() error {
 			return invalidClient("post_logout_redirect_uris", "%q: %v", u, err)
 		}
 	}
+	if c.Public && !c.RequirePKCE {
+		return invalidClient("require_pkce", "a public client always requires PKCE")
+	}
 	c.Scopes = dedupe(c.Scopes)
 	for _, s := range c.Scopes {
 		if s == "" || strings.ContainsAny(s, " \t\r\n\"\\") || len(s) > 100 {

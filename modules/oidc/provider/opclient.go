@@ -69,6 +69,10 @@ func (c *opClient) IsScopeAllowed(scope string) bool {
 	return slices.Contains(c.rec.AllowedScopes(), scope) && !strings.ContainsAny(scope, " ")
 }
 
+// requirePKCE: public clients always, confidential ones unless they opted
+// out.
+func (c *opClient) requirePKCE() bool { return c.rec.Public || c.rec.RequirePKCE }
+
 // usableScopes keeps the scopes of scopes that the client may still use, by
 // the rule /authorize applies (op.ValidateAuthReqScopes): the OpenID
 // standard scopes always, any other only while IsScopeAllowed. A refresh

@@ -220,16 +220,17 @@ func (s *server) VerifyClient(ctx context.Context, r *op.Request[op.ClientCreden
 	return &opClient{rec: rec}, nil
 }
 
-// Authorize adds our PKCE policy (RFC 7636; OAuth 2.0 Security BCP §2.1.1)
-// before the library stores the request: S256 only, and required for public
-// clients. The error is redirected to the (validated) redirect_uri.
+// Authorize adds our PKCE policy (RFC 7636; RFC 9700 §2.1.1) before the
+// library stores the request: S256 only, and required unless a confidential
+// client opted out (clients.Client.RequirePKCE). The error is redirected to
+// the (validated) redirect_uri.
 func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthRequest]) (*op.Redirect, error) {
 	d := r.Data
 	if d.CodeChallenge != "" && d.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
 		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
 	}
-	if d.CodeChallenge == "" && r.Client.AuthMethod() == oidc.AuthMethodNone {
-		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE (code_challenge with S256) is required for public clients")
+	if d.CodeChallenge == "" && r.Client.(*opClient).requirePKCE() {
+		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge required (PKCE with S256)")
 	}
 	return s.LegacyServer.Authorize(ctx, r)
 }
