@@ -13,12 +13,15 @@ import (
 )
 
 // ClientLookup is what the provider needs from the client registry
-// (clients.Service satisfies it): the cached look-up of the token path and
-// the secret check. Unknown clients are clients.ErrNotFound, a wrong secret
-// clients.ErrWrongSecret; anything else is a fault.
+// (clients.Service satisfies it): the cached look-up of the token path, the
+// secret check, and the origins allowed cross-origin calls. Unknown clients
+// are clients.ErrNotFound, a wrong secret clients.ErrWrongSecret; anything
+// else is a fault.
 type ClientLookup interface {
 	ClientByID(ctx context.Context, id string) (clients.Client, error)
 	Authenticate(ctx context.Context, id, secret string) (clients.Client, error)
+	// IsRedirectOrigin: is origin that of some client's redirect URI (CORS)?
+	IsRedirectOrigin(ctx context.Context, origin string) (bool, error)
 }
 
 // The provider ends a deleted client's grants (clients.Service calls it

@@ -94,7 +94,8 @@ func (p *Provider) buildHandler() error {
 func (p *Provider) opHandler() http.Handler {
 	p.handlerOnce.Do(func() {
 		srv := &server{LegacyServer: op.NewLegacyServer(p.op, endpoints), p: p}
-		p.handler = requireIntrospectionAuth(op.RegisterLegacyServer(srv, op.AuthorizeCallbackHandler(p.op)))
+		lib := op.RegisterLegacyServer(srv, op.AuthorizeCallbackHandler(p.op), op.WithServerCORSOptions(nil)) // CORS: cors.go
+		p.handler = p.withCORS(requireIntrospectionAuth(lib))
 	})
 	return p.handler
 }
