@@ -61,3 +61,20 @@ func (p *Provider) ClientDeleted(ctx context.Context, clientID string) error {
 	return database.Conn(ctx, p.db.Gorm).Model(&refreshTokenRow{}).
 		Where("client_id = ? AND revoked_at IS NULL", clientID).Update("revoked_at", p.now()).Error
 }
+
+// emptyBasicSecret reports a token, introspection or revocation request
+// that authenticates with HTTP Basic and an empty password. That is
+// client_secret_basic without a secret: a failed authentication (401
+// invalid_client), whether the client is confidential or public (a public
+// client sends its client_id in the body, token_endpoint_auth_method none).
+// The library would otherwise take it for a public client's "none" or
+// answer 400.
+func emptyBasicSecret(r *http.Request) bool {
+	switch r.URL.Path {
+	case pathToken, pathIntrospect, pathRevoke:
+	default:
+		return false
+	}
+	_, pass, ok := r.BasicAuth()
+	return ok && pass == ""
+}

@@ -100,7 +100,8 @@ func (p *Provider) opHandler() http.Handler {
 	return p.handler
 }
 
-// requireIntrospectionAuth answers 400 unsupported_grant_type for a grant
+// requireIntrospectionAuth answers 401 invalid_client to HTTP Basic client
+// authentication with an empty password (emptyBasicSecret), 400 unsupported_grant_type for a grant
 // the token endpoint does not offer (grantOffered), and 401 invalid_client when an introspection
 // request carries no client credentials at all (RFC 7662 §2.1 requires
 // client authentication; the library would answer 400). Wrong credentials
@@ -118,6 +119,12 @@ func requireIntrospectionAuth(next http.Handler) http.Handler {
 				scheme = "Bearer"
 			}
 			w = &challengeWriter{ResponseWriter: w, challenge: scheme + ` realm="gatehouse"`}
+		}
+		if r.Method == http.MethodPost && emptyBasicSecret(r) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"error":"invalid_client","error_description":"client authentication failed: empty client secret"}`))
+			return
 		}
 		if r.URL.Path == pathToken && r.Method == http.MethodPost && !grantOffered(r) {
 			w.Header().Set("Content-Type", "application/json")
