@@ -70,7 +70,15 @@ func TestOIDCReplicas(t *testing.T) {
 	if !isActive(introspect(t, introB, client, t2.AccessToken)) {
 		t.Errorf("an access token refreshed on a is inactive on b")
 	}
-	// The rotated refresh token is spent on b too.
+	// Within the reuse interval a concurrent redemption on b gets the same
+	// successor a handed out (replicas share the master key it derives from).
+	var again tokenResponse
+	refresh(t, tokenB, client, t1.RefreshToken).expect(t, http.StatusOK).decode(t, &again)
+	if again.RefreshToken != t2.RefreshToken {
+		t.Errorf("a concurrent redemption on b got another successor than a's; want the same one (GATEHOUSE_REFRESH_REUSE_INTERVAL)")
+	}
+	// Once the successor is used, the rotated refresh token is spent on b too.
+	refresh(t, tokenB, client, t2.RefreshToken).expect(t, http.StatusOK)
 	expectOAuthError(t, refresh(t, tokenB, client, t1.RefreshToken), http.StatusBadRequest, "invalid_grant")
 
 	// A fresh grant issued by a: refreshed and revoked on b, and a sees

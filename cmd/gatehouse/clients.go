@@ -16,12 +16,13 @@ type clientsCmd struct {
 
 type clientsCreateCmd struct {
 	Name                  string   `required:"" help:"Client name."`
-	RedirectURI           []string `name:"redirect-uri" help:"Redirect URI (repeatable)."`
+	RedirectURI           []string `name:"redirect-uri" sep:"none" help:"Redirect URI (repeat the flag for several; a comma is part of the URI)."`
 	Public                bool     `help:"Public client (no secret; PKCE required)."`
 	FirstParty            bool     `name:"first-party" help:"Skip consent."`
 	GrantType             []string `name:"grant-type" help:"authorization_code, refresh_token, client_credentials (repeatable)."`
 	Scope                 []string `help:"Allowed scope (repeatable)."`
-	PostLogoutRedirectURI []string `name:"post-logout-redirect-uri" help:"Post-logout redirect URI (repeatable)."`
+	PostLogoutRedirectURI []string `name:"post-logout-redirect-uri" sep:"none" help:"Post-logout redirect URI (repeat the flag for several; a comma is part of the URI)."`
+	NoRequirePKCE         bool     `name:"no-require-pkce" help:"Let this confidential (legacy) client use the code flow without PKCE; public clients always require it."`
 	PermissionsClaim      bool     `name:"permissions-claim" help:"Put the user's permissions in ID tokens, access tokens and userinfo (a \"permissions\" claim)."`
 }
 
@@ -45,6 +46,7 @@ func (c *clientsCreateCmd) Run(e *env) error {
 		Name: c.Name, Public: c.Public, FirstParty: c.FirstParty,
 		RedirectURIs: c.RedirectURI, PostLogoutRedirectURIs: c.PostLogoutRedirectURI,
 		GrantTypes: c.GrantType, Scopes: c.Scope, PermissionsClaim: c.PermissionsClaim,
+		RequirePKCE: new(!c.NoRequirePKCE),
 	})
 	if err != nil {
 		return clientsCLIError(err)
@@ -60,7 +62,7 @@ func clientsCLIError(err error) error {
 	}
 	flag := map[string]string{
 		"name": "--name", "redirect_uris": "--redirect-uri", "post_logout_redirect_uris": "--post-logout-redirect-uri",
-		"grant_types": "--grant-type", "scopes": "--scope",
+		"grant_types": "--grant-type", "scopes": "--scope", "require_pkce": "--no-require-pkce",
 	}[ve.Field]
 	if flag == "" {
 		flag = ve.Field

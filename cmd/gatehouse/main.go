@@ -46,6 +46,7 @@ type cli struct {
 	TrustedProxies         string        `name:"trusted-proxies" help:"Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client."`
 	LogLevel               string        `help:"debug, info, warn or error." default:"info" enum:"debug,info,warn,error"`
 	ReauthMaxAge           time.Duration `name:"reauth-max-age" help:"How recent a proof of identity must be for a sensitive action in a browser session." default:"5m"`
+	RefreshReuseInterval   string        `name:"refresh-reuse-interval" help:"How long after a refresh token's rotation a concurrent redemption of it still succeeds; 0 turns it off." default:"5s"`
 
 	Serve   serveCmd   `cmd:"" help:"Apply pending migrations, then serve."`
 	Migrate migrateCmd `cmd:"" help:"Database migrations."`
@@ -62,6 +63,7 @@ func (c *cli) config() config.Config {
 		Addr: c.Addr, Issuer: c.Issuer, DatabaseURL: c.DatabaseURL, MasterKey: c.MasterKey,
 		BootstrapAdminEmail: c.BootstrapAdminEmail, BootstrapAdminPassword: c.BootstrapAdminPassword,
 		LogFormat: c.LogFormat, TrustedProxies: c.TrustedProxies, LogLevel: c.LogLevel, ReauthMaxAge: c.ReauthMaxAge,
+		RefreshReuseInterval: c.RefreshReuseInterval,
 	}.WithDefaults()
 }
 

@@ -70,7 +70,7 @@ func TestHelp(t *testing.T) {
 	if err != nil {
 		t.Fatalf("--help: %v", err)
 	}
-	for _, want := range []string{"serve", "migrate", "users", "apikeys", "clients", "version", "--database-url", "--issuer", "--master-key", "--trusted-proxies"} {
+	for _, want := range []string{"serve", "migrate", "users", "apikeys", "clients", "version", "--database-url", "--issuer", "--master-key", "--trusted-proxies", "--refresh-reuse-interval"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--help does not mention %s", want)
 		}
@@ -92,6 +92,8 @@ func TestBadCommandLine(t *testing.T) {
 		{"bootstrap half set", cliEnv{"GATEHOUSE_BOOTSTRAP_ADMIN_EMAIL": "a@example.com"}, []string{"version"}, "BOOTSTRAP"},
 		{"bad trusted proxy", cliEnv{"GATEHOUSE_TRUSTED_PROXIES": "127.0.0.1,proxy.lan"}, []string{"version"}, "GATEHOUSE_TRUSTED_PROXIES"},
 		{"bad trusted proxy flag", cliEnv{}, []string{"--trusted-proxies", "10.0.0.0/99", "version"}, "GATEHOUSE_TRUSTED_PROXIES"},
+		{"bad refresh reuse interval", cliEnv{"GATEHOUSE_REFRESH_REUSE_INTERVAL": "five"}, []string{"version"}, "GATEHOUSE_REFRESH_REUSE_INTERVAL"},
+		{"bad refresh reuse interval flag", cliEnv{}, []string{"--refresh-reuse-interval=1h", "version"}, "GATEHOUSE_REFRESH_REUSE_INTERVAL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := runCmd(t, tc.env, "", tc.args...)
@@ -120,6 +122,7 @@ func TestFlagsOverrideEnvironment(t *testing.T) {
 		{"env is read", cliEnv{"GATEHOUSE_DATABASE_URL": "mysql://x"}, []string{"version"}, "GATEHOUSE_DATABASE_URL"},
 		{"empty env means default", cliEnv{"GATEHOUSE_ISSUER": "", "GATEHOUSE_LOG_FORMAT": ""}, []string{"version"}, ""},
 		{"trusted proxies from env", cliEnv{"GATEHOUSE_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8, ::1"}, []string{"version"}, ""},
+		{"flag fixes a bad env refresh reuse interval", cliEnv{"GATEHOUSE_REFRESH_REUSE_INTERVAL": "five"}, []string{"--refresh-reuse-interval", "0", "version"}, ""},
 		{"flag fixes bad env trusted proxies", cliEnv{"GATEHOUSE_TRUSTED_PROXIES": "nope"}, []string{"--trusted-proxies", "127.0.0.1", "version"}, ""},
 		{"sub-command flags are not read from env", cliEnv{"GATEHOUSE_EMAIL": "a@example.com"}, []string{"users", "create", "--password-stdin"}, "email"},
 	} {

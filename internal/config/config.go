@@ -6,6 +6,7 @@
 package config
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -41,6 +42,11 @@ type Config struct {
 	// ReauthMaxAge is how recent a proof of identity must be for a
 	// sensitive action in a browser session (CONTRACT "Re-authentication").
 	ReauthMaxAge time.Duration
+	// RefreshReuseInterval is GATEHOUSE_REFRESH_REUSE_INTERVAL as given (a Go
+	// duration): how long after a refresh token's rotation a concurrent
+	// redemption of it still succeeds; "0" turns it off. RefreshReuse
+	// parses it.
+	RefreshReuseInterval string
 }
 
 // Defaults are the contract's default values.
@@ -51,6 +57,9 @@ var Defaults = Config{
 	LogFormat:    "text",
 	LogLevel:     "info",
 	ReauthMaxAge: 5 * time.Minute,
+	// RefreshReuseInterval: long enough for a backend-for-frontend's
+	// parallel requests, short enough that a stolen token is still caught.
+	RefreshReuseInterval: "5s",
 }
 
 // WithDefaults fills empty fields from Defaults.
@@ -72,6 +81,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.ReauthMaxAge == 0 {
 		c.ReauthMaxAge = Defaults.ReauthMaxAge
+	}
+	if c.RefreshReuseInterval == "" {
+		c.RefreshReuseInterval = Defaults.RefreshReuseInterval
 	}
 	c.Issuer = strings.TrimRight(c.Issuer, "/")
 	return c
@@ -104,6 +116,9 @@ func (c Config) Validate() error {
 	if _, err := c.TrustedProxyRanges(); err != nil {
 		return err
 	}
+	if _, err := c.parseRefreshReuse(); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -114,6 +129,26 @@ func (c Config) SlogLevel() (slog.Level, error) {
 		return 0, fmt.Errorf("GATEHOUSE_LOG_LEVEL %q: must be debug, info, warn or error", c.LogLevel)
 	}
 	return l, nil
+}
+
+// maxRefreshReuseInterval bounds the reuse interval: it is a grace period for
+// concurrent requests, and every second of it is a second in which a stolen
+// refresh token goes undetected.
+const maxRefreshReuseInterval = 5 * time.Minute
+
+// RefreshReuse is the parsed RefreshReuseInterval (0: off). Validate has
+// checked it; an invalid value reads as 0.
+func (c Config) RefreshReuse() time.Duration {
+	d, _ := c.parseRefreshReuse()
+	return d
+}
+
+func (c Config) parseRefreshReuse() (time.Duration, error) {
+	d, err := time.ParseDuration(cmp.Or(c.RefreshReuseInterval, "0"))
+	if err != nil || d < 0 || d > maxRefreshReuseInterval {
+		return 0, fmt.Errorf("GATEHOUSE_REFRESH_REUSE_INTERVAL %q: must be a duration between 0 (off) and %s, e.g. 5s", c.RefreshReuseInterval, maxRefreshReuseInterval)
+	}
+	return d, nil
 }
 
 // TrustedProxyRanges parses TrustedProxies (see netaddr.ParsePrefixes); the

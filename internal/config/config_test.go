@@ -13,7 +13,7 @@ import (
 
 func TestWithDefaults(t *testing.T) {
 	c := Config{}.WithDefaults()
-	want := Config{Addr: ":8080", Issuer: "http://localhost:8080", DatabaseURL: "sqlite:data/gatehouse.db", LogFormat: "text", LogLevel: "info", ReauthMaxAge: 5 * time.Minute}
+	want := Config{Addr: ":8080", Issuer: "http://localhost:8080", DatabaseURL: "sqlite:data/gatehouse.db", LogFormat: "text", LogLevel: "info", ReauthMaxAge: 5 * time.Minute, RefreshReuseInterval: "5s"}
 	if c != want {
 		t.Errorf("defaults = %+v, want %+v", c, want)
 	}
@@ -49,6 +49,11 @@ func TestValidate(t *testing.T) {
 		{"trusted proxies", func(c *Config) { c.TrustedProxies = "127.0.0.1, 10.0.0.0/8,fd00::/8" }, ""},
 		{"trusted proxy host name", func(c *Config) { c.TrustedProxies = "127.0.0.1,proxy.internal" }, "GATEHOUSE_TRUSTED_PROXIES"},
 		{"trusted proxy bad range", func(c *Config) { c.TrustedProxies = "10.0.0.0/40" }, "GATEHOUSE_TRUSTED_PROXIES"},
+		{"refresh reuse off", func(c *Config) { c.RefreshReuseInterval = "0" }, ""},
+		{"refresh reuse 2s", func(c *Config) { c.RefreshReuseInterval = "2s" }, ""},
+		{"refresh reuse not a duration", func(c *Config) { c.RefreshReuseInterval = "5" }, "GATEHOUSE_REFRESH_REUSE_INTERVAL"},
+		{"refresh reuse negative", func(c *Config) { c.RefreshReuseInterval = "-1s" }, "GATEHOUSE_REFRESH_REUSE_INTERVAL"},
+		{"refresh reuse too long", func(c *Config) { c.RefreshReuseInterval = "1h" }, "GATEHOUSE_REFRESH_REUSE_INTERVAL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := base
@@ -67,6 +72,15 @@ func TestValidate(t *testing.T) {
 				t.Errorf("error %q spans lines; the CLI prints one line", err)
 			}
 		})
+	}
+}
+
+func TestRefreshReuse(t *testing.T) {
+	if d := (Config{}).WithDefaults().RefreshReuse(); d != 5*time.Second {
+		t.Errorf("default reuse interval %s, want 5s (CONTRACT)", d)
+	}
+	if d := (Config{RefreshReuseInterval: "0"}).WithDefaults().RefreshReuse(); d != 0 {
+		t.Errorf("\"0\" gives %s, want 0 (off)", d)
 	}
 }
 

@@ -17,12 +17,15 @@
 //	        → /end_session            provider/endsession.go (ends the session through flow.SessionEnder)
 //	app     → /oauth/token            provider/server.go (client auth) →
 //	                                  provider/grant_code.go, provider/grant_refresh.go (rotation and
-//	                                  reuse detection), provider/grant_clientcreds.go →
+//	                                  reuse detection; the reuse interval: provider/refresh_reuse.go),
+//	                                  provider/grant_clientcreds.go →
 //	                                  provider/issue.go (shared issuance), provider/accesstoken.go (RFC 9068)
 //	        → /oauth/introspect       provider/introspect.go
 //	        → /oauth/revoke           provider/revocation.go; the denylist: provider/revoked.go
 //	        → /userinfo               provider/userinfo.go, provider/claims.go (claimsFor)
 //	        → /keys, discovery        provider/discovery.go; keys: provider/keys*.go
+//	        CORS (token, introspection, revocation, userinfo): provider/cors.go, from
+//	                                  the redirect URIs' origins (clients/origins.go)
 //	API     → /api/v1/clients         clients/http_api.go → clients/service.go, clients/store.go
 //	        → /api/v1/signing-keys    provider/keys_api.go
 //	        → bearer tokens           provider/accesstoken_verify.go (AuthenticateBearer)

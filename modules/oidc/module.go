@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -43,7 +44,11 @@ type Options struct {
 	// MasterKey (32 bytes) encrypts signing keys at rest; required and the
 	// same on every replica.
 	MasterKey []byte
-	Logger    *slog.Logger
+	// RefreshReuseInterval: how long after a refresh token's rotation a
+	// concurrent redemption of it still succeeds (0: off);
+	// GATEHOUSE_REFRESH_REUSE_INTERVAL.
+	RefreshReuseInterval time.Duration
+	Logger               *slog.Logger
 }
 
 // Module is the oidc module: the client registry, the OpenID Provider and
@@ -76,6 +81,7 @@ func New(db database.DB, deps Deps, opts Options) (*Module, error) {
 	}
 	p, err := provider.NewProvider(db, deps.Users, reg, deps.Audit, deps.Authorizer, provider.Options{
 		Issuer: opts.Issuer, MasterKey: opts.MasterKey, Permissions: perms, Logger: opts.Logger,
+		RefreshReuseInterval: opts.RefreshReuseInterval,
 	})
 	if err != nil {
 		return nil, err

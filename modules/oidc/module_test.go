@@ -234,7 +234,8 @@ func TestClientsAPI(t *testing.T) {
 				}
 			}
 			// A valid request still redirects to the sign-in page.
-			q := "client_id=" + id + "&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fapp.test%2Fcb&state=s"
+			q := "client_id=" + id + "&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fapp.test%2Fcb&state=s" +
+				"&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
 			resp, err := oidctest.NoRedirect.Get(e.ts.URL + "/authorize?" + q)
 			if err != nil {
 				t.Fatal(err)

@@ -59,8 +59,12 @@ type Client struct {
 	// the ID token, the access token and userinfo as a "permissions" claim,
 	// for apps that check them offline. Never on client-credentials tokens.
 	PermissionsClaim bool
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// RequirePKCE refuses an authorization request without a code_challenge
+	// (RFC 9700 §2.1.1). Always true for public clients; a confidential
+	// (legacy) client may opt out.
+	RequirePKCE bool
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // NewClient is the input of CreateClient.
@@ -78,6 +82,9 @@ type NewClient struct {
 	RefreshTokenIdleTTL    time.Duration
 	IDTokenAlg             string
 	PermissionsClaim       bool
+	// RequirePKCE: nil means true (the default); false only for a
+	// confidential client.
+	RequirePKCE *bool
 }
 
 // ClientUpdate changes the non-nil fields of a client.
@@ -94,6 +101,7 @@ type ClientUpdate struct {
 	RefreshTokenIdleTTL    *time.Duration
 	IDTokenAlg             *string
 	PermissionsClaim       *bool
+	RequirePKCE            *bool
 }
 
 // AccessTTL, IDTTL, RefreshTTL and RefreshIdleTTL are the client's

@@ -29,6 +29,7 @@ type ClientBody struct {
 	IDTokenSignedResponseAlg string    `json:"id_token_signed_response_alg" enum:"RS256,ES256"`
 	TokenEndpointAuthMethod  string    `json:"token_endpoint_auth_method"`
 	PermissionsClaim         bool      `json:"permissions_claim" doc:"Tokens and userinfo carry a permissions claim: the user's allowed \"<resource>#<action>\" pairs at issuance."`
+	RequirePKCE              bool      `json:"require_pkce" doc:"Authorization requests must carry a code_challenge (S256); always true for public clients."`
 	CreatedAt                time.Time `json:"created_at"`
 	UpdatedAt                time.Time `json:"updated_at"`
 }
@@ -45,7 +46,7 @@ func toClientBody(c Client) ClientBody {
 		AccessTokenTTL: int64(c.AccessTokenTTL / time.Second), IDTokenTTL: int64(c.IDTokenTTL / time.Second),
 		RefreshTokenTTL: int64(c.RefreshTokenTTL / time.Second), RefreshTokenIdleTTL: int64(c.RefreshTokenIdleTTL / time.Second),
 		IDTokenSignedResponseAlg: c.IDTokenAlg, TokenEndpointAuthMethod: method, PermissionsClaim: c.PermissionsClaim,
-		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		RequirePKCE: c.RequirePKCE, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 }
 
@@ -64,6 +65,7 @@ type createClientInput struct {
 		RefreshTokenIdleTTL      int64    `json:"refresh_token_idle_ttl,omitempty" minimum:"0" maximum:"31536000"`
 		IDTokenSignedResponseAlg string   `json:"id_token_signed_response_alg,omitempty" enum:"RS256,ES256"`
 		PermissionsClaim         bool     `json:"permissions_claim,omitempty" doc:"Put the user's permissions in tokens and userinfo."`
+		RequirePKCE              *bool    `json:"require_pkce,omitempty" doc:"Default true; false lets a confidential (legacy) client use the code flow without PKCE."`
 	}
 }
 
@@ -89,6 +91,7 @@ type patchClientInput struct {
 		RefreshTokenIdleTTL      *int64    `json:"refresh_token_idle_ttl,omitempty" minimum:"0" maximum:"31536000"`
 		IDTokenSignedResponseAlg *string   `json:"id_token_signed_response_alg,omitempty" enum:"RS256,ES256"`
 		PermissionsClaim         *bool     `json:"permissions_claim,omitempty"`
+		RequirePKCE              *bool     `json:"require_pkce,omitempty"`
 	}
 }
 
@@ -190,7 +193,7 @@ func (a clientsAPI) create(ctx context.Context, in *createClientInput) (*createC
 		GrantTypes: b.GrantTypes, Scopes: b.Scopes,
 		AccessTokenTTL: secs(b.AccessTokenTTL), IDTokenTTL: secs(b.IDTokenTTL),
 		RefreshTokenTTL: secs(b.RefreshTokenTTL), RefreshTokenIdleTTL: secs(b.RefreshTokenIdleTTL),
-		IDTokenAlg: b.IDTokenSignedResponseAlg, PermissionsClaim: b.PermissionsClaim,
+		IDTokenAlg: b.IDTokenSignedResponseAlg, PermissionsClaim: b.PermissionsClaim, RequirePKCE: b.RequirePKCE,
 	})
 	if err != nil {
 		return nil, apiError(err)
@@ -240,7 +243,7 @@ func (a clientsAPI) patch(ctx context.Context, in *patchClientInput) (*clientOut
 	b := in.Body
 	u := ClientUpdate{Name: b.Name, FirstParty: b.FirstParty, RedirectURIs: b.RedirectURIs,
 		PostLogoutRedirectURIs: b.PostLogoutRedirectURIs, GrantTypes: b.GrantTypes, Scopes: b.Scopes,
-		IDTokenAlg: b.IDTokenSignedResponseAlg, PermissionsClaim: b.PermissionsClaim}
+		IDTokenAlg: b.IDTokenSignedResponseAlg, PermissionsClaim: b.PermissionsClaim, RequirePKCE: b.RequirePKCE}
 	dur := func(n *int64) *time.Duration {
 		if n == nil {
 			return nil

@@ -30,6 +30,7 @@ type Service struct {
 	now      func() time.Time
 	store    *clientStore
 	cache    *clientCache
+	origins  *originCache
 	onDelete []DeleteListener
 }
 
@@ -42,7 +43,8 @@ func NewService(db *gorm.DB, auditLog AuditLog, opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return time.Now().UTC() }
 	}
-	return &Service{db: db, audit: auditLog, now: opts.Now, store: &clientStore{db: db}, cache: newClientCache(opts.CacheTTL)}
+	return &Service{db: db, audit: auditLog, now: opts.Now, store: &clientStore{db: db}, cache: newClientCache(opts.CacheTTL),
+		origins: &originCache{ttl: opts.CacheTTL}}
 }
 
 // AddDeleteListener registers l to run inside every Delete's transaction.
@@ -66,6 +68,7 @@ func (s *Service) Create(ctx context.Context, in NewClient) (Client, string, err
 		AccessTokenTTL: in.AccessTokenTTL, IDTokenTTL: in.IDTokenTTL,
 		RefreshTokenTTL: in.RefreshTokenTTL, RefreshTokenIdleTTL: in.RefreshTokenIdleTTL,
 		IDTokenAlg: in.IDTokenAlg, PermissionsClaim: in.PermissionsClaim,
+		RequirePKCE: in.RequirePKCE == nil || *in.RequirePKCE,
 	}
 	if err := c.normalize(); err != nil {
 		return Client{}, "", err
@@ -92,6 +95,7 @@ func (s *Service) Create(ctx context.Context, in NewClient) (Client, string, err
 		return Client{}, "", err
 	}
 	s.cache.invalidate(c.ID)
+	s.origins.invalidate()
 	return c, plain, nil
 }
 
@@ -177,6 +181,9 @@ func (s *Service) Update(ctx context.Context, id string, u ClientUpdate) (Client
 		if u.PermissionsClaim != nil {
 			c.PermissionsClaim = *u.PermissionsClaim
 		}
+		if u.RequirePKCE != nil {
+			c.RequirePKCE = *u.RequirePKCE
+		}
 		if u.GrantTypes != nil && len(*u.GrantTypes) == 0 {
 			return invalidClient("grant_types", "must not be empty")
 		}
@@ -194,6 +201,7 @@ func (s *Service) Update(ctx context.Context, id string, u ClientUpdate) (Client
 		return s.audit.Record(ctx, audit.Event{Action: "client.update", Target: audit.Ref{Type: "client", ID: id}})
 	})
 	s.cache.invalidate(id)
+	s.origins.invalidate()
 	if err != nil {
 		return Client{}, err
 	}
@@ -215,6 +223,7 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 		return s.audit.Record(ctx, audit.Event{Action: "client.delete", Target: audit.Ref{Type: "client", ID: id}})
 	})
 	s.cache.invalidate(id)
+	s.origins.invalidate()
 	return err
 }
 

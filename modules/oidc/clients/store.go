@@ -28,6 +28,7 @@ type clientRow struct {
 	RefreshTokenIdleTTL    int64    `gorm:"column:refresh_token_idle_ttl"`
 	IDTokenAlg             string   `gorm:"column:id_token_alg"`
 	PermissionsClaim       bool     `gorm:"column:permissions_claim;not null"`
+	RequirePKCE            bool     `gorm:"column:require_pkce;not null"`
 	CreatedAt              time.Time
 	UpdatedAt              time.Time
 }
@@ -51,7 +52,8 @@ func toClientRow(c Client) clientRow {
 		GrantTypes: nonNil(c.GrantTypes), Scopes: nonNil(c.Scopes),
 		AccessTokenTTL: int64(c.AccessTokenTTL / time.Second), IDTokenTTL: int64(c.IDTokenTTL / time.Second),
 		RefreshTokenTTL: int64(c.RefreshTokenTTL / time.Second), RefreshTokenIdleTTL: int64(c.RefreshTokenIdleTTL / time.Second),
-		IDTokenAlg: c.IDTokenAlg, PermissionsClaim: c.PermissionsClaim, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		IDTokenAlg: c.IDTokenAlg, PermissionsClaim: c.PermissionsClaim, RequirePKCE: c.RequirePKCE,
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 }
 
@@ -62,7 +64,8 @@ func (r clientRow) toClient() Client {
 		GrantTypes: nonNil(r.GrantTypes), Scopes: nonNil(r.Scopes),
 		AccessTokenTTL: time.Duration(r.AccessTokenTTL) * time.Second, IDTokenTTL: time.Duration(r.IDTokenTTL) * time.Second,
 		RefreshTokenTTL: time.Duration(r.RefreshTokenTTL) * time.Second, RefreshTokenIdleTTL: time.Duration(r.RefreshTokenIdleTTL) * time.Second,
-		IDTokenAlg: r.IDTokenAlg, PermissionsClaim: r.PermissionsClaim, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		IDTokenAlg: r.IDTokenAlg, PermissionsClaim: r.PermissionsClaim, RequirePKCE: r.RequirePKCE,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 }
 

@@ -51,7 +51,7 @@ func (c *Client) normalize() error {
 	}
 	c.RedirectURIs = dedupe(c.RedirectURIs)
 	for _, u := range c.RedirectURIs {
-		if err := validateRedirectURI(u); err != nil {
+		if err := validateRedirectURI(u, c.Public); err != nil {
 			return invalidClient("redirect_uris", "%q: %v", u, err)
 		}
 	}
@@ -60,9 +60,12 @@ func (c *Client) normalize() error {
 	}
 	c.PostLogoutRedirectURIs = dedupe(c.PostLogoutRedirectURIs)
 	for _, u := range c.PostLogoutRedirectURIs {
-		if err := validateRedirectURI(u); err != nil {
+		if err := validateRedirectURI(u, c.Public); err != nil {
 			return invalidClient("post_logout_redirect_uris", "%q: %v", u, err)
 		}
+	}
+	if c.Public && !c.RequirePKCE {
+		return invalidClient("require_pkce", "a public client always requires PKCE")
 	}
 	c.Scopes = dedupe(c.Scopes)
 	for _, s := range c.Scopes {
@@ -99,8 +102,12 @@ func (c *Client) normalize() error {
 // validateRedirectURI enforces exact, absolute redirect URIs (OAuth 2.0
 // Security BCP §4.1.3): no fragment (RFC 6749 §3.1.2), no wildcard. Loopback
 // port freedom for native clients (RFC 8252 §7.3) is applied at match time by
-// the library, not by registering patterns.
-func validateRedirectURI(raw string) error {
+// the library, not by registering patterns. The scheme is https or http, or
+// for a public (native) client a private-use scheme in reverse-domain form
+// (RFC 8252 §7.1, e.g. com.example.app:/cb); javascript:, data:, file:,
+// vbscript: and every other scheme are refused, since Gatehouse's pages
+// redirect and link to these URIs.
+func validateRedirectURI(raw string, public bool) error {
 	if strings.Contains(raw, "*") {
 		return fmt.Errorf("wildcards are not allowed")
 	}
@@ -111,6 +118,9 @@ func validateRedirectURI(raw string) error {
 	if u.Scheme == "" {
 		return fmt.Errorf("must be absolute")
 	}
+	if err := checkRedirectScheme(strings.ToLower(u.Scheme), public); err != nil {
+		return err
+	}
 	if u.Fragment != "" || strings.Contains(raw, "#") {
 		return fmt.Errorf("must not have a fragment")
 	}
@@ -119,6 +129,26 @@ func validateRedirectURI(raw string) error {
 	}
 	if len(raw) > 2000 {
 		return fmt.Errorf("too long")
+	}
+	return nil
+}
+
+// dangerousSchemes run code or read local files when a browser follows them.
+var dangerousSchemes = []string{"javascript", "data", "file", "vbscript"}
+
+// checkRedirectScheme allows https, http, and (public clients only) a
+// private-use scheme with at least one dot (RFC 8252 §7.1: a reverse domain
+// name the app's publisher controls).
+func checkRedirectScheme(scheme string, public bool) error {
+	switch {
+	case scheme == "https" || scheme == "http":
+		return nil
+	case slices.Contains(dangerousSchemes, scheme):
+		return fmt.Errorf("the %s: scheme is not allowed", scheme)
+	case !strings.Contains(scheme, "."):
+		return fmt.Errorf("scheme %q is not allowed: use https, http, or for a public client a reverse-domain private-use scheme such as com.example.app", scheme)
+	case !public:
+		return fmt.Errorf("private-use scheme %q is only for public (native) clients (RFC 8252 §7.1)", scheme)
 	}
 	return nil
 }

@@ -13,12 +13,15 @@ import (
 )
 
 // ClientLookup is what the provider needs from the client registry
-// (clients.Service satisfies it): the cached look-up of the token path and
-// the secret check. Unknown clients are clients.ErrNotFound, a wrong secret
-// clients.ErrWrongSecret; anything else is a fault.
+// (clients.Service satisfies it): the cached look-up of the token path, the
+// secret check, and the origins allowed cross-origin calls. Unknown clients
+// are clients.ErrNotFound, a wrong secret clients.ErrWrongSecret; anything
+// else is a fault.
 type ClientLookup interface {
 	ClientByID(ctx context.Context, id string) (clients.Client, error)
 	Authenticate(ctx context.Context, id, secret string) (clients.Client, error)
+	// IsRedirectOrigin: is origin that of some client's redirect URI (CORS)?
+	IsRedirectOrigin(ctx context.Context, origin string) (bool, error)
 }
 
 // The provider ends a deleted client's grants (clients.Service calls it
@@ -57,4 +60,21 @@ func (p *Provider) authenticateClient(ctx context.Context, id, secret string) (c
 func (p *Provider) ClientDeleted(ctx context.Context, clientID string) error {
 	return database.Conn(ctx, p.db.Gorm).Model(&refreshTokenRow{}).
 		Where("client_id = ? AND revoked_at IS NULL", clientID).Update("revoked_at", p.now()).Error
+}
+
+// emptyBasicSecret reports a token, introspection or revocation request
+// that authenticates with HTTP Basic and an empty password. That is
+// client_secret_basic without a secret: a failed authentication (401
+// invalid_client), whether the client is confidential or public (a public
+// client sends its client_id in the body, token_endpoint_auth_method none).
+// The library would otherwise take it for a public client's "none" or
+// answer 400.
+func emptyBasicSecret(r *http.Request) bool {
+	switch r.URL.Path {
+	case pathToken, pathIntrospect, pathRevoke:
+	default:
+		return false
+	}
+	_, pass, ok := r.BasicAuth()
+	return ok && pass == ""
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -39,8 +40,10 @@ func (refreshTokenRow) TableName() string { return "oidc_refresh_tokens" }
 // refreshRequest is a refresh token being redeemed; it implements
 // op.RefreshTokenRequest (and so op.IDTokenRequest).
 type refreshRequest struct {
-	row    refreshTokenRow
-	scopes []string
+	row       refreshTokenRow
+	scopes    []string
+	presented string // the token as presented; its successor is derived from it
+	reissue   string // set within the reuse interval: hand this successor out again
 }
 
 var _ op.RefreshTokenRequest = (*refreshRequest)(nil)
@@ -53,16 +56,20 @@ func (r *refreshRequest) GetScopes() []string         { return r.scopes }
 func (r *refreshRequest) GetSubject() string          { return r.row.UserID }
 func (r *refreshRequest) SetCurrentScopes(s []string) { r.scopes = s }
 
-// newRefreshToken creates the first token of a family (the grant), or the
-// next one on rotation. The token is 32 random bytes; only its SHA-256 is
-// stored.
+// newRefreshToken creates the first token of a family (the grant): 32
+// random bytes; only its SHA-256 is stored.
 func (p *Provider) newRefreshToken(ctx context.Context, family refreshTokenRow, c *clients.Client) (string, error) {
+	return p.storeRefreshToken(ctx, family, c, secret.Token(32))
+}
+
+// storeRefreshToken stores the hash of token as the family's newest
+// refresh token (a new family's first, or a successor on rotation).
+func (p *Provider) storeRefreshToken(ctx context.Context, family refreshTokenRow, c *clients.Client, token string) (string, error) {
 	id, err := uuid.NewV7()
 	if err != nil {
 		return "", err
 	}
 	now := p.now()
-	token := secret.Token(32)
 	row := family
 	row.ID, row.TokenHash, row.CreatedAt, row.UsedAt, row.RevokedAt = id.String(), secret.Hash(token), now, nil, nil
 	row.Scopes, row.AMR = nonNil(row.Scopes), nonNil(row.AMR)
@@ -81,7 +88,9 @@ func (p *Provider) newRefreshToken(ctx context.Context, family refreshTokenRow, 
 
 // refreshByToken finds the refresh token for a grant request. A used token
 // presented again means it was stolen or replayed: the whole family is
-// revoked (OAuth 2.0 Security BCP §4.14.2) and the answer is invalid_grant.
+// revoked (OAuth 2.0 Security BCP §4.14.2) and the answer is invalid_grant,
+// unless it is a concurrent redemption within the reuse interval
+// (refresh_reuse.go), which gets the same successor again.
 func (p *Provider) refreshByToken(ctx context.Context, token, clientID string) (*refreshRequest, error) {
 	var row refreshTokenRow
 	err := database.Conn(ctx, p.db.Gorm).Where("token_hash = ?", secret.Hash(token)).Take(&row).Error
@@ -98,6 +107,11 @@ func (p *Provider) refreshByToken(ctx context.Context, token, clientID string) (
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token revoked")
 	}
 	if row.UsedAt != nil {
+		if again, ok, err := p.concurrentRedemption(ctx, row, token); err != nil {
+			return nil, oidc.ErrServerError().WithParent(err)
+		} else if ok {
+			return again, nil
+		}
 		if err := p.revokeGrant(ctx, row.FamilyID, "refresh.reuse_detected", row.ClientID); err != nil {
 			return nil, oidc.ErrServerError().WithParent(err)
 		}
@@ -107,13 +121,17 @@ func (p *Provider) refreshByToken(ctx context.Context, token, clientID string) (
 	if !now.Before(row.ExpiresAt) || !now.Before(row.FamilyExpiresAt) {
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token expired")
 	}
-	return &refreshRequest{row: row, scopes: row.Scopes}, nil
+	return &refreshRequest{row: row, scopes: row.Scopes, presented: token}, nil
 }
 
 // rotateRefreshToken marks the presented token used and issues its
 // successor in one transaction; the compare-and-swap (used_at IS NULL) lets
-// exactly one of two concurrent redemptions win, the other is a replay.
+// exactly one of two concurrent redemptions win. The loser is a replay,
+// unless the reuse interval lets it have the winner's successor too.
 func (p *Provider) rotateRefreshToken(ctx context.Context, r *refreshRequest, c *clients.Client) (string, error) {
+	if r.reissue != "" {
+		return r.reissue, nil
+	}
 	var next string
 	replay := false
 	err := database.Transact(ctx, p.db.Gorm, func(ctx context.Context) error {
@@ -129,13 +147,22 @@ func (p *Provider) rotateRefreshToken(ctx context.Context, r *refreshRequest, c 
 		fam := r.row
 		fam.Scopes = r.scopes
 		var err error
-		next, err = p.newRefreshToken(ctx, fam, c)
+		next, err = p.storeRefreshToken(ctx, fam, c, p.successorOf(r.presented))
 		return err
 	})
 	if err != nil {
 		return "", oidc.ErrServerError().WithParent(err)
 	}
 	if replay {
+		var used refreshTokenRow
+		if err := database.Conn(ctx, p.db.Gorm).Where("id = ?", r.row.ID).Take(&used).Error; err != nil {
+			return "", oidc.ErrServerError().WithParent(err)
+		}
+		if again, ok, err := p.concurrentRedemption(ctx, used, r.presented); err != nil {
+			return "", oidc.ErrServerError().WithParent(err)
+		} else if ok {
+			return again.reissue, nil
+		}
 		if err := p.revokeGrant(ctx, r.row.FamilyID, "refresh.reuse_detected", r.row.ClientID); err != nil {
 			return "", oidc.ErrServerError().WithParent(err)
 		}
@@ -158,12 +185,16 @@ func (s *storage) GetRefreshTokenInfo(ctx context.Context, clientID, token strin
 	return row.UserID, row.ID, nil
 }
 
-// RefreshToken redeems and rotates a refresh token (RFC 6749 §6): a
-// narrower scope may be asked for (library check), a used token revokes
+// RefreshToken redeems and rotates a refresh token (RFC 6749 §6): scopes
+// the client may no longer use are dropped (the grant too when none is left),
+// a narrower scope may be asked for (library check), a used token revokes
 // the family.
 func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.RefreshTokenRequest]) (*op.Response, error) {
 	rt, err := s.p.refreshByToken(ctx, r.Data.RefreshToken, r.Client.GetID())
 	if err != nil {
+		return nil, err
+	}
+	if err := s.p.withdrawLostScopes(ctx, r.Client.(*opClient), rt); err != nil {
 		return nil, err
 	}
 	if err := op.ValidateRefreshTokenScopes(r.Data.Scopes, rt); err != nil {
@@ -183,4 +214,23 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 		return nil, err
 	}
 	return op.NewResponse(resp), nil
+}
+
+// withdrawLostScopes narrows a refresh to the scopes the client may still
+// use (CONTRACT: a refreshed access token never carries a scope the client
+// may no longer use); the successor token carries the narrowed list. When
+// nothing but offline_access is left the grant is revoked: invalid_grant.
+func (p *Provider) withdrawLostScopes(ctx context.Context, c *opClient, rt *refreshRequest) error {
+	kept := c.usableScopes(rt.scopes)
+	if len(kept) == len(rt.scopes) {
+		return nil
+	}
+	if !slices.ContainsFunc(kept, func(s string) bool { return s != oidc.ScopeOfflineAccess }) {
+		if err := p.revokeGrant(ctx, rt.row.FamilyID, "refresh.scopes_withdrawn", rt.row.ClientID); err != nil {
+			return oidc.ErrServerError().WithParent(err)
+		}
+		return oidc.ErrInvalidGrant().WithDescription("the client may no longer use any scope of this grant; the grant is revoked")
+	}
+	rt.scopes = kept
+	return nil
 }

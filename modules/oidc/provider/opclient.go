@@ -69,6 +69,30 @@ func (c *opClient) IsScopeAllowed(scope string) bool {
 	return slices.Contains(c.rec.AllowedScopes(), scope) && !strings.ContainsAny(scope, " ")
 }
 
+// requirePKCE: public clients always, confidential ones unless they opted
+// out.
+func (c *opClient) requirePKCE() bool { return c.rec.Public || c.rec.RequirePKCE }
+
+// usableScopes keeps the scopes of scopes that the client may still use, by
+// the rule /authorize applies (op.ValidateAuthReqScopes): the OpenID
+// standard scopes always, any other only while IsScopeAllowed. A refresh
+// uses it so that a scope taken from the client since the sign-in is not
+// carried forward.
+func (c *opClient) usableScopes(scopes []string) []string {
+	out := make([]string, 0, len(scopes))
+	for _, s := range scopes {
+		switch s {
+		case oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeAddress, oidc.ScopeOfflineAccess:
+			out = append(out, s)
+		default:
+			if c.IsScopeAllowed(s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
 // IDTokenUserinfoClaimsAssertion: profile and email claims go into the ID
 // token too, not only to /userinfo.
 func (c *opClient) IDTokenUserinfoClaimsAssertion() bool { return true }

@@ -36,6 +36,12 @@ type Options struct {
 	AuthRequestTTL time.Duration
 	// CodeTTL: authorization code lifetime (default 60 s).
 	CodeTTL time.Duration
+	// RefreshReuseInterval: for this long after a refresh token's rotation, a
+	// concurrent redemption of the same token gets the same successor and
+	// fresh access and ID tokens instead of revoking the grant (a
+	// backend-for-frontend refreshing from parallel requests). Zero (the
+	// default here; the binary's default is 5 s) turns it off.
+	RefreshReuseInterval time.Duration
 	// Permissions feeds the permissions claim of clients with
 	// PermissionsClaim set; nil means no client gets the claim.
 	Permissions PermissionSource
@@ -60,6 +66,9 @@ func (o *Options) defaults() error {
 	o.KeyRefresh = cmp.Or(o.KeyRefresh, 30*time.Second)
 	o.AuthRequestTTL = cmp.Or(o.AuthRequestTTL, 30*time.Minute)
 	o.CodeTTL = cmp.Or(o.CodeTTL, 60*time.Second)
+	if o.RefreshReuseInterval < 0 {
+		return fmt.Errorf("oidc: Options.RefreshReuseInterval %s: must not be negative", o.RefreshReuseInterval)
+	}
 	if o.Now == nil {
 		o.Now = func() time.Time { return time.Now().UTC() }
 	}

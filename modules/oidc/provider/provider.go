@@ -33,6 +33,8 @@ type Provider struct {
 	authz     Authorizer
 	sessions  flow.SessionEnder // set by the module (the pages half); may be nil
 	accessAlg jose.SignatureAlgorithm
+	// successorKey derives rotated refresh tokens (refresh_reuse.go).
+	successorKey []byte
 
 	clients     ClientLookup
 	keys        *keyManager
@@ -58,8 +60,13 @@ func NewProvider(db database.DB, users UserDirectory, cl ClientLookup, auditLog 
 	if err != nil {
 		return nil, err
 	}
+	succKey, err := newSuccessorKey(opts.MasterKey)
+	if err != nil {
+		return nil, err
+	}
 	p := &Provider{
-		db: db, opts: opts, issuer: opts.Issuer, users: users, audit: auditLog, authz: authz,
+		successorKey: succKey,
+		db:           db, opts: opts, issuer: opts.Issuer, users: users, audit: auditLog, authz: authz,
 		accessAlg: jose.SignatureAlgorithm(opts.AccessTokenAlg),
 		clients:   cl,
 		revoked:   &revocationCache{db: db.Gorm, now: opts.Now, m: map[string]time.Time{}},

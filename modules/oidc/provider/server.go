@@ -94,12 +94,14 @@ func (p *Provider) buildHandler() error {
 func (p *Provider) opHandler() http.Handler {
 	p.handlerOnce.Do(func() {
 		srv := &server{LegacyServer: op.NewLegacyServer(p.op, endpoints), p: p}
-		p.handler = requireIntrospectionAuth(p.bindBrowser(op.RegisterLegacyServer(srv, op.AuthorizeCallbackHandler(p.op))))
+		lib := op.RegisterLegacyServer(srv, op.AuthorizeCallbackHandler(p.op), op.WithServerCORSOptions(nil)) // CORS: cors.go
+		p.handler = p.withCORS(requireIntrospectionAuth(p.bindBrowser(lib)))
 	})
 	return p.handler
 }
 
-// requireIntrospectionAuth answers 400 unsupported_grant_type for a grant
+// requireIntrospectionAuth answers 401 invalid_client to HTTP Basic client
+// authentication with an empty password (emptyBasicSecret), 400 unsupported_grant_type for a grant
 // the token endpoint does not offer (grantOffered), and 401 invalid_client when an introspection
 // request carries no client credentials at all (RFC 7662 §2.1 requires
 // client authentication; the library would answer 400). Wrong credentials
@@ -117,6 +119,12 @@ func requireIntrospectionAuth(next http.Handler) http.Handler {
 				scheme = "Bearer"
 			}
 			w = &challengeWriter{ResponseWriter: w, challenge: scheme + ` realm="gatehouse"`}
+		}
+		if r.Method == http.MethodPost && emptyBasicSecret(r) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"error":"invalid_client","error_description":"client authentication failed: empty client secret"}`))
+			return
 		}
 		if r.URL.Path == pathToken && r.Method == http.MethodPost && !grantOffered(r) {
 			w.Header().Set("Content-Type", "application/json")
@@ -220,16 +228,17 @@ func (s *server) VerifyClient(ctx context.Context, r *op.Request[op.ClientCreden
 	return &opClient{rec: rec}, nil
 }
 
-// Authorize adds our PKCE policy (RFC 7636; OAuth 2.0 Security BCP §2.1.1)
-// before the library stores the request: S256 only, and required for public
-// clients. The error is redirected to the (validated) redirect_uri.
+// Authorize adds our PKCE policy (RFC 7636; RFC 9700 §2.1.1) before the
+// library stores the request: S256 only, and required unless a confidential
+// client opted out (clients.Client.RequirePKCE). The error is redirected to
+// the (validated) redirect_uri.
 func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthRequest]) (*op.Redirect, error) {
 	d := r.Data
 	if d.CodeChallenge != "" && d.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
 		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
 	}
-	if d.CodeChallenge == "" && r.Client.AuthMethod() == oidc.AuthMethodNone {
-		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE (code_challenge with S256) is required for public clients")
+	if d.CodeChallenge == "" && r.Client.(*opClient).requirePKCE() {
+		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge required (PKCE with S256)")
 	}
 	return s.LegacyServer.Authorize(ctx, r)
 }

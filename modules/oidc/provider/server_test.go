@@ -523,8 +523,9 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 		t.Run("no refresh token without offline_access", func(t *testing.T) {
 			cfg2 := *cfg
 			cfg2.Scopes = []string{"openid"}
-			code := codeFlow(t, ts, &cfg2, authn)
-			t3, err := cfg2.Exchange(ctx, code)
+			v := oauth2.GenerateVerifier()
+			code := codeFlow(t, ts, &cfg2, authn, oauth2.S256ChallengeOption(v))
+			t3, err := cfg2.Exchange(ctx, code, oauth2.VerifierOption(v))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -556,7 +557,8 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 			}()
 			cfg2 := *cfg
 			cfg2.Scopes = []string{"openid"}
-			t4, err := cfg2.Exchange(ctx, codeFlow(t, ts, &cfg2, authn))
+			v := oauth2.GenerateVerifier()
+			t4, err := cfg2.Exchange(ctx, codeFlow(t, ts, &cfg2, authn, oauth2.S256ChallengeOption(v)), oauth2.VerifierOption(v))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -710,8 +712,9 @@ func TestConcurrentRefreshOneWins(t *testing.T) {
 		cfg := &oauth2.Config{ClientID: c.ID, ClientSecret: secret, RedirectURL: "https://app.test/cb",
 			Endpoint: oauth2.Endpoint{AuthURL: ts.URL + "/authorize", TokenURL: ts.URL + "/oauth/token"},
 			Scopes:   []string{"openid", "offline_access"}}
-		code := codeFlow(t, ts, cfg, flow.Authentication{UserID: "u1", AuthTime: time.Now(), AMR: []string{"pwd"}})
-		tok, err := cfg.Exchange(ctx, code)
+		v := oauth2.GenerateVerifier()
+		code := codeFlow(t, ts, cfg, flow.Authentication{UserID: "u1", AuthTime: time.Now(), AMR: []string{"pwd"}}, oauth2.S256ChallengeOption(v))
+		tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(v))
 		if err != nil {
 			t.Fatal(err)
 		}
