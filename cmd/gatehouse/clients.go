@@ -2,11 +2,11 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/gatehouse/gatehouse/internal/logging"
 	"github.com/gatehouse/gatehouse/internal/principal"
+	"github.com/gatehouse/gatehouse/internal/validation"
 	"github.com/gatehouse/gatehouse/modules/oidc/clients"
 )
 
@@ -56,8 +56,8 @@ func (c *clientsCreateCmd) Run(e *env) error {
 
 // clientsCLIError names the flag a validation error is about.
 func clientsCLIError(err error) error {
-	var ve *clients.ClientValidationError
-	if !errors.As(err, &ve) {
+	ve, ok := validation.As(err)
+	if !ok {
 		return err
 	}
 	flag := map[string]string{

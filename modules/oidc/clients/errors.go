@@ -6,9 +6,6 @@ import "errors"
 var (
 	// ErrNotFound: no such client.
 	ErrNotFound = errors.New("oidc: not found")
-	// ErrInvalidClient: a client definition fails validation; the message
-	// names the field (ClientValidationError).
-	ErrInvalidClient = errors.New("oidc: invalid client")
 	// ErrWrongSecret: Authenticate was given no secret, a wrong or expired
 	// one, or a secret for a public client.
 	ErrWrongSecret = errors.New("oidc: client authentication failed")

@@ -9,6 +9,8 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/gatehouse/gatehouse/internal/httpserver"
+	"github.com/gatehouse/gatehouse/internal/page"
 	"github.com/gatehouse/gatehouse/internal/principal"
 )
 
@@ -102,15 +104,11 @@ type clientIDInput struct {
 type clientOutput struct{ Body ClientBody }
 
 type listClientsInput struct {
-	PageSize  int    `query:"page_size" minimum:"1" maximum:"200" default:"50"`
-	PageToken string `query:"page_token" maxLength:"200"`
+	page.Query
 }
 
 type listClientsOutput struct {
-	Body struct {
-		Items         []ClientBody `json:"items"`
-		NextPageToken string       `json:"next_page_token"`
-	}
+	Body page.Page[ClientBody]
 }
 
 type rotateSecretInput struct {
@@ -169,11 +167,10 @@ func (a clientsAPI) can(ctx context.Context, res principal.Resource, action stri
 
 // apiError maps the module's errors to problem responses.
 func apiError(err error) error {
-	var ve *ClientValidationError
+	if p, ok := httpserver.InputProblem(err); ok {
+		return p
+	}
 	switch {
-	case errors.As(err, &ve):
-		return huma.Error422UnprocessableEntity("body."+ve.Field+": "+ve.Message,
-			&huma.ErrorDetail{Location: "body." + ve.Field, Message: ve.Message})
 	case errors.Is(err, ErrNotFound):
 		return huma.Error404NotFound("client not found")
 	}
@@ -208,21 +205,11 @@ func (a clientsAPI) list(ctx context.Context, in *listClientsInput) (*listClient
 	if err := a.can(ctx, principal.Resource{Type: "clients", ID: "*"}, "read"); err != nil {
 		return nil, err
 	}
-	page, err := a.s.List(ctx, in.PageSize, in.PageToken)
+	list, err := a.s.List(ctx, in.PageSize, in.PageToken)
 	if err != nil {
-		var ve *ClientValidationError
-		if errors.As(err, &ve) {
-			return nil, huma.Error400BadRequest("page_token: is not valid")
-		}
-		return nil, err
+		return nil, apiError(err)
 	}
-	out := &listClientsOutput{}
-	out.Body.Items = make([]ClientBody, len(page.Items))
-	for i, c := range page.Items {
-		out.Body.Items[i] = toClientBody(c)
-	}
-	out.Body.NextPageToken = page.NextPageToken
-	return out, nil
+	return &listClientsOutput{Body: page.Map(list, toClientBody)}, nil
 }
 
 func (a clientsAPI) get(ctx context.Context, in *clientIDInput) (*clientOutput, error) {

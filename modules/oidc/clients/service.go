@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/gatehouse/gatehouse/internal/database"
+	"github.com/gatehouse/gatehouse/internal/page"
 	"github.com/gatehouse/gatehouse/modules/audit"
 	"github.com/gatehouse/gatehouse/modules/oidc/internal/secret"
 )
@@ -109,37 +110,28 @@ func (s *Service) Get(ctx context.Context, id string) (Client, error) {
 }
 
 // ClientPage is one page of clients in creation order.
-type ClientPage struct {
-	Items         []Client
-	NextPageToken string
-}
+type ClientPage = page.Page[Client]
 
-// List pages through clients (cursor pagination; pageSize 1..200,
-// default 50).
+// List pages through clients (internal/page: pageSize 1..page.MaxSize,
+// 0 for the default).
 func (s *Service) List(ctx context.Context, pageSize int, pageToken string) (ClientPage, error) {
-	if pageSize <= 0 {
-		pageSize = 50
-	}
-	if pageSize > 200 {
-		pageSize = 200
-	}
-	after := ""
-	if pageToken != "" {
-		var err error
-		if after, err = decodeCursor(pageToken); err != nil {
-			return ClientPage{}, invalidClient("page_token", "is not valid")
-		}
-	}
-	items, err := s.store.list(ctx, pageSize+1, after)
+	size, err := page.Size(pageSize)
 	if err != nil {
 		return ClientPage{}, err
 	}
-	page := ClientPage{Items: items}
-	if len(items) > pageSize {
-		page.Items = items[:pageSize]
-		page.NextPageToken = encodeCursor(items[pageSize-1].ID)
+	after := ""
+	if pageToken != "" {
+		parts, err := page.Decode(pageToken, 1)
+		if err != nil {
+			return ClientPage{}, err
+		}
+		after = parts[0]
 	}
-	return page, nil
+	items, err := s.store.list(ctx, size+1, after)
+	if err != nil {
+		return ClientPage{}, err
+	}
+	return page.Cut(items, size, func(c Client) []string { return []string{c.ID} }, func(c Client) Client { return c }), nil
 }
 
 // Update applies u in one transaction (read, validate, compare-and-swap).

@@ -2,7 +2,6 @@ package clients
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"time"
@@ -175,14 +174,4 @@ func (s *clientStore) list(ctx context.Context, limit int, after string) ([]Clie
 		out[i] = r.toClient()
 	}
 	return out, nil
-}
-
-func encodeCursor(id string) string { return base64.RawURLEncoding.EncodeToString([]byte(id)) }
-
-func decodeCursor(tok string) (string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil {
-		return "", err
-	}
-	return string(b), nil
 }

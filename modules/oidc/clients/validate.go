@@ -6,23 +6,13 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/validation"
 )
 
-// ClientValidationError names the field of a client definition that is wrong.
-type ClientValidationError struct {
-	Field   string
-	Message string
-}
-
-func (e *ClientValidationError) Error() string {
-	return "oidc: client " + e.Field + ": " + e.Message
-}
-
-// Unwrap lets callers test errors.Is(err, ErrInvalidClient).
-func (e *ClientValidationError) Unwrap() error { return ErrInvalidClient }
-
+// invalidClient names the field of a client definition that is wrong.
 func invalidClient(field, format string, args ...any) error {
-	return &ClientValidationError{Field: field, Message: fmt.Sprintf(format, args...)}
+	return validation.Field(field, format, args...)
 }
 
 // normalize applies defaults and validates c; it is used on create and update.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/testutil"
+	"github.com/gatehouse/gatehouse/internal/validation"
 	"github.com/gatehouse/gatehouse/modules/oidc/clients"
 	"github.com/gatehouse/gatehouse/modules/oidc/internal/oidctest"
 )
@@ -65,7 +66,7 @@ func TestPKCERequiredByDefault(t *testing.T) {
 			t.Errorf("after opting back in: redirected to %s, want code_challenge required", loc)
 		}
 
-		var ve *clients.ClientValidationError
+		var ve *validation.Error
 		_, _, err := registry(ts.p).Create(oidctest.SystemCtx(), clients.NewClient{Name: "spa", Public: true, RedirectURIs: []string{"https://app.test/cb"}, RequirePKCE: &off})
 		if !errors.As(err, &ve) || ve.Field != "require_pkce" {
 			t.Errorf("public client opting out of PKCE: %v, want a require_pkce validation error", err)
