@@ -25,7 +25,7 @@ var (
 )
 
 // normalizeEmail returns the trimmed address and its lower-cased form (the
-// unique key), or a ValidationError. Only a bare addr-spec is accepted: no
+// unique key), or a validation.Error. Only a bare addr-spec is accepted: no
 // display name, no angle brackets, no comments.
 func normalizeEmail(in string) (email, normalized string, err error) {
 	email = strings.TrimSpace(in)

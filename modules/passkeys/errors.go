@@ -1,6 +1,10 @@
 package passkeys
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/gatehouse/gatehouse/internal/validation"
+)
 
 // Sentinel errors; service methods wrap them, callers use errors.Is. Their
 // messages are written to be shown on a page as they are (after the
@@ -43,17 +47,8 @@ func Message(err error) string {
 			return s.Error()[len("passkeys: "):]
 		}
 	}
-	var v *ValidationError
-	if errors.As(err, &v) {
+	if v, ok := validation.As(err); ok {
 		return v.Field + " " + v.Message
 	}
 	return "something went wrong with the passkey; please try again"
 }
-
-// ValidationError names the input field that is wrong ("name").
-type ValidationError struct {
-	Field   string
-	Message string
-}
-
-func (e *ValidationError) Error() string { return "passkeys: " + e.Field + ": " + e.Message }

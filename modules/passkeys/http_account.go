@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/validation"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse/gatehouse/internal/principal"
@@ -161,9 +163,9 @@ func wantsJSON(c echo.Context) bool {
 // httpError maps the module's errors to statuses with a message fit for a
 // page; anything unknown stays a 500 (logged, not shown).
 func httpError(err error) error {
-	var v *ValidationError
+	_, invalid := validation.As(err)
 	switch {
-	case errors.As(err, &v):
+	case invalid:
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, Message(err))
 	case errors.Is(err, ErrNotFound):
 		return echo.NewHTTPError(http.StatusNotFound, Message(err))

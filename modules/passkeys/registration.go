@@ -74,7 +74,7 @@ func (s *Service) begin(ctx context.Context, kind, userID string, options any, s
 //
 // On any failure nothing is stored, the handle is spent, and the refusal is
 // audited. Errors: ErrChallengeUnknown, ErrChallengeExpired,
-// ErrVerification, ErrDuplicate, ErrUserDisabled, *ValidationError.
+// ErrVerification, ErrDuplicate, ErrUserDisabled, *validation.Error.
 func (s *Service) FinishRegistration(ctx context.Context, userID, handle, name string, body []byte) (Passkey, error) {
 	if name != "" {
 		n, err := validName(name)

@@ -21,6 +21,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/gatehouse/gatehouse/internal/validation"
+
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/gatehouse/gatehouse/internal/database"
@@ -132,14 +134,14 @@ const MaxNameLen = 100
 func validName(name string) (string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
-		return "", &ValidationError{Field: "name", Message: "is required"}
+		return "", &validation.Error{Field: "name", Message: "is required"}
 	}
 	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > MaxNameLen {
-		return "", &ValidationError{Field: "name", Message: fmt.Sprintf("must be at most %d characters of valid UTF-8", MaxNameLen)}
+		return "", &validation.Error{Field: "name", Message: fmt.Sprintf("must be at most %d characters of valid UTF-8", MaxNameLen)}
 	}
 	for _, r := range name {
 		if unicode.IsControl(r) {
-			return "", &ValidationError{Field: "name", Message: "must not contain control characters"}
+			return "", &validation.Error{Field: "name", Message: "must not contain control characters"}
 		}
 	}
 	return name, nil

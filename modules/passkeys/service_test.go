@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/testutil"
+	"github.com/gatehouse/gatehouse/internal/validation"
 	"github.com/gatehouse/gatehouse/modules/audit"
 	"github.com/gatehouse/gatehouse/modules/passkeys"
 )
@@ -111,7 +112,7 @@ func TestRegistrationNames(t *testing.T) {
 		if !strings.Contains(string(c.Options), pk.CredentialID) {
 			t.Errorf("excludeCredentials lacks the existing passkey: %s", c.Options)
 		}
-		if _, err := e.svc.FinishRegistration(e.ctx, u.ID, c.Handle, "bad\x00name", d2.attest(t, rp, c)); !errors.Is(err, &passkeys.ValidationError{}) && !strings.Contains(err.Error(), "name") {
+		if _, err := e.svc.FinishRegistration(e.ctx, u.ID, c.Handle, "bad\x00name", d2.attest(t, rp, c)); !errors.Is(err, &validation.Error{}) && !strings.Contains(err.Error(), "name") {
 			t.Errorf("control character in name: %v", err)
 		}
 		pk2, err := e.svc.FinishRegistration(e.ctx, u.ID, c.Handle, "  Laptop  ", d2.attest(t, rp, c))
