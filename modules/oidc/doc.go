@@ -7,8 +7,9 @@
 //
 //	browser → /authorize              provider/server.go (Authorize: PKCE policy; the library validates),
 //	                                  provider/authrequest.go (the stored request, codes)
-//	        → /login                  signin/login.go (password), signin/lockout.go (per-identifier and
-//	                                  per-address counters, in the database)
+//	        → /login                  signin/login.go (password), signin/passkey.go ("Use passkey":
+//	                                  /login/passkey/{begin,finish}, step-up offer), signin/lockout.go
+//	                                  (per-identifier and per-address counters, in the database)
 //	          prompt, max_age, acr    signin/continue.go; /consent: signin/consent.go, signin/consent_store.go
 //	          browser sessions        signin/sessions.go (model), signin/session_store.go;
 //	                                  /account: signin/account.go; /logout: signin/logout.go
