@@ -82,17 +82,17 @@ func (p *Pages) getLogin(c echo.Context) error {
 	if hasSession && !p.needsFreshAuth(req, sess) && p.unmetRequirement(req, sess) == "" {
 		return p.afterAuthentication(c, req, sess)
 	}
+	if promptHas(req, "none") {
+		// OIDC Core 1.0 §3.1.2.1: no interaction allowed, and the user
+		// would have to authenticate.
+		return p.failAndRedirect(c, req.ID, "login_required", "the user is not signed in")
+	}
 	if hasSession && p.unmetRequirement(req, sess) != "" {
 		if has, err := p.userHasPasskey(c, sess.UserID); err != nil {
 			return err
 		} else if !has {
 			return p.afterAuthentication(c, req, sess) // told so, and the app gets unmet_authentication_requirements
 		}
-	}
-	if promptHas(req, "none") {
-		// OIDC Core 1.0 §3.1.2.1: no interaction allowed, and the user
-		// would have to authenticate.
-		return p.failAndRedirect(c, req.ID, "login_required", "the user is not signed in")
 	}
 	pk, err := p.passkeyPrompt(c, req, sess, hasSession)
 	if err != nil {
