@@ -88,7 +88,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (a *app
 		return nil, err
 	}
 	a.oidc, err = oidc.New(db, oidc.Deps{
-		Users: a.identity, Audit: a.audit, Authorizer: a.authz, Permissions: a.authz, Pages: pages,
+		Users: a.identity, Audit: a.audit, Authorizer: a.authz, Permissions: a.authz, Pages: pages, Passkeys: a.passkeys,
 	}, oidc.Options{Issuer: cfg.Issuer, MasterKey: masterKey, Logger: logger, RefreshReuseInterval: cfg.RefreshReuse()})
 	if err != nil {
 		return nil, err

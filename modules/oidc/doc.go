@@ -7,9 +7,12 @@
 //
 //	browser → /authorize              provider/server.go (Authorize: PKCE policy; the library validates),
 //	                                  provider/authrequest.go (the stored request, codes)
-//	        → /login                  signin/login.go (password), signin/attempt.go (who an attempt names:
-//	                                  account or keyed identifier), signin/lockout.go (per-account lock),
-//	                                  signin/source_limit.go (per-address sliding window), in the database
+//	        → /login                  signin/login.go (password), signin/passkey.go ("Use passkey":
+//	                                  /login/passkey/{begin,finish}, step-up offer), signin/attempt.go
+//	                                  (who an attempt names: account or keyed identifier),
+//	                                  signin/lockout.go (per-account lock), signin/source_limit.go
+//	                                  (per-address sliding window), in the database;
+//	                                  "Confirm it's you": signin/reauth.go
 //	          prompt, max_age, acr    signin/continue.go; /consent: signin/consent.go, signin/consent_store.go
 //	          browser sessions        signin/sessions.go (model), signin/session_store.go;
 //	                                  /account: signin/account.go; /logout: signin/logout.go

@@ -35,6 +35,9 @@ type Deps struct {
 	Permissions PermissionSource
 	// Pages renders the sign-in, consent, logout and account pages.
 	Pages *web.Renderer
+	// Passkeys is optional (passkeys.Service): "Use passkey" on /login,
+	// step-up for acr_values=phr, the passkeys list on /account.
+	Passkeys signin.Passkeys
 }
 
 // Options configure the module.
@@ -95,7 +98,7 @@ func New(db database.DB, deps Deps, opts Options) (*Module, error) {
 	}
 	pages, err := signin.New(signin.Config{
 		DB: db.Gorm, Renderer: deps.Pages, Users: deps.Users, Audit: deps.Audit, Flow: p,
-		Issuer: opts.Issuer, Logger: opts.Logger, IdentifierKey: idKey,
+		Passkeys: deps.Passkeys, Issuer: opts.Issuer, Logger: opts.Logger, IdentifierKey: idKey,
 	})
 	if err != nil {
 		return nil, err

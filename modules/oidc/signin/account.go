@@ -25,6 +25,19 @@ type accountView struct {
 	Email    string
 	Username string
 	Sessions []accountSessionView
+	// PasskeysEnabled shows the passkeys section ("Add passkey" and the list).
+	PasskeysEnabled bool
+	Passkeys        []accountPasskeyView
+}
+
+// accountPasskeyView is one passkey in the list: its name (editable),
+// creation and last use, and whether it is synced (backed up).
+type accountPasskeyView struct {
+	ID       string
+	Name     string
+	Created  string
+	LastUsed string
+	Synced   bool
 }
 
 // accountSessionView is one session in the list.
@@ -66,6 +79,20 @@ func (p *Pages) getAccount(c echo.Context) error {
 	}
 	if v.Flash != "" && v.Flash != flashSessionEnded {
 		v.Flash = "" // only our own messages, never text from the URL
+	}
+	if p.passkeys != nil {
+		v.PasskeysEnabled = true
+		pks, err := p.passkeys.List(ctx, pr.ID)
+		if err != nil {
+			return fmt.Errorf("oidc: account: passkeys: %w", err)
+		}
+		for _, k := range pks {
+			pv := accountPasskeyView{ID: k.ID, Name: k.Name, Created: k.CreatedAt.Format(accountTimeFormat), LastUsed: "never", Synced: k.BackupState}
+			if k.LastUsedAt != nil {
+				pv.LastUsed = k.LastUsedAt.Format(accountTimeFormat)
+			}
+			v.Passkeys = append(v.Passkeys, pv)
+		}
 	}
 	for _, s := range list {
 		v.Sessions = append(v.Sessions, accountSessionView{

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -22,6 +23,13 @@ import (
 func (p *Pages) afterAuthentication(c echo.Context, req flow.PendingRequest, sess session) error {
 	ctx := c.Request().Context()
 	if msg := p.unmetRequirement(req, sess); msg != "" {
+		// A user with a passkey proves it on /login (step-up); one without
+		// is told so, and the app gets the error with its state.
+		if has, err := p.userHasPasskey(c, sess.UserID); err != nil {
+			return err
+		} else if has {
+			return c.Redirect(http.StatusSeeOther, "/login?authRequestID="+url.QueryEscape(req.ID))
+		}
 		redirect, err := p.flow.FailRequest(ctx, req.ID, "unmet_authentication_requirements", "a passkey is required")
 		if err != nil {
 			return p.flowError(c, err)
@@ -94,10 +102,11 @@ func (p *Pages) needsFreshAuth(req flow.PendingRequest, sess session) bool {
 // unmetRequirement returns a message when the session does not meet the
 // request's authentication requirements, else "".
 //
-// acr_values=phr asks for a passkey proven in this sign-in (step-up). The
-// passkeys module is not wired yet, so no session meets it; when it is, a
-// session whose amr has "hwk" and that authenticated after the request began
-// meets it, and the login page offers "Use passkey" instead of failing.
+// acr_values=phr asks for a passkey proven in this sign-in (step-up): a
+// session whose passkey was proven after the request began meets it (a
+// passkey proven earlier does not, even with a live session). Callers offer
+// "Use passkey" on /login to a user who has one, and fail the request for
+// one who has none.
 func (p *Pages) unmetRequirement(req flow.PendingRequest, sess session) string {
 	if acrNeedsPasskey(req) && !p.passkeyProvenFor(req, sess) {
 		return msgNeedsPasskey
@@ -105,9 +114,12 @@ func (p *Pages) unmetRequirement(req flow.PendingRequest, sess session) string {
 	return ""
 }
 
-// passkeyProvenFor reports whether a passkey was proven for this request.
+// passkeyProvenFor reports whether a passkey was proven for this request:
+// after it began (a later password sign-in moves auth_time but not
+// PasskeyAt, so it cannot pass for a passkey).
 func (p *Pages) passkeyProvenFor(req flow.PendingRequest, sess session) bool {
-	return sess.hasMethod(flow.AMRHardware) && !req.CreatedAt.IsZero() && !sess.AuthTime.Before(req.CreatedAt)
+	return sess.hasMethod(flow.AMRHardware) && !req.CreatedAt.IsZero() && !sess.PasskeyAt.IsZero() &&
+		!sess.PasskeyAt.Before(req.CreatedAt.Truncate(time.Microsecond)) // sessions store microseconds
 }
 
 // promptHas reports whether the request carries a prompt value.

@@ -6,6 +6,7 @@ import (
 	"github.com/gatehouse/gatehouse/modules/audit"
 	"github.com/gatehouse/gatehouse/modules/identity"
 	"github.com/gatehouse/gatehouse/modules/oidc/flow"
+	"github.com/gatehouse/gatehouse/modules/passkeys"
 )
 
 // Directory is what the sign-in pages need from identity.
@@ -40,4 +41,23 @@ var _ flow.SessionEnder = (*Pages)(nil)
 // inside the caller's transaction; audit.Service satisfies it.
 type AuditLog interface {
 	Record(ctx context.Context, e audit.Event) error
+}
+
+// Passkeys is what the sign-in pages need from the passkeys module
+// (*passkeys.Service satisfies it): the usernameless sign-in ceremony
+// ("Use passkey" and autofill), the re-authentication ceremony of a
+// signed-in user (step-up), and the user's passkeys for /account. Optional:
+// without it /login offers no passkey and acr_values=phr is never met.
+type Passkeys interface {
+	// BeginLogin starts a usernameless ceremony (any discoverable passkey).
+	BeginLogin(ctx context.Context) (passkeys.Ceremony, error)
+	// BeginReauth starts a ceremony only userID's passkeys may answer;
+	// passkeys.ErrNotFound when the user has none.
+	BeginReauth(ctx context.Context, userID string) (passkeys.Ceremony, error)
+	// FinishLogin verifies the assertion (user verification required) and
+	// refuses a disabled user (passkeys.ErrUserDisabled); it audits a
+	// refusal itself.
+	FinishLogin(ctx context.Context, handle string, body []byte) (passkeys.LoginResult, error)
+	HasPasskey(ctx context.Context, userID string) (bool, error)
+	List(ctx context.Context, userID string) ([]passkeys.Passkey, error)
 }

@@ -26,7 +26,7 @@ const (
 	msgBadCredentials = "Incorrect email/username or password."
 	msgDisabled       = "This account is disabled. Ask an administrator to enable it."
 	msgMissingFields  = "Enter your email or username and your password."
-	msgNeedsPasskey   = "This app requires a passkey for this sign-in, and signing in with a passkey is not available for your account yet. You are being sent back to the app."
+	msgNeedsPasskey   = "This app requires a passkey for this sign-in, and your account has no passkey. Add one on your account page (“Add passkey”), then sign in to the app again. You are being sent back to the app."
 )
 
 // Form limits: longer input is rejected before it reaches identity.
@@ -42,6 +42,7 @@ type loginView struct {
 	AuthRequestID string
 	ReturnTo      string
 	ClientName    string
+	Passkey       passkeyView
 }
 
 // throttledView is the data of oidc/throttled.html.
@@ -86,13 +87,26 @@ func (p *Pages) getLogin(c echo.Context) error {
 		// would have to authenticate.
 		return p.failAndRedirect(c, req.ID, "login_required", "the user is not signed in")
 	}
+	if hasSession && p.unmetRequirement(req, sess) != "" {
+		if has, err := p.userHasPasskey(c, sess.UserID); err != nil {
+			return err
+		} else if !has {
+			return p.afterAuthentication(c, req, sess) // told so, and the app gets unmet_authentication_requirements
+		}
+	}
+	pk, err := p.passkeyPrompt(c, req, sess, hasSession)
+	if err != nil {
+		return err
+	}
 	return p.renderLogin(c, http.StatusOK, loginView{
-		Username: req.LoginHint, AuthRequestID: req.ID, ClientName: req.ClientName,
+		Username: req.LoginHint, AuthRequestID: req.ID, ClientName: req.ClientName, Passkey: pk,
 	}, "")
 }
 
 func (p *Pages) renderLogin(c echo.Context, status int, v loginView, msg string) error {
 	v.Page = web.Page{Title: "Sign in", CSRF: httpserver.CSRFToken(c), Error: msg}
+	v.Passkey.Enabled = p.passkeys != nil
+	v.Passkey = passkeyURLs(v.Passkey, v.AuthRequestID, v.ReturnTo)
 	return p.render.HTML(c, status, tmplLogin, v)
 }
 

@@ -393,10 +393,10 @@ func TestLoginPasskeyRequired(t *testing.T) {
 	if len(links) != 1 {
 		t.Fatal("no way back to the app")
 	}
-	// With a session, a phr request still asks for a sign-in.
+	// With a session, a user without a passkey is told so at once.
 	e.flow.add(flow.PendingRequest{ID: "r2", FirstParty: true, ACRValues: []string{"phr"}})
-	if pg := b.get("/login?authRequestID=r2"); pg.status != http.StatusOK || buttonNamed(pg.doc, "Sign in") == nil {
-		t.Fatalf("r2: %d", pg.status)
+	if pg := b.get("/login?authRequestID=r2"); pg.status != http.StatusOK || e.flow.failure("r2") != "unmet_authentication_requirements" {
+		t.Fatalf("r2: %d %q", pg.status, e.flow.failure("r2"))
 	}
 }
 

@@ -58,6 +58,9 @@ func (s *sessionDB) create(ctx context.Context, in newSessionInput) (session, st
 		IP: sessionTruncate(in.IP, 64), UserAgent: sessionTruncate(in.UserAgent, 512),
 		ExpiresAt: now.Add(s.timeouts.Absolute),
 	}
+	if provesPasskey(amr) {
+		row.PasskeyAt = &now
+	}
 	if err := database.Conn(ctx, s.db).Create(&row).Error; err != nil {
 		return session{}, "", fmt.Errorf("oidc: create session: %w", err)
 	}
@@ -161,6 +164,10 @@ func (s *sessionDB) addMethods(ctx context.Context, id string, methods []string,
 		}
 		if newHash != "" {
 			updates["token_hash"] = newHash
+		}
+		if provesPasskey(methods) {
+			updates["passkey_at"] = now
+			row.PasskeyAt = &now
 		}
 		res := database.Conn(ctx, s.db).Model(&sessionRow{}).Where("id = ?", id).Updates(updates)
 		if res.Error != nil {

@@ -23,7 +23,10 @@ type session struct {
 	LastSeenAt time.Time
 	// AuthTime is the time of the most recent authentication in the session
 	// (OIDC Core 1.0 §2 auth_time); AMR accumulates every method proven.
-	AuthTime  time.Time
+	AuthTime time.Time
+	// PasskeyAt is when a passkey was last proven in the session (zero if
+	// never): step-up asks for one proven during the request.
+	PasskeyAt time.Time
 	AMR       []string
 	ACR       string
 	IP        string
@@ -47,17 +50,18 @@ func (s session) authentication() flow.Authentication {
 func (s session) hasMethod(method string) bool { return slices.Contains(s.AMR, method) }
 
 type sessionRow struct {
-	ID         string    `gorm:"column:id;primaryKey"`
-	TokenHash  string    `gorm:"column:token_hash"`
-	UserID     string    `gorm:"column:user_id"`
-	CreatedAt  time.Time `gorm:"column:created_at"`
-	LastSeenAt time.Time `gorm:"column:last_seen_at"`
-	AuthTime   time.Time `gorm:"column:auth_time"`
-	AMR        string    `gorm:"column:amr"`
-	ACR        string    `gorm:"column:acr"`
-	IP         string    `gorm:"column:ip"`
-	UserAgent  string    `gorm:"column:user_agent"`
-	ExpiresAt  time.Time `gorm:"column:expires_at"`
+	ID         string     `gorm:"column:id;primaryKey"`
+	TokenHash  string     `gorm:"column:token_hash"`
+	UserID     string     `gorm:"column:user_id"`
+	CreatedAt  time.Time  `gorm:"column:created_at"`
+	LastSeenAt time.Time  `gorm:"column:last_seen_at"`
+	AuthTime   time.Time  `gorm:"column:auth_time"`
+	PasskeyAt  *time.Time `gorm:"column:passkey_at"`
+	AMR        string     `gorm:"column:amr"`
+	ACR        string     `gorm:"column:acr"`
+	IP         string     `gorm:"column:ip"`
+	UserAgent  string     `gorm:"column:user_agent"`
+	ExpiresAt  time.Time  `gorm:"column:expires_at"`
 }
 
 func (sessionRow) TableName() string { return "oidc_sessions" }
@@ -69,6 +73,7 @@ func (r sessionRow) toSession() session {
 		CreatedAt:  r.CreatedAt.UTC(),
 		LastSeenAt: r.LastSeenAt.UTC(),
 		AuthTime:   r.AuthTime.UTC(),
+		PasskeyAt:  passkeyTime(r.PasskeyAt),
 		AMR:        strings.Fields(r.AMR),
 		ACR:        r.ACR,
 		IP:         r.IP,
@@ -111,6 +116,17 @@ func acrFor(amr []string) string {
 	}
 	return flow.ACRPassword
 }
+
+// passkeyTime is a nullable passkey_at as a time (zero when never).
+func passkeyTime(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// provesPasskey reports whether methods include a passkey (hwk).
+func provesPasskey(methods []string) bool { return slices.Contains(methods, flow.AMRHardware) }
 
 func sessionTruncate(s string, n int) string {
 	if len(s) > n {

@@ -47,6 +47,8 @@ type Config struct {
 	Users    Directory
 	Audit    AuditLog
 	Flow     flow.AuthFlow
+	// Passkeys is optional: nil means /login offers no passkey.
+	Passkeys Passkeys
 	// Issuer: cookies are Secure when it is https.
 	Issuer string
 	Logger *slog.Logger
@@ -71,6 +73,7 @@ type Pages struct {
 	users    Directory
 	audit    AuditLog
 	flow     flow.AuthFlow
+	passkeys Passkeys
 	secure   bool
 	logger   *slog.Logger
 	now      func() time.Time
@@ -117,6 +120,7 @@ func New(cfg Config) (*Pages, error) {
 		consents:      &consentDB{db: cfg.DB, now: now},
 		counter:       newDBSignInCounter(cfg.DB, cfg.Throttle),
 		identifierKey: idKey,
+		passkeys:      cfg.Passkeys,
 	}
 	return p, nil
 }
@@ -128,6 +132,10 @@ func (p *Pages) Mount(r module.Routes) {
 	csrf := httpserver.CSRF(p.secure)
 	r.Public.GET("/login", p.getLogin, csrf, withBrowser)
 	r.Public.POST("/login", p.postLogin, csrf, withBrowser)
+	if p.passkeys != nil {
+		r.Public.POST(pathPasskeyBegin, p.postPasskeyBegin, csrf, withBrowser)
+		r.Public.POST(pathPasskeyFinish, p.postPasskeyFinish, csrf, withBrowser)
+	}
 	r.Public.GET("/consent", p.getConsent, csrf, withBrowser)
 	r.Public.POST("/consent", p.postConsent, csrf, withBrowser)
 	r.Public.GET("/logout", p.getLogout, csrf)
@@ -217,8 +225,8 @@ func (p *Pages) EndSession(ctx context.Context, sessionID string) error {
 }
 
 // addAuthentication records further methods proven in a session (a passkey
-// step-up adds "hwk" and "user", which makes acr "phr") and sets auth_time
-// to now. For the passkeys integration.
+// adds "hwk" and "user", which makes acr "phr") and sets auth_time to now,
+// without rotating the cookie value.
 func (p *Pages) addAuthentication(ctx context.Context, sessionID string, methods ...string) error {
 	_, err := p.sessions.addMethods(ctx, sessionID, methods, "")
 	return err
