@@ -193,3 +193,38 @@ func idTokenClaims(t *testing.T, p *oidc.Provider, cfg *oauth2.Config, clientID,
 	}
 	return c
 }
+
+// TestPasskeyRemovalAsksConfirmItsYou: removing a passkey is a sensitive
+// action. With a sign-in older than GATEHOUSE_REAUTH_MAX_AGE, "Remove
+// passkey" shows "Confirm it's you", which asks for the passkey ("Use
+// passkey"); once it is proven the removal is carried out, once.
+func TestPasskeyRemovalAsksConfirmItsYou(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, serverOpts{Env: []string{"GATEHOUSE_REAUTH_MAX_AGE=3s"}})
+	password := "correct horse " + randomHex(4)
+	createUser(t, srv, "bea@example.com", password)
+	ctx := newBrowser(t)
+	auth := addVirtualAuthenticator(t, ctx)
+
+	browserNavigate(t, ctx, srv.URL+"/login?return_to=/account")
+	browserSignIn(t, ctx, "bea@example.com", password)
+	waitPath(t, ctx, "/account")
+	browserClick(t, ctx, "Add passkey")
+	browserDo(t, ctx, "the new passkey in the list", chromedp.WaitVisible(chromedp.CSS("li[data-passkey-id]")))
+	before := signCount(t, ctx, auth)
+
+	time.Sleep(3500 * time.Millisecond) // the sign-in is now too old
+	browserNavigate(t, ctx, srv.URL+"/account")
+	browserDo(t, ctx, "open Remove", chromedp.Click(`//summary[normalize-space(.)="Remove"]`))
+	browserClick(t, ctx, "Remove passkey")
+	browserDo(t, ctx, "the Confirm it's you page", chromedp.WaitVisible(`//h1[normalize-space(.)="Confirm it's you"]`))
+	if n := len(authenticatorCredentials(t, ctx, auth)); n != 1 {
+		t.Fatalf("authenticator credentials = %d before confirming", n)
+	}
+	browserClick(t, ctx, "Use passkey")
+	waitPath(t, ctx, "/account")
+	browserDo(t, ctx, "the passkey leaves the list", chromedp.WaitNotPresent(chromedp.CSS("li[data-passkey-id]")))
+	if after := signCount(t, ctx, auth); after <= before {
+		t.Errorf("no fresh assertion: sign count %v → %v", before, after)
+	}
+}

@@ -93,6 +93,9 @@
     return input ? input.value : "";
   }
 
+  // The problem type of a sensitive action asked without a recent sign-in.
+  var REAUTH = "https://gatehouse.dev/problems/reauthentication-required";
+
   function post(url, el, fields) {
     var body = new URLSearchParams(fields || {});
     body.set("csrf_token", csrfToken(el));
@@ -101,6 +104,11 @@
       headers: { "Accept": "application/json" }
     }).then(function (res) {
       return res.json().catch(function () { return {}; }).then(function (data) {
+        if (res.status === 401 && data.type === REAUTH) {
+          // A sensitive action needs a recent sign-in: confirm it, then come back.
+          window.location.assign("/account/confirm?return_to=" + encodeURIComponent(window.location.pathname));
+          return new Promise(function () {});
+        }
         if (!res.ok) throw new Error(data.detail || data.message || "The request failed (" + res.status + ").");
         return data;
       });
@@ -172,13 +180,23 @@
 
   function init() {
     if (!window.PublicKeyCredential || !navigator.credentials) {
-      document.querySelectorAll("[data-passkey-register],[data-passkey-login]").forEach(function (el) {
+      document.querySelectorAll("[data-passkey-register],[data-passkey-login],[data-passkey-confirm]").forEach(function (el) {
         el.hidden = true;
       });
       return;
     }
     bind("[data-passkey-register]", register);
     bind("[data-passkey-login]", function (el) { return login(el, false); });
+    // "Confirm it's you": prove the passkey, then post the original form.
+    document.querySelectorAll("[data-passkey-confirm]").forEach(function (el) {
+      el.addEventListener("click", function (ev) {
+        ev.preventDefault();
+        el.disabled = true;
+        login(el, false).then(function () {
+          document.querySelector(el.getAttribute("data-submit")).submit();
+        }, function (err) { el.disabled = false; showError(el, err); });
+      });
+    });
     var auto = document.querySelector('input[data-passkey-autofill][autocomplete~="webauthn"]');
     if (auto && PublicKeyCredential.isConditionalMediationAvailable) {
       PublicKeyCredential.isConditionalMediationAvailable().then(function (ok) {

@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse/gatehouse/modules/audit"
 	"github.com/gatehouse/gatehouse/modules/identity"
 	"github.com/gatehouse/gatehouse/modules/oidc/flow"
+	"github.com/gatehouse/gatehouse/modules/passkeys"
 	"github.com/gatehouse/gatehouse/web"
 )
 
@@ -37,7 +38,16 @@ type reauthView struct {
 	Action string
 	Fields []hiddenField
 	Back   string
+	// Passkey: the user has one, so the page asks for it ("Use passkey");
+	// once it is proven, the script posts the original form, now fresh.
+	Passkey bool
 }
+
+// Paths of the passkey proof on "Confirm it's you".
+const (
+	pathConfirmPasskeyBegin  = "/account/confirm/passkey/begin"
+	pathConfirmPasskeyFinish = "/account/confirm/passkey/finish"
+)
 
 // Challenge renders "Confirm it's you" for the request in c.
 func (p *Pages) Challenge(c echo.Context) error {
@@ -64,6 +74,13 @@ func (p *Pages) renderReauth(c echo.Context, status int, msg string) error {
 	}
 	if ref, err := url.Parse(r.Referer()); err == nil && ref.Path != "" && ref.Host == r.Host {
 		v.Back = ref.RequestURI()
+	}
+	if pr, ok := principal.From(r.Context()); ok {
+		has, err := p.userHasPasskey(c, pr.ID)
+		if err != nil {
+			return err
+		}
+		v.Passkey = has
 	}
 	return p.render.HTML(c, status, tmplReauth, v)
 }
@@ -112,4 +129,46 @@ func (p *Pages) getConfirm(c echo.Context) error {
 // fresh proof.
 func (p *Pages) postConfirm(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, safeReturnTo(c.FormValue("return_to")))
+}
+
+// postConfirmPasskeyBegin starts a ceremony only the signed-in user's
+// passkeys may answer.
+func (p *Pages) postConfirmPasskeyBegin(c echo.Context) error {
+	pr, _ := principal.From(c.Request().Context())
+	cer, err := p.passkeys.BeginReauth(c.Request().Context(), pr.ID)
+	if errors.Is(err, passkeys.ErrNotFound) {
+		return httpserver.WriteProblem(c, http.StatusBadRequest, "You have no passkey; confirm with your password.")
+	}
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, cer)
+}
+
+// postConfirmPasskeyFinish verifies the signed-in user's passkey and records
+// the fresh proof (amr hwk and user) in the session; the page's script then
+// posts the original form.
+func (p *Pages) postConfirmPasskeyFinish(c echo.Context) error {
+	ctx := c.Request().Context()
+	pr, _ := principal.From(ctx)
+	res, err := p.passkeys.FinishLogin(ctx, c.FormValue("handle"), []byte(c.FormValue("credential")))
+	switch {
+	case passkeyRefused(err):
+		return httpserver.WriteProblem(c, http.StatusBadRequest, passkeys.Message(err))
+	case err != nil:
+		return err
+	case res.UserID != pr.ID || !res.UserVerified:
+		return httpserver.WriteProblem(c, http.StatusBadRequest, "That passkey is not yours; use your own.")
+	}
+	if _, err := p.sessions.addMethods(ctx, pr.CredentialID, []string{flow.AMRHardware, flow.AMRUser}, ""); err != nil {
+		return err
+	}
+	if err := p.audit.Record(ctx, audit.Event{
+		Action: "reauth.success", Target: audit.Ref{Type: "user", ID: pr.ID}, Outcome: audit.Success,
+		Details: map[string]string{"method": "passkey"},
+	}); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]bool{"confirmed": true})
 }

@@ -147,6 +147,10 @@ func (p *Pages) Mount(r module.Routes) {
 		if r.Sensitive != nil {
 			r.Account.GET("/confirm", p.getConfirm)
 			r.Account.POST("/confirm", p.postConfirm, r.Sensitive)
+			if p.passkeys != nil {
+				r.Account.POST("/confirm/passkey/begin", p.postConfirmPasskeyBegin)
+				r.Account.POST("/confirm/passkey/finish", p.postConfirmPasskeyFinish)
+			}
 		}
 	}
 }
