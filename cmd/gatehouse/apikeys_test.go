@@ -59,7 +59,7 @@ func TestAPIKeysCreate(t *testing.T) {
 		t.Fatalf("principal %+v", p)
 	}
 	k, err := a.apikeys.Get(context.Background(), p.CredentialID)
-	if err != nil || k.Name != "deploy" || k.ExpiresAt == nil || k.ExpiresAt.Sub(time.Now()) < 719*time.Hour || k.CreatedBy != "gatehouse" {
+	if err != nil || k.Name != "deploy" || k.ExpiresAt == nil || time.Until(*k.ExpiresAt) < 719*time.Hour || k.CreatedBy != "gatehouse" {
 		t.Fatalf("key %+v, %v", k, err)
 	}
 	var n int64

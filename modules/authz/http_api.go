@@ -29,8 +29,7 @@ type policyJSON struct {
 }
 
 func toJSON(p Policy) policyJSON {
-	return policyJSON{ID: p.ID, Subject: p.Subject, Resource: p.Resource, Action: p.Action,
-		Effect: p.Effect, Condition: p.Condition, BuiltIn: p.BuiltIn, CreatedAt: p.CreatedAt}
+	return policyJSON(p)
 }
 
 // ruleJSON is a rule as clients send it.
@@ -43,7 +42,7 @@ type ruleJSON struct {
 }
 
 func (r ruleJSON) rule() Rule {
-	return Rule{Subject: r.Subject, Resource: r.Resource, Action: r.Action, Effect: r.Effect, Condition: r.Condition}
+	return Rule(r)
 }
 
 type listPoliciesInput struct {
@@ -233,7 +232,7 @@ func (m *Module) registerAPI(api huma.API) {
 			}
 			out := &validateOutput{}
 			out.Body.Valid = true
-			out.Body.Rule = ruleJSON{Subject: r.Subject, Resource: r.Resource, Action: r.Action, Effect: r.Effect, Condition: r.Condition}
+			out.Body.Rule = ruleJSON(r)
 			return out, nil
 		})
 	huma.Register(api, huma.Operation{OperationID: "get-policy", Method: http.MethodGet, Path: "/policies/{id}",
@@ -278,7 +277,7 @@ func (m *Module) registerAPI(api huma.API) {
 		out := &parentsOutput{}
 		out.Body.Items = make([]parentJSON, len(ps))
 		for i, p := range ps {
-			out.Body.Items[i] = parentJSON{Role: p.Role, Parent: p.Parent, BuiltIn: p.BuiltIn}
+			out.Body.Items[i] = parentJSON(p)
 		}
 		return out, nil
 	})

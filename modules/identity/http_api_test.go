@@ -153,13 +153,6 @@ func newAPIFixture(t testing.TB, db database.DB) *apiFixture {
 	return f
 }
 
-func (f *apiFixture) expand(s string) string {
-	for name, id := range f.ids {
-		s = strings.ReplaceAll(s, "{"+name+"}", id)
-	}
-	return s
-}
-
 func (f *apiFixture) do(method, path, body, token string) (int, http.Header, string) {
 	f.t.Helper()
 	res := f.api.Do(f.t, method, path, token, body)

@@ -18,9 +18,9 @@ import (
 // "*" (discovery.go).
 func (p *Provider) withCORS(next http.Handler) http.Handler {
 	return cors.New(cors.Options{
-		AllowOriginRequestFunc: func(r *http.Request, origin string) bool {
+		AllowOriginVaryRequestFunc: func(r *http.Request, origin string) (bool, []string) {
 			ok, err := p.clients.IsRedirectOrigin(r.Context(), origin)
-			return err == nil && ok
+			return err == nil && ok, nil
 		},
 		AllowCredentials: false,
 		AllowedMethods:   []string{http.MethodGet, http.MethodHead, http.MethodPost},

@@ -40,7 +40,8 @@ type reauthView struct {
 	Back   string
 	// Passkey: the user has one, so the page asks for it ("Use passkey");
 	// once it is proven, the script posts the original form, now fresh.
-	Passkey bool
+	Passkey                     bool
+	PasskeyBegin, PasskeyFinish string
 }
 
 // Paths of the passkey proof on "Confirm it's you".
@@ -80,7 +81,7 @@ func (p *Pages) renderReauth(c echo.Context, status int, msg string) error {
 		if err != nil {
 			return err
 		}
-		v.Passkey = has
+		v.Passkey, v.PasskeyBegin, v.PasskeyFinish = has, pathConfirmPasskeyBegin, pathConfirmPasskeyFinish
 	}
 	return p.render.HTML(c, status, tmplReauth, v)
 }

@@ -148,8 +148,8 @@ func (p *Pages) Mount(r module.Routes) {
 			r.Account.GET("/confirm", p.getConfirm)
 			r.Account.POST("/confirm", p.postConfirm, r.Sensitive)
 			if p.passkeys != nil {
-				r.Account.POST("/confirm/passkey/begin", p.postConfirmPasskeyBegin)
-				r.Account.POST("/confirm/passkey/finish", p.postConfirmPasskeyFinish)
+				r.Account.POST(strings.TrimPrefix(pathConfirmPasskeyBegin, "/account"), p.postConfirmPasskeyBegin)
+				r.Account.POST(strings.TrimPrefix(pathConfirmPasskeyFinish, "/account"), p.postConfirmPasskeyFinish)
 			}
 		}
 	}
