@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/casbin/casbin/v2/model"
-	"github.com/casbin/casbin/v2/util"
 )
 
 // engine decides against the policies of the last load. Everything derived
@@ -30,7 +29,7 @@ type snapshot struct {
 	ids     []string       // load-order index → policy id
 	ruleIdx map[string]int // Rule.key() → load-order index
 	// roles maps a role that inherits others to itself and every role it
-	// inherits, transitively (sorted), from the role graph g.
+	// inherits, transitively (sorted): see inheritance.
 	roles     map[string][]string
 	index     index
 	decisions *cache[string, Decision] // attribute-independent decisions
@@ -79,7 +78,7 @@ func newEngine(st store) (*engine, error) {
 // load builds a snapshot from rows read from the tables and swaps it in.
 func (e *engine) load(version int64, rows *snapshotRows) error {
 	s := &snapshot{version: version, ruleIdx: make(map[string]int, len(rows.policies)),
-		roles: map[string][]string{}, decisions: newCache[string, Decision](maxCachedDecisions, 0, nil)}
+		decisions: newCache[string, Decision](maxCachedDecisions, 0, nil)}
 	for _, r := range rows.policies {
 		rule := r.toPolicy().Rule()
 		s.ruleIdx[rule.key()] = len(s.rules)
@@ -90,31 +89,12 @@ func (e *engine) load(version int64, rows *snapshotRows) error {
 	for i, r := range rows.parents {
 		edges[i] = RoleParent{Role: r.Role, Parent: r.Parent}
 	}
+	s.roles = inheritance(edges)
 	m, err := model.NewModelFromString(casbinModel)
 	if err != nil {
 		return fmt.Errorf("authz: model: %w", err)
 	}
-	graph, err := newEnforcer(m, nil, edges, nil)
-	if err != nil {
-		return err
-	}
-	for _, edge := range edges {
-		if _, done := s.roles[edge.Role]; done {
-			continue
-		}
-		implied, err := graph.GetImplicitRolesForUser("role:" + edge.Role)
-		if err != nil {
-			return fmt.Errorf("authz: expand role %s: %w", edge.Role, err)
-		}
-		names := []string{edge.Role}
-		for _, g := range implied {
-			names = append(names, strings.TrimPrefix(g, "role:"))
-		}
-		slices.Sort(names)
-		s.roles[edge.Role] = slices.Compact(names)
-	}
-	g := util.GenerateGFunction(graph.GetRoleManager())
-	if s.index, err = buildIndex(m, s.rules, matcherFunctions(compileConditions(s.rules, g))); err != nil {
+	if s.index, err = buildIndex(m, s.rules, matcherFunctions(compileConditions(s.rules, roleLink(s.roles)))); err != nil {
 		return err
 	}
 	e.snap.Store(s)
@@ -191,8 +171,17 @@ func (e *engine) decide(req request, now time.Time) (Decision, error) {
 
 // requestValues builds the matcher's r.sub, r.obj and r.ctx for req whose
 // subject has the effective roles eff. Without attrs no condition can run,
-// and r.ctx (which only conditions read) is left empty.
+// and r.sub and r.ctx (which only conditions read) are left empty.
 func requestValues(req request, eff []string, now time.Time, attrs bool) (sub, obj, ctx map[string]any) {
+	obj = make(map[string]any, len(req.ResProp)+4)
+	for k, v := range req.ResProp {
+		obj[k] = v
+	}
+	obj["type"], obj["id"], obj["key"], obj["owner"] = req.ResType, req.ResID, req.ResType+":"+req.ResID, req.Owner
+	if !attrs {
+		return noValues, obj, noValues
+	}
+
 	rolesAny := make([]any, len(eff))
 	for i, r := range eff {
 		rolesAny[i] = r
@@ -203,15 +192,6 @@ func requestValues(req request, eff []string, now time.Time, attrs bool) (sub, o
 	}
 	sub["type"], sub["id"], sub["key"], sub["roles"] = req.Sub.Type, req.Sub.ID, req.Sub.key(), rolesAny
 
-	obj = make(map[string]any, len(req.ResProp)+4)
-	for k, v := range req.ResProp {
-		obj[k] = v
-	}
-	obj["type"], obj["id"], obj["key"], obj["owner"] = req.ResType, req.ResID, req.ResType+":"+req.ResID, req.Owner
-
-	if !attrs {
-		return sub, obj, noValues
-	}
 	ctx = make(map[string]any, len(req.Ctx)+3)
 	now = now.UTC()
 	ctx["time"] = now.Format(time.RFC3339)
@@ -223,7 +203,7 @@ func requestValues(req request, eff []string, now time.Time, attrs bool) (sub, o
 	return sub, obj, ctx
 }
 
-// noValues is r.ctx when no condition can run. Never written.
+// noValues is r.sub and r.ctx when no condition can run. Never written.
 var noValues = map[string]any{}
 
 // reload reads the version and the tables, then swaps them in. The version

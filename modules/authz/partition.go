@@ -11,7 +11,7 @@ import (
 
 // The per-subject index.
 //
-// A rule can only match a request whose subject it names (subjectMatch:
+// A rule can only match a request whose subject it names (subjectMatches:
 // the request's own key, or one of its effective roles), and a rule on an
 // exact resource type ("docs:…") only a request on that type (keyMatch
 // without "*" is equality). So the rules are grouped by subject and, within
@@ -79,7 +79,7 @@ func buildIndex(m model.Model, rules []Rule, fns map[string]govaluate.Expression
 	for sub, bySub := range groups {
 		si := &subjectIndex{byType: make(map[string]*partition, len(bySub))}
 		for typ, g := range bySub {
-			enf, err := newEnforcer(m, g.rules, nil, fns)
+			enf, err := newEnforcer(m, g.rules, fns)
 			if err != nil {
 				return index{}, err
 			}
