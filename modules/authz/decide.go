@@ -25,9 +25,8 @@ type engine struct {
 // snapshot is one load of the tables.
 type snapshot struct {
 	version int64
-	rules   []Rule         // every rule, in load order
-	ids     []string       // load-order index → policy id
-	ruleIdx map[string]int // Rule.key() → load-order index
+	rules   []Rule   // every rule, in load order
+	ids     []string // load-order index → policy id
 	// roles maps a role that inherits others to itself and every role it
 	// inherits, transitively (sorted): see inheritance.
 	roles     map[string][]string
@@ -77,11 +76,10 @@ func newEngine(st store) (*engine, error) {
 
 // load builds a snapshot from rows read from the tables and swaps it in.
 func (e *engine) load(version int64, rows *snapshotRows) error {
-	s := &snapshot{version: version, ruleIdx: make(map[string]int, len(rows.policies)),
+	s := &snapshot{version: version,
 		decisions: newCache[string, Decision](maxCachedDecisions, 0, nil)}
 	for _, r := range rows.policies {
 		rule := r.toPolicy().Rule()
-		s.ruleIdx[rule.key()] = len(s.rules)
 		s.ids = append(s.ids, r.ID)
 		s.rules = append(s.rules, rule)
 	}
@@ -127,7 +125,8 @@ func (e *engine) decide(req request, now time.Time) (Decision, error) {
 	}
 	eff := s.effectiveRoles(direct)
 	subKey := req.Sub.key()
-	parts := s.index.partitionsFor(subKey, eff, req.ResType)
+	var buf [8]*partition
+	parts := s.index.partitionsFor(buf[:0], subKey, eff, req.ResType)
 	// A partition with a condition makes the decision depend on
 	// attributes: it is neither cached nor decided without r.ctx.
 	attrs := slices.ContainsFunc(parts, func(p *partition) bool { return p.cond })
@@ -143,7 +142,7 @@ func (e *engine) decide(req request, now time.Time) (Decision, error) {
 	if len(parts) > 0 {
 		sub, obj, ctx := requestValues(req, eff, now, attrs)
 		for _, p := range parts {
-			p.enforce(&o, s.ruleIdx, sub, obj, req.Action, ctx)
+			p.enforce(&o, s, req, sub, obj, ctx)
 		}
 	}
 	if o.firstErr >= 0 && !earlier(o.firstDeny, o.firstErr) {

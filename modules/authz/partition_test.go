@@ -69,7 +69,7 @@ var referenceMatcher = func() string {
 	if err != nil {
 		panic(err)
 	}
-	const cond = "condition(p_cond, r_sub, r_obj, r_act, r_ctx, p_sub, p_obj, p_act, p_eft)"
+	const cond = "condition(p_cond, r_sub, r_obj, r_act, r_ctx)"
 	matcher := m["m"]["m"].Value
 	if strings.Count(matcher, cond) != 1 {
 		panic("referenceMatcher: the model's matcher no longer calls " + cond)
@@ -249,7 +249,9 @@ func TestPartitionedMatchesUnpartitioned(t *testing.T) {
 // partition fails on its second conditional rule, and another subject's
 // deny comes between its first and second rule in load order. Casbin over
 // all rules stops at that deny, so the decision is a denial, not an error;
-// a deny after the failing rule leaves the error.
+// a deny after the failing rule leaves the error. The failing line is
+// located by its condition, resource and action (partition.failedLine): an
+// earlier line with the same condition on another resource is not it.
 func TestPartitionedErrorOrder(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -260,6 +262,11 @@ func TestPartitionedErrorOrder(t *testing.T) {
 			{ID: "a1", Subject: "role:a", Resource: "docs:*", Action: "read", Effect: "allow", Condition: "r.sub.level > 2"},
 			{ID: "b1", Subject: "role:b", Resource: "docs:*", Action: "read", Effect: "deny"},
 			{ID: "a2", Subject: "role:a", Resource: "docs:*", Action: "read", Effect: "allow", Condition: "r.sub.dept == 'eng'"},
+		}},
+		{name: "deny before the failing condition, which an earlier line on another resource shares", rows: []policyRow{
+			{ID: "a1", Subject: "role:a", Resource: "docs:2", Action: "read", Effect: "allow", Condition: "r.sub.dept == 'eng'"},
+			{ID: "b1", Subject: "role:b", Resource: "docs:*", Action: "read", Effect: "deny"},
+			{ID: "a2", Subject: "role:a", Resource: "docs:1", Action: "read", Effect: "allow", Condition: "r.sub.dept == 'eng'"},
 		}},
 		{name: "deny after the failing condition", wantErr: true, rows: []policyRow{
 			{ID: "a1", Subject: "role:a", Resource: "docs:*", Action: "read", Effect: "allow", Condition: "r.sub.level > 2"},
