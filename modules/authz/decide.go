@@ -169,17 +169,18 @@ func (e *engine) decide(req request, now time.Time) (Decision, error) {
 }
 
 // requestValues builds the matcher's r.sub, r.obj and r.ctx for req whose
-// subject has the effective roles eff. Without attrs no condition can run,
-// and r.sub and r.ctx (which only conditions read) are left empty.
+// subject has the effective roles eff. Without attrs no condition can run:
+// r.obj holds only what resourceMatch reads (type and id), and r.sub and
+// r.ctx are left empty.
 func requestValues(req request, eff []string, now time.Time, attrs bool) (sub, obj, ctx map[string]any) {
+	if !attrs {
+		return noValues, map[string]any{"type": req.ResType, "id": req.ResID}, noValues
+	}
 	obj = make(map[string]any, len(req.ResProp)+4)
 	for k, v := range req.ResProp {
 		obj[k] = v
 	}
 	obj["type"], obj["id"], obj["key"], obj["owner"] = req.ResType, req.ResID, req.ResType+":"+req.ResID, req.Owner
-	if !attrs {
-		return noValues, obj, noValues
-	}
 
 	rolesAny := make([]any, len(eff))
 	for i, r := range eff {
