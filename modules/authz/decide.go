@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/casbin/casbin/v2/model"
+
+	"github.com/gatehouse/gatehouse/internal/cache"
 )
 
 // engine decides against the policies of the last load. Everything derived
@@ -31,7 +33,7 @@ type snapshot struct {
 	// inherits, transitively (sorted): see inheritance.
 	roles     map[string][]string
 	index     index
-	decisions *cache[string, Decision] // attribute-independent decisions
+	decisions *cache.TTL[string, Decision] // attribute-independent decisions, kept for the snapshot's life
 }
 
 // maxCachedDecisions bounds a snapshot's decision cache.
@@ -77,7 +79,7 @@ func newEngine(st store) (*engine, error) {
 // load builds a snapshot from rows read from the tables and swaps it in.
 func (e *engine) load(version int64, rows *snapshotRows) error {
 	s := &snapshot{version: version,
-		decisions: newCache[string, Decision](maxCachedDecisions, 0, nil)}
+		decisions: cache.New[string, Decision](0, maxCachedDecisions, nil)}
 	for _, r := range rows.policies {
 		rule := r.toPolicy().Rule()
 		s.ids = append(s.ids, r.ID)
@@ -134,7 +136,7 @@ func (e *engine) decide(req request, now time.Time) (Decision, error) {
 	cacheKey := ""
 	if !e.noCache && !attrs {
 		cacheKey = subKey + "\x00" + strings.Join(eff, ",") + "\x00" + req.ResType + ":" + req.ResID + "\x00" + req.Action
-		if d, ok := s.decisions.get(cacheKey); ok {
+		if d, ok := s.decisions.Get(cacheKey); ok {
 			return d, nil
 		}
 	}
@@ -163,7 +165,7 @@ func (e *engine) decide(req request, now time.Time) (Decision, error) {
 		d.Reason = "no rule allows this action"
 	}
 	if cacheKey != "" {
-		s.decisions.put(cacheKey, d)
+		s.decisions.Put(cacheKey, d)
 	}
 	return d, nil
 }

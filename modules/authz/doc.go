@@ -6,7 +6,7 @@
 // user u may "read" docs:7:
 //
 //  1. authzen.go decodes the request; Service.Evaluate (evaluate.go) reads
-//     u's direct roles from identity through the role cache (cache.go,
+//     u's direct roles from identity through the role cache (internal/cache,
 //     RoleTTL).
 //  2. engine.decide (decide.go) takes the current snapshot — everything
 //     derived from one load of the tables, swapped in whole on reload —
