@@ -27,11 +27,12 @@ type TTL[K comparable, V any] struct {
 
 type entry[V any] struct {
 	v       V
-	expires time.Time
+	expires time.Time // zero: never
 }
 
-// New returns a cache whose entries live ttl and which holds at most max
-// entries. now is the clock (nil: time.Now), injectable for tests.
+// New returns a cache whose entries live ttl (0: until deleted, for caches
+// that are dropped whole, such as one per policy load) and which holds at
+// most max entries. now is the clock (nil: time.Now), injectable for tests.
 func New[K comparable, V any](ttl time.Duration, max int, now func() time.Time) *TTL[K, V] {
 	if now == nil {
 		now = time.Now
@@ -44,7 +45,10 @@ func (c *TTL[K, V]) Get(k K) (V, bool) {
 	c.mu.RLock()
 	e, ok := c.m[k]
 	c.mu.RUnlock()
-	if !ok || !c.now().Before(e.expires) {
+	if ok && !e.expires.IsZero() {
+		ok = c.now().Before(e.expires)
+	}
+	if !ok {
 		var zero V
 		return zero, false
 	}
@@ -52,17 +56,24 @@ func (c *TTL[K, V]) Get(k K) (V, bool) {
 }
 
 // Put stores v under k for the cache's ttl.
-func (c *TTL[K, V]) Put(k K, v V) { c.PutUntil(k, v, c.now().Add(c.ttl)) }
+func (c *TTL[K, V]) Put(k K, v V) {
+	var expires time.Time
+	if c.ttl != 0 {
+		expires = c.now().Add(c.ttl)
+	}
+	c.PutUntil(k, v, expires)
+}
 
 // PutUntil stores v under k until expires (for values with their own
-// lifetime, such as a token that expires sooner than the ttl).
+// lifetime, such as a token that expires sooner than the ttl); the zero
+// time keeps it until it is deleted.
 func (c *TTL[K, V]) PutUntil(k K, v V, expires time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.m[k]; !ok && len(c.m) >= c.max {
 		now := c.now()
 		for key, e := range c.m {
-			if !now.Before(e.expires) {
+			if !e.expires.IsZero() && !now.Before(e.expires) {
 				delete(c.m, key)
 			}
 		}

@@ -38,3 +38,36 @@ func TestExpiryAndBound(t *testing.T) {
 		t.Fatal("DeleteFunc kept a matching entry")
 	}
 }
+
+func TestNoExpiry(t *testing.T) {
+	now := time.Unix(0, 0)
+	clock := func() time.Time { return now }
+	c := New[string, int](0, 2, clock)
+	c.Put("a", 1)
+	now = now.Add(100 * 365 * 24 * time.Hour)
+	if v, ok := c.Get("a"); !ok || v != 1 {
+		t.Fatalf("ttl 0: Get(a) = %v, %v, want kept until deleted", v, ok)
+	}
+	// Full: an entry without expiry is not evicted as expired; the bound
+	// still holds.
+	c.Put("b", 2)
+	c.Put("c", 3)
+	if c.Len() != 1 {
+		t.Fatalf("len = %d, want 1 after clearing a full cache", c.Len())
+	}
+	// In a cache with a ttl, the zero time also means no expiry.
+	d := New[string, int](time.Minute, 2, clock)
+	d.PutUntil("z", 26, time.Time{})
+	d.Put("e", 5)
+	now = now.Add(time.Hour)
+	if _, ok := d.Get("z"); !ok {
+		t.Fatal("PutUntil with the zero time expired")
+	}
+	if _, ok := d.Get("e"); ok {
+		t.Fatal("Put kept an entry past the ttl")
+	}
+	d.Put("f", 6) // full: the expired e makes room, z stays
+	if _, ok := d.Get("z"); !ok || d.Len() != 2 {
+		t.Fatalf("eviction dropped the entry without expiry (len %d)", d.Len())
+	}
+}

@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"github.com/casbin/casbin/v2/model"
-	"github.com/casbin/casbin/v2/util"
+
+	"github.com/gatehouse/gatehouse/internal/cache"
 )
 
 // engine decides against the policies of the last load. Everything derived
@@ -26,14 +27,13 @@ type engine struct {
 // snapshot is one load of the tables.
 type snapshot struct {
 	version int64
-	rules   []Rule         // every rule, in load order
-	ids     []string       // load-order index → policy id
-	ruleIdx map[string]int // Rule.key() → load-order index
+	rules   []Rule   // every rule, in load order
+	ids     []string // load-order index → policy id
 	// roles maps a role that inherits others to itself and every role it
-	// inherits, transitively (sorted), from the role graph g.
+	// inherits, transitively (sorted): see inheritance.
 	roles     map[string][]string
 	index     index
-	decisions *cache[string, Decision] // attribute-independent decisions
+	decisions *cache.TTL[string, Decision] // attribute-independent decisions, kept for the snapshot's life
 }
 
 // maxCachedDecisions bounds a snapshot's decision cache.
@@ -78,11 +78,10 @@ func newEngine(st store) (*engine, error) {
 
 // load builds a snapshot from rows read from the tables and swaps it in.
 func (e *engine) load(version int64, rows *snapshotRows) error {
-	s := &snapshot{version: version, ruleIdx: make(map[string]int, len(rows.policies)),
-		roles: map[string][]string{}, decisions: newCache[string, Decision](maxCachedDecisions, 0, nil)}
+	s := &snapshot{version: version,
+		decisions: cache.New[string, Decision](0, maxCachedDecisions, nil)}
 	for _, r := range rows.policies {
 		rule := r.toPolicy().Rule()
-		s.ruleIdx[rule.key()] = len(s.rules)
 		s.ids = append(s.ids, r.ID)
 		s.rules = append(s.rules, rule)
 	}
@@ -90,31 +89,12 @@ func (e *engine) load(version int64, rows *snapshotRows) error {
 	for i, r := range rows.parents {
 		edges[i] = RoleParent{Role: r.Role, Parent: r.Parent}
 	}
+	s.roles = inheritance(edges)
 	m, err := model.NewModelFromString(casbinModel)
 	if err != nil {
 		return fmt.Errorf("authz: model: %w", err)
 	}
-	graph, err := newEnforcer(m, nil, edges, nil)
-	if err != nil {
-		return err
-	}
-	for _, edge := range edges {
-		if _, done := s.roles[edge.Role]; done {
-			continue
-		}
-		implied, err := graph.GetImplicitRolesForUser("role:" + edge.Role)
-		if err != nil {
-			return fmt.Errorf("authz: expand role %s: %w", edge.Role, err)
-		}
-		names := []string{edge.Role}
-		for _, g := range implied {
-			names = append(names, strings.TrimPrefix(g, "role:"))
-		}
-		slices.Sort(names)
-		s.roles[edge.Role] = slices.Compact(names)
-	}
-	g := util.GenerateGFunction(graph.GetRoleManager())
-	if s.index, err = buildIndex(m, s.rules, matcherFunctions(compileConditions(s.rules, g))); err != nil {
+	if s.index, err = buildIndex(m, s.rules, matcherFunctions(compileConditions(s.rules, roleLink(s.roles)))); err != nil {
 		return err
 	}
 	e.snap.Store(s)
@@ -147,7 +127,8 @@ func (e *engine) decide(req request, now time.Time) (Decision, error) {
 	}
 	eff := s.effectiveRoles(direct)
 	subKey := req.Sub.key()
-	parts := s.index.partitionsFor(subKey, eff, req.ResType)
+	var buf [8]*partition
+	parts := s.index.partitionsFor(buf[:0], subKey, eff, req.ResType)
 	// A partition with a condition makes the decision depend on
 	// attributes: it is neither cached nor decided without r.ctx.
 	attrs := slices.ContainsFunc(parts, func(p *partition) bool { return p.cond })
@@ -155,7 +136,7 @@ func (e *engine) decide(req request, now time.Time) (Decision, error) {
 	cacheKey := ""
 	if !e.noCache && !attrs {
 		cacheKey = subKey + "\x00" + strings.Join(eff, ",") + "\x00" + req.ResType + ":" + req.ResID + "\x00" + req.Action
-		if d, ok := s.decisions.get(cacheKey); ok {
+		if d, ok := s.decisions.Get(cacheKey); ok {
 			return d, nil
 		}
 	}
@@ -163,7 +144,7 @@ func (e *engine) decide(req request, now time.Time) (Decision, error) {
 	if len(parts) > 0 {
 		sub, obj, ctx := requestValues(req, eff, now, attrs)
 		for _, p := range parts {
-			p.enforce(&o, s.ruleIdx, sub, obj, req.Action, ctx)
+			p.enforce(&o, s, req, sub, obj, ctx)
 		}
 	}
 	if o.firstErr >= 0 && !earlier(o.firstDeny, o.firstErr) {
@@ -184,15 +165,25 @@ func (e *engine) decide(req request, now time.Time) (Decision, error) {
 		d.Reason = "no rule allows this action"
 	}
 	if cacheKey != "" {
-		s.decisions.put(cacheKey, d)
+		s.decisions.Put(cacheKey, d)
 	}
 	return d, nil
 }
 
 // requestValues builds the matcher's r.sub, r.obj and r.ctx for req whose
-// subject has the effective roles eff. Without attrs no condition can run,
-// and r.ctx (which only conditions read) is left empty.
+// subject has the effective roles eff. Without attrs no condition can run:
+// r.obj holds only what resourceMatch reads (type and id), and r.sub and
+// r.ctx are left empty.
 func requestValues(req request, eff []string, now time.Time, attrs bool) (sub, obj, ctx map[string]any) {
+	if !attrs {
+		return noValues, map[string]any{"type": req.ResType, "id": req.ResID}, noValues
+	}
+	obj = make(map[string]any, len(req.ResProp)+4)
+	for k, v := range req.ResProp {
+		obj[k] = v
+	}
+	obj["type"], obj["id"], obj["key"], obj["owner"] = req.ResType, req.ResID, req.ResType+":"+req.ResID, req.Owner
+
 	rolesAny := make([]any, len(eff))
 	for i, r := range eff {
 		rolesAny[i] = r
@@ -203,15 +194,6 @@ func requestValues(req request, eff []string, now time.Time, attrs bool) (sub, o
 	}
 	sub["type"], sub["id"], sub["key"], sub["roles"] = req.Sub.Type, req.Sub.ID, req.Sub.key(), rolesAny
 
-	obj = make(map[string]any, len(req.ResProp)+4)
-	for k, v := range req.ResProp {
-		obj[k] = v
-	}
-	obj["type"], obj["id"], obj["key"], obj["owner"] = req.ResType, req.ResID, req.ResType+":"+req.ResID, req.Owner
-
-	if !attrs {
-		return sub, obj, noValues
-	}
 	ctx = make(map[string]any, len(req.Ctx)+3)
 	now = now.UTC()
 	ctx["time"] = now.Format(time.RFC3339)
@@ -223,7 +205,7 @@ func requestValues(req request, eff []string, now time.Time, attrs bool) (sub, o
 	return sub, obj, ctx
 }
 
-// noValues is r.ctx when no condition can run. Never written.
+// noValues is r.sub and r.ctx when no condition can run. Never written.
 var noValues = map[string]any{}
 
 // reload reads the version and the tables, then swaps them in. The version

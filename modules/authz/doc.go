@@ -6,23 +6,24 @@
 // user u may "read" docs:7:
 //
 //  1. authzen.go decodes the request; Service.Evaluate (evaluate.go) reads
-//     u's direct roles from identity through the role cache (cache.go,
+//     u's direct roles from identity through the role cache (internal/cache,
 //     RoleTTL).
 //  2. engine.decide (decide.go) takes the current snapshot — everything
 //     derived from one load of the tables, swapped in whole on reload —
-//     and expands the roles through role inheritance (g) into the
-//     effective roles.
+//     and expands the roles through role inheritance (derived once per
+//     load) into the effective roles.
 //  3. The per-subject index (partition.go) yields the few Casbin enforcers
 //     that can hold a matching rule: for the subject "user:u" and each
 //     effective "role:<r>", the one of its rules on type "docs" and the one
 //     of its rules on a type pattern.
 //  4. A decision none of whose rules has a condition is looked up in the
 //     snapshot's decision cache. Otherwise each enforcer runs the one
-//     model's matcher — resource, action, subject, condition — over its
-//     lines, and the outcomes merge by load order exactly as one enforcer
-//     over all rules would decide: the first matching deny, else the first
-//     matching allow, and a condition that fails to evaluate before any
-//     deny is ErrCondition, never a silent deny.
+//     model's matcher — resource, action, condition; the index has matched
+//     the subject — over its lines, and the outcomes merge by load order
+//     exactly as one enforcer over all rules would decide: the first
+//     matching deny, else the first matching allow, and a condition that
+//     fails to evaluate before any deny is ErrCondition, never a silent
+//     deny.
 //
 // Decisions never touch the database: rules are reloaded when the version
 // row in authz_state changes (at once in the instance that made the

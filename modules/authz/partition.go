@@ -11,7 +11,7 @@ import (
 
 // The per-subject index.
 //
-// A rule can only match a request whose subject it names (subjectMatch:
+// A rule can only match a request whose subject it names (subjectMatches:
 // the request's own key, or one of its effective roles), and a rule on an
 // exact resource type ("docs:…") only a request on that type (keyMatch
 // without "*" is equality). So the rules are grouped by subject and, within
@@ -30,7 +30,8 @@ import (
 
 // partition is one enforcer over some rules of one subject.
 type partition struct {
-	enf *casbin.Enforcer
+	enf   *casbin.Enforcer
+	lines []int // the load-order index of each of its lines
 	// cond: a rule here has a condition, so a decision that asks this
 	// partition depends on attributes and is not cached.
 	cond bool
@@ -53,11 +54,11 @@ type index struct {
 // buildIndex groups rules (in load order) into partitions.
 func buildIndex(m model.Model, rules []Rule, fns map[string]govaluate.ExpressionFunction) (index, error) {
 	type group struct {
-		rules []Rule
+		lines []int
 		cond  bool
 	}
 	groups := map[string]map[string]*group{} // subject → type ("*" for patterns) → rules
-	for _, r := range rules {
+	for i, r := range rules {
 		typ := resourceType(r.Resource)
 		if strings.Contains(typ, "*") {
 			typ = "*"
@@ -72,18 +73,22 @@ func buildIndex(m model.Model, rules []Rule, fns map[string]govaluate.Expression
 			g = &group{}
 			bySub[typ] = g
 		}
-		g.rules = append(g.rules, r)
+		g.lines = append(g.lines, i)
 		g.cond = g.cond || r.Condition != ""
 	}
 	ix := index{bySubject: make(map[string]*subjectIndex, len(groups)), byRole: map[string]*subjectIndex{}}
 	for sub, bySub := range groups {
 		si := &subjectIndex{byType: make(map[string]*partition, len(bySub))}
 		for typ, g := range bySub {
-			enf, err := newEnforcer(m, g.rules, nil, fns)
+			lines := make([]Rule, len(g.lines))
+			for i, j := range g.lines {
+				lines[i] = rules[j]
+			}
+			enf, err := newEnforcer(m, lines, fns)
 			if err != nil {
 				return index{}, err
 			}
-			p := &partition{enf: enf, cond: g.cond}
+			p := &partition{enf: enf, lines: g.lines, cond: g.cond}
 			if typ == "*" {
 				si.patterns = p
 			} else {
@@ -104,10 +109,10 @@ func resourceType(resource string) string {
 	return typ
 }
 
-// partitionsFor returns the partitions that can hold a rule matching a
-// request on resType by the subject subKey with effective roles eff.
-func (ix index) partitionsFor(subKey string, eff []string, resType string) []*partition {
-	out := make([]*partition, 0, 4)
+// partitionsFor appends to out the partitions that can hold a rule
+// matching a request on resType by the subject subKey with effective
+// roles eff.
+func (ix index) partitionsFor(out []*partition, subKey string, eff []string, resType string) []*partition {
 	add := func(si *subjectIndex) {
 		if p := si.byType[resType]; p != nil {
 			out = append(out, p)
@@ -138,31 +143,57 @@ func newOutcome() outcome { return outcome{firstDeny: -1, firstAllow: -1, firstE
 
 func earlier(a, b int) bool { return a >= 0 && (b < 0 || a < b) }
 
-// enforce runs p and merges its result into o; ruleIdx maps Rule.key() to
-// the load-order index.
-func (p *partition) enforce(o *outcome, ruleIdx map[string]int, sub, obj map[string]any, act string, ctx map[string]any) {
-	ok, explain, err := p.enf.EnforceEx(sub, obj, act, ctx)
+// enforce asks p about req (r.sub, r.obj and r.ctx already built) and
+// merges its result into o.
+func (p *partition) enforce(o *outcome, s *snapshot, req request, sub, obj, ctx map[string]any) {
+	ok, explain, err := p.enf.EnforceEx(sub, obj, req.Action, ctx)
 	if err != nil {
-		i := 0 // an error that names no rule fails the decision
-		if ce := (*conditionError)(nil); errors.As(err, &ce) {
-			if j, found := ruleIdx[ce.rule.key()]; found {
-				i = j
-			}
-		}
-		if earlier(i, o.firstErr) {
+		if i := p.failedLine(s.rules, req, err); earlier(i, o.firstErr) {
 			o.firstErr, o.err = i, err
 		}
 		return
 	}
-	if len(explain) != 5 {
-		return
-	}
-	i, found := ruleIdx[strings.Join(explain, "\x00")]
+	i := p.lineOf(s.rules, explain)
 	switch {
-	case !found:
+	case i < 0:
 	case ok && earlier(i, o.firstAllow):
 		o.firstAllow = i
 	case !ok && earlier(i, o.firstDeny):
 		o.firstDeny = i
 	}
+}
+
+// lineOf is the load-order index of p's line explain (the deciding line
+// EnforceEx reports: sub, obj, act, eft, cond), or -1 for none.
+func (p *partition) lineOf(rules []Rule, explain []string) int {
+	if len(explain) != 5 {
+		return -1
+	}
+	for _, i := range p.lines {
+		r := rules[i]
+		if r.Resource == explain[1] && r.Action == explain[2] && r.Effect == explain[3] && r.Condition == explain[4] && r.Subject == explain[0] {
+			return i
+		}
+	}
+	return -1
+}
+
+// failedLine is the load-order index of the line at which p's enforcer
+// failed with err. Casbin stops at the first line whose resource and
+// action match and whose condition fails, and lines with the same
+// condition fail alike for one request: so it is p's first line with
+// err's condition whose resource and action match (the matcher's first
+// two terms). An error that names no condition is put first of all, and
+// fails the decision.
+func (p *partition) failedLine(rules []Rule, req request, err error) int {
+	var ce *conditionError
+	if errors.As(err, &ce) {
+		for _, i := range p.lines {
+			r := rules[i]
+			if r.Condition == ce.cond && resourceMatches(req.ResType, req.ResID, r.Resource) && actionMatches(req.Action, r.Action) {
+				return i
+			}
+		}
+	}
+	return 0
 }

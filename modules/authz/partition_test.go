@@ -4,58 +4,109 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/casbin/casbin/v2"
 	"github.com/casbin/casbin/v2/model"
+	defaultrolemanager "github.com/casbin/casbin/v2/rbac/default-role-manager"
+	"github.com/casbin/casbin/v2/util"
 )
 
-// referenceEnforcer is the unpartitioned engine: one Casbin enforcer of the
-// model holding every rule and edge, as Gatehouse used before partitioning.
-func referenceEnforcer(t testing.TB, rows *snapshotRows) *casbin.Enforcer {
+// reference is the unpartitioned engine: one Casbin enforcer of the model
+// holding every rule, as Gatehouse used before partitioning, with role
+// inheritance in Casbin's own role manager.
+type reference struct {
+	enf     *casbin.Enforcer
+	rm      *defaultrolemanager.RoleManagerImpl
+	roles   []string          // every role name of the edges
+	ruleIDs map[string]string // Rule.key() → policy id
+}
+
+func newReference(t testing.TB, rows *snapshotRows) *reference {
 	t.Helper()
 	m, err := model.NewModelFromString(casbinModel)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ref := &reference{rm: defaultrolemanager.NewRoleManagerImpl(10), ruleIDs: map[string]string{}}
 	var rules []Rule
 	for _, r := range rows.policies {
-		rules = append(rules, r.toPolicy().Rule())
+		rule := r.toPolicy().Rule()
+		rules = append(rules, rule)
+		ref.ruleIDs[rule.key()] = r.ID
 	}
-	var edges []RoleParent
 	for _, r := range rows.parents {
-		edges = append(edges, RoleParent{Role: r.Role, Parent: r.Parent})
+		if err := ref.rm.AddLink("role:"+r.Role, "role:"+r.Parent); err != nil {
+			t.Fatal(err)
+		}
+		ref.roles = append(ref.roles, r.Role, r.Parent)
 	}
-	enf, err := newEnforcer(m, rules, edges, matcherFunctions(nil))
-	if err != nil {
+	fns := matcherFunctions(nil)
+	fns["subjectMatch"] = func(args ...any) (any, error) {
+		sub, pattern := args[0].(map[string]any), args[1].(string)
+		roles := []string{}
+		for _, r := range sub["roles"].([]any) {
+			roles = append(roles, r.(string))
+		}
+		return subjectMatches(sub["key"].(string), roles, pattern), nil
+	}
+	fns["g"] = util.GenerateGFunction(ref.rm)
+	if ref.enf, err = newEnforcer(m, rules, fns); err != nil {
 		t.Fatal(err)
 	}
-	return enf
+	return ref
 }
 
-// referenceMatcher is the model's matcher with Casbin's own eval() in place
-// of condition(), so the reference also checks that condition() evaluates
-// a condition exactly as eval() does.
-const referenceMatcher = `resourceMatch(r.obj, p.obj) && (p.act == r.act || p.act == "*") && subjectMatch(r.sub, p.sub) && (p.cond == "" || eval(p.cond))`
+// referenceMatcher is the model's matcher behind subjectMatch (which the
+// engine's index does instead), with Casbin's own eval() in place of
+// condition(), so the reference also checks that condition() evaluates a
+// condition exactly as eval() does.
+var referenceMatcher = func() string {
+	m, err := model.NewModelFromString(casbinModel)
+	if err != nil {
+		panic(err)
+	}
+	const cond = "condition(p_cond, r_sub, r_obj, r_act, r_ctx)"
+	matcher := m["m"]["m"].Value
+	if strings.Count(matcher, cond) != 1 {
+		panic("referenceMatcher: the model's matcher no longer calls " + cond)
+	}
+	return "subjectMatch(r_sub, p_sub) && " + strings.Replace(matcher, cond, "eval(p_cond)", 1)
+}()
 
-// referenceDecide decides req with the unpartitioned enforcer.
-func referenceDecide(t testing.TB, e *engine, ref *casbin.Enforcer, ruleIDs map[string]string, req request, now time.Time) (Decision, error) {
+// effectiveRoles expands direct roles with Casbin's role manager.
+func (ref *reference) effectiveRoles(direct []string) []string {
+	var out []string
+	for _, d := range direct {
+		out = append(out, d)
+		for _, r := range ref.roles {
+			if ok, _ := ref.rm.HasLink("role:"+d, "role:"+r); ok {
+				out = append(out, r)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// decide decides req with the unpartitioned enforcer.
+func (ref *reference) decide(t testing.TB, req request, now time.Time) (Decision, error) {
 	t.Helper()
 	roles := req.Sub.Roles
 	if req.Sub.Type == "role" {
 		roles = []string{req.Sub.ID}
 	}
-	eff := e.snap.Load().effectiveRoles(roles)
-	sub, obj, ctx := requestValues(req, eff, now, true)
-	ok, explain, err := ref.EnforceExWithMatcher(referenceMatcher, sub, obj, req.Action, ctx)
+	sub, obj, ctx := requestValues(req, ref.effectiveRoles(roles), now, true)
+	ok, explain, err := ref.enf.EnforceExWithMatcher(referenceMatcher, sub, obj, req.Action, ctx)
 	if err != nil {
 		return Decision{}, fmt.Errorf("%w: %v", ErrCondition, err)
 	}
 	d := Decision{Allowed: ok}
 	if len(explain) == 5 {
-		d.RuleID = ruleIDs[strings.Join(explain, "\x00")]
+		d.RuleID = ref.ruleIDs[strings.Join(explain, "\x00")]
 	}
 	return d, nil
 }
@@ -76,6 +127,7 @@ func TestPartitionedMatchesUnpartitioned(t *testing.T) {
 		"'r3' IN r.sub.roles",
 		"r.obj.class != 'secret'", // errs without class
 		"keyMatch(r.obj.id, '1*')",
+		"g('role:' + r.sub.id, 'role:r2') || r.obj.class == 'x'", // the role graph (false for users); errs without class
 	}
 	reqTypes := []string{"docs", "documents", "files", "dx", "notes", "other"}
 	reqIDs := []string{"1", "2", "a1", "12", "x", "*"}
@@ -126,11 +178,7 @@ func TestPartitionedMatchesUnpartitioned(t *testing.T) {
 		for _, p := range parents {
 			all.parents = append(all.parents, parentRow{Role: p[0], Parent: p[1]})
 		}
-		ref := referenceEnforcer(t, all)
-		ruleIDs := map[string]string{}
-		for _, r := range all.policies {
-			ruleIDs[r.toPolicy().Rule().key()] = r.ID
-		}
+		ref := newReference(t, all)
 
 		for i := 0; i < 400; i++ {
 			var sub subject
@@ -160,7 +208,7 @@ func TestPartitionedMatchesUnpartitioned(t *testing.T) {
 			}
 			now := time.Date(2026, 1, 5, rng.Intn(24), 0, 0, 0, time.UTC)
 
-			want, wantErr := referenceDecide(t, e, ref, ruleIDs, req, now)
+			want, wantErr := ref.decide(t, req, now)
 			for _, cached := range []bool{false, true, true} {
 				e.noCache = !cached
 				got, err := e.decide(req, now)
@@ -201,7 +249,9 @@ func TestPartitionedMatchesUnpartitioned(t *testing.T) {
 // partition fails on its second conditional rule, and another subject's
 // deny comes between its first and second rule in load order. Casbin over
 // all rules stops at that deny, so the decision is a denial, not an error;
-// a deny after the failing rule leaves the error.
+// a deny after the failing rule leaves the error. The failing line is
+// located by its condition, resource and action (partition.failedLine): an
+// earlier line with the same condition on another resource is not it.
 func TestPartitionedErrorOrder(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -212,6 +262,11 @@ func TestPartitionedErrorOrder(t *testing.T) {
 			{ID: "a1", Subject: "role:a", Resource: "docs:*", Action: "read", Effect: "allow", Condition: "r.sub.level > 2"},
 			{ID: "b1", Subject: "role:b", Resource: "docs:*", Action: "read", Effect: "deny"},
 			{ID: "a2", Subject: "role:a", Resource: "docs:*", Action: "read", Effect: "allow", Condition: "r.sub.dept == 'eng'"},
+		}},
+		{name: "deny before the failing condition, which an earlier line on another resource shares", rows: []policyRow{
+			{ID: "a1", Subject: "role:a", Resource: "docs:2", Action: "read", Effect: "allow", Condition: "r.sub.dept == 'eng'"},
+			{ID: "b1", Subject: "role:b", Resource: "docs:*", Action: "read", Effect: "deny"},
+			{ID: "a2", Subject: "role:a", Resource: "docs:1", Action: "read", Effect: "allow", Condition: "r.sub.dept == 'eng'"},
 		}},
 		{name: "deny after the failing condition", wantErr: true, rows: []policyRow{
 			{ID: "a1", Subject: "role:a", Resource: "docs:*", Action: "read", Effect: "allow", Condition: "r.sub.level > 2"},
@@ -225,12 +280,8 @@ func TestPartitionedErrorOrder(t *testing.T) {
 			req := request{Sub: subject{Type: "user", ID: "u", Roles: []string{"a", "b"}, Props: map[string]any{"level": 1.0}},
 				ResType: "docs", ResID: "1", Action: "read"}
 			all := &snapshotRows{policies: append(append([]policyRow{}, builtIns...), tc.rows...)}
-			ruleIDs := map[string]string{}
-			for _, r := range all.policies {
-				ruleIDs[r.toPolicy().Rule().key()] = r.ID
-			}
 			now := time.Now()
-			want, wantErr := referenceDecide(t, e, referenceEnforcer(t, all), ruleIDs, req, now)
+			want, wantErr := newReference(t, all).decide(t, req, now)
 			got, err := e.decide(req, now)
 			if (wantErr != nil) != tc.wantErr || (err != nil) != tc.wantErr {
 				t.Fatalf("err = %v, unpartitioned err = %v, want error %v", err, wantErr, tc.wantErr)

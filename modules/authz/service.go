@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/cache"
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/principal"
 )
@@ -44,7 +45,7 @@ type Service struct {
 	wake     chan struct{}
 
 	// roleCache holds users' direct roles for RoleTTL.
-	roleCache *cache[string, []string]
+	roleCache *cache.TTL[string, []string]
 	// rolesVersion is the authz_state.roles_version last seen by poll.
 	rolesVersion atomic.Int64
 }
@@ -73,7 +74,7 @@ func NewService(ctx context.Context, db database.DB, opts Options, roles RoleSou
 		return nil, err
 	}
 	s := &Service{db: db, st: st, eng: eng, roles: roles, audit: audit, opts: opts,
-		wake: make(chan struct{}, 1), roleCache: newCache[string, []string](maxRoleCacheEntries, opts.RoleTTL, opts.Now)}
+		wake: make(chan struct{}, 1), roleCache: cache.New[string, []string](opts.RoleTTL, maxRoleCacheEntries, opts.Now)}
 	if err := s.Reload(ctx); err != nil {
 		return nil, err
 	}
@@ -116,7 +117,7 @@ func (s *Service) poll(ctx context.Context) error {
 	// (cheap; they are re-read on demand), so no replica keeps granting a
 	// revoked role for longer than one poll interval.
 	if old := s.rolesVersion.Swap(st.RolesVersion); old != st.RolesVersion {
-		s.roleCache.clear()
+		s.roleCache.Clear()
 	}
 	if st.Version == s.eng.loadedVersion() {
 		return nil
@@ -237,7 +238,7 @@ func SelfService(p principal.Principal, res principal.Resource, action string) b
 
 // rolesOf returns the user's roles through the cache.
 func (s *Service) rolesOf(ctx context.Context, userID string) ([]string, error) {
-	if roles, ok := s.roleCache.get(userID); ok {
+	if roles, ok := s.roleCache.Get(userID); ok {
 		return roles, nil
 	}
 	roles, err := s.roles.RolesOf(ctx, userID)
@@ -248,14 +249,14 @@ func (s *Service) rolesOf(ctx context.Context, userID string) ([]string, error) 
 		return nil, fmt.Errorf("authz: roles of %s: %w", userID, err)
 	}
 	roles = append([]string(nil), roles...)
-	s.roleCache.put(userID, roles)
+	s.roleCache.Put(userID, roles)
 	return roles, nil
 }
 
 // InvalidateUser drops the cached roles of a user, so the next decision
 // reads them from identity.
 func (s *Service) InvalidateUser(userID string) {
-	s.roleCache.delete(userID)
+	s.roleCache.Delete(userID)
 }
 
 // UserChanged implements identity's Listener: a user's roles or status
