@@ -74,10 +74,10 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (a *app
 	// authz reads identity's roles; the rest use all three.
 	a.audit = audit.New(db)
 	a.identity = identity.New(db, identity.Deps{Audit: a.audit}, identity.Options{})
-	a.authz, err = authz.NewService(ctx, db, authz.Options{
+	a.authz, err = authz.New(ctx, db, authz.Deps{Roles: a.identity, Audit: a.audit}, authz.Options{
 		Logger:        logger,
 		IsUnknownUser: func(err error) bool { return errors.Is(err, identity.ErrNotFound) },
-	}, a.identity, a.audit)
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -52,10 +52,19 @@ type Service struct {
 
 const maxRoleCacheEntries = 50_000
 
-// NewService loads the policies (the database must be migrated) and
+// Deps are the services authz calls out to.
+type Deps struct {
+	// Roles answers who has which role (identity).
+	Roles RoleSource
+	// Audit records policy changes in their transaction.
+	Audit AuditLog
+}
+
+// New loads the policies (the database must be migrated; hence ctx) and
 // returns the service. Run must be started for changes made by other
 // instances to be picked up.
-func NewService(ctx context.Context, db database.DB, opts Options, roles RoleSource, audit AuditLog) (*Service, error) {
+func New(ctx context.Context, db database.DB, deps Deps, opts Options) (*Service, error) {
+	roles, audit := deps.Roles, deps.Audit
 	if roles == nil || audit == nil {
 		return nil, errors.New("authz: RoleSource and AuditLog are required")
 	}

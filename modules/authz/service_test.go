@@ -57,7 +57,7 @@ func (f *fakeRoles) set(id string, roles ...string) {
 
 func newTestService(t testing.TB, db database.DB, roles RoleSource, opts Options) *Service {
 	t.Helper()
-	s, err := NewService(context.Background(), db, opts, roles, audit.New(db))
+	s, err := New(context.Background(), db, Deps{Roles: roles, Audit: audit.New(db)}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,7 +77,7 @@ func New(db database.DB, deps Deps, opts Options) (*Module, error) {
 	if deps.Users == nil || deps.Audit == nil || deps.Authorizer == nil || deps.Pages == nil {
 		return nil, errors.New("oidc: New: Users, Audit, Authorizer and Pages are required")
 	}
-	reg := clients.NewService(db.Gorm, deps.Audit, clients.Options{})
+	reg := clients.New(db, clients.Deps{Audit: deps.Audit}, clients.Options{})
 	var perms provider.PermissionSource
 	if deps.Permissions != nil {
 		perms = deps.Permissions

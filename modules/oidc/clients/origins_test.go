@@ -30,7 +30,7 @@ func TestOriginOf(t *testing.T) {
 // change through the service is seen at once (the cache is invalidated).
 func TestIsRedirectOrigin(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
-		s := NewService(db.Gorm, audit.New(db), Options{CacheTTL: time.Hour})
+		s := New(db, Deps{Audit: audit.New(db)}, Options{CacheTTL: time.Hour})
 		ctx := oidctest.SystemCtx()
 		is := func(origin string) bool {
 			t.Helper()

@@ -35,16 +35,23 @@ type Service struct {
 	onDelete []DeleteListener
 }
 
-// NewService builds the registry over the module's tables; it does not
-// touch the database.
-func NewService(db *gorm.DB, auditLog AuditLog, opts Options) *Service {
+// Deps are the services the registry calls out to.
+type Deps struct {
+	// Audit records client changes in their transaction.
+	Audit AuditLog
+}
+
+// New builds the registry over the module's tables; it does not touch the
+// database.
+func New(db database.DB, deps Deps, opts Options) *Service {
+	auditLog := deps.Audit
 	if opts.CacheTTL <= 0 {
 		opts.CacheTTL = 5 * time.Second
 	}
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return time.Now().UTC() }
 	}
-	return &Service{db: db, audit: auditLog, now: opts.Now, store: &clientStore{db: db}, cache: newClientCache(opts.CacheTTL),
+	return &Service{db: db.Gorm, audit: auditLog, now: opts.Now, store: &clientStore{db: db.Gorm}, cache: newClientCache(opts.CacheTTL),
 		origins: &originCache{ttl: opts.CacheTTL}}
 }
 

@@ -26,7 +26,7 @@ func mustCreate(t testing.TB, s *Service, n NewClient) (Client, string) {
 func TestService(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
 		clock := testutil.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
-		p := NewService(db.Gorm, audit.New(db), Options{Now: clock.Now})
+		p := New(db, Deps{Audit: audit.New(db)}, Options{Now: clock.Now})
 		ctx := oidctest.SystemCtx()
 
 		c, plain := mustCreate(t, p, NewClient{Name: " App ", RedirectURIs: []string{"https://app.test/cb"}, Scopes: []string{"roles", "openid"}})
@@ -154,7 +154,7 @@ func (d *deleteRecorder) ClientDeleted(_ context.Context, id string) error {
 
 func TestDeleteTellsListenersInTheTransaction(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
-		s := NewService(db.Gorm, audit.New(db), Options{})
+		s := New(db, Deps{Audit: audit.New(db)}, Options{})
 		l := &deleteRecorder{fail: errors.New("boom")}
 		s.AddDeleteListener(l)
 		c, _ := mustCreate(t, s, NewClient{Name: "svc", GrantTypes: []string{GrantClientCredentials}})

@@ -47,7 +47,7 @@ func newTestProvider(t testing.TB, db database.DB, issuer string, users UserDire
 		m(&o)
 	}
 	auditLog := audit.New(db)
-	cl := clients.NewService(db.Gorm, auditLog, clients.Options{Now: o.Now})
+	cl := clients.New(db, clients.Deps{Audit: auditLog}, clients.Options{Now: o.Now})
 	p, err := NewProvider(db, users, cl, auditLog, fakeAuthorizer{}, o)
 	if err != nil {
 		t.Fatalf("NewProvider: %v", err)

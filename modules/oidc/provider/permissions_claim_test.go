@@ -43,9 +43,10 @@ func TestPermissionsClaim(t *testing.T) {
 		ts := newTestServer(t, db, func(o *Options) { o.Permissions = lazyPermissions{&az} })
 		users = ts.users
 		var err error
-		az, err = authz.NewService(ctx, db, authz.Options{
+		az, err = authz.New(ctx, db, authz.Deps{Roles: authzRoles{users}, Audit: audit.New(db)}, authz.Options{
 			IsUnknownUser: func(err error) bool { return errors.Is(err, identity.ErrNotFound) },
-		}, authzRoles{users}, audit.New(db))
+		})
+
 		if err != nil {
 			t.Fatal(err)
 		}
