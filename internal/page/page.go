@@ -62,10 +62,11 @@ func Encode(parts ...string) string {
 
 // Decode reverses Encode, requiring exactly n non-empty parts.
 func Decode(token string, n int) ([]string, error) {
-	if len(token) > maxTokenLen {
+	// The decoder skips CR and LF; a token we issued has neither.
+	if len(token) > maxTokenLen || strings.ContainsAny(token, "\r\n") {
 		return nil, ErrBadToken
 	}
-	b, err := base64.RawURLEncoding.DecodeString(token)
+	b, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	if err != nil {
 		return nil, ErrBadToken
 	}
