@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/gatehouse/gatehouse/internal/httpserver"
 	"github.com/gatehouse/gatehouse/internal/principal"
@@ -21,13 +20,14 @@ var tokenAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.ES256}
 // of ours, the signature, iss, exp, and that neither the token nor its grant
 // was revoked.
 func (p *Provider) verifyAccessToken(ctx context.Context, token string) (*oidc.AccessTokenClaims, error) {
-	claims, ok := p.verified.get(token)
+	claims, ok := p.verified.Get(token)
 	if !ok {
 		var err error
 		if claims, err = p.verifySignedToken(ctx, token); err != nil {
 			return nil, err
 		}
-		p.verified.put(token, claims)
+		// Kept until the token expires: exp is checked below either way.
+		p.verified.PutUntil(token, claims, claims.Expiration.AsTime())
 	}
 	if !p.now().Before(claims.Expiration.AsTime()) {
 		return nil, fmt.Errorf("%w: expired", ErrInvalidToken)
@@ -98,28 +98,8 @@ func (p *Provider) verifySignedToken(ctx context.Context, token string) (*oidc.A
 // costs a map look-up instead of an ECDSA/RSA verification. Expiry and
 // revocation are still checked on every use. The cache is bounded: when full
 // it starts over.
-type verifiedCache struct {
-	mu sync.RWMutex
-	m  map[string]*oidc.AccessTokenClaims
-}
-
+// verifiedCacheMax bounds the tokens whose signature check is remembered.
 const verifiedCacheMax = 20000
-
-func (c *verifiedCache) get(token string) (*oidc.AccessTokenClaims, bool) {
-	c.mu.RLock()
-	cl, ok := c.m[token]
-	c.mu.RUnlock()
-	return cl, ok
-}
-
-func (c *verifiedCache) put(token string, cl *oidc.AccessTokenClaims) {
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= verifiedCacheMax {
-		c.m = make(map[string]*oidc.AccessTokenClaims, 1024)
-	}
-	c.m[token] = cl
-	c.mu.Unlock()
-}
 
 // AuthenticateBearer turns one of our JWT access tokens into a principal for
 // /api/v1 (httpserver.BearerAuthenticator). A client_credentials token

@@ -14,8 +14,10 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/gatehouse/gatehouse/internal/cache"
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/module"
 	"github.com/gatehouse/gatehouse/modules/audit"
@@ -39,7 +41,7 @@ type Provider struct {
 	clients     ClientLookup
 	keys        *keyManager
 	revoked     *revocationCache
-	verified    verifiedCache
+	verified    *cache.TTL[string, *oidc.AccessTokenClaims] // signature checks, until exp
 	storage     *storage
 	op          *op.Provider
 	handler     http.Handler // see opHandler
@@ -70,6 +72,7 @@ func NewProvider(db database.DB, users UserDirectory, cl ClientLookup, auditLog 
 		accessAlg: jose.SignatureAlgorithm(opts.AccessTokenAlg),
 		clients:   cl,
 		revoked:   &revocationCache{db: db.Gorm, now: opts.Now, m: map[string]time.Time{}},
+		verified:  cache.New[string, *oidc.AccessTokenClaims](0, verifiedCacheMax, opts.Now),
 	}
 	p.keys = &keyManager{db: db.Gorm, sealer: seal, now: opts.Now, rotation: opts.KeyRotationPeriod,
 		retention: opts.KeyRetention, logger: opts.Logger}
