@@ -235,4 +235,3 @@ func (m *Module) postDeleteUser(c echo.Context) error {
 	}
 	return redirect(c, "/admin/users", "deleted")
 }
-
