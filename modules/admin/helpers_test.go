@@ -19,6 +19,7 @@ import (
 	"github.com/gatehouse/gatehouse/modules/audit"
 	"github.com/gatehouse/gatehouse/modules/authz"
 	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/oidc/clients"
 	"github.com/gatehouse/gatehouse/web"
 )
 
@@ -54,7 +55,7 @@ func newConsole(t *testing.T) *console {
 	c.ids.AddRoleListener(c.az)
 	keys := apikeys.New(db, apikeys.Deps{Users: c.ids, Audit: c.audit}, apikeys.Options{})
 	m := New(Deps{Users: c.ids, Roles: c.ids, Authorizer: c.az, Grants: c.az, Pages: pages,
-		Policies: c.az, APIKeys: keys, Audit: c.audit}, Options{Issuer: "https://id.example.com"})
+		Policies: c.az, APIKeys: keys, Audit: c.audit, Clients: clients.NewService(db.Gorm, c.audit, clients.Options{})}, Options{Issuer: "https://id.example.com"})
 	g := c.e.Group("/admin", func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(ec echo.Context) error {
 			p := principal.Principal{Kind: principal.User, ID: c.as, Via: principal.ViaSession}

@@ -2,6 +2,8 @@ package admin
 
 import "github.com/labstack/echo/v4"
 
-// mountRest mounts the sections beyond users.
+// mountRest mounts the sections beyond users; a section whose service is
+// not wired is left out.
 func (m *Module) mountRest(g *echo.Group, sensitive echo.MiddlewareFunc) {
+	m.mountClients(g, sensitive)
 }
