@@ -6,6 +6,7 @@ import "github.com/labstack/echo/v4"
 // not wired is left out.
 func (m *Module) mountRest(g *echo.Group, sensitive echo.MiddlewareFunc) {
 	m.mountClients(g, sensitive)
+	m.mountAPIKeys(g, sensitive)
 	if m.d.Audit != nil {
 		g.GET("/audit", m.getAudit)
 	}
