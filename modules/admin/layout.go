@@ -194,6 +194,9 @@ func (m *Module) pageError(c echo.Context, err error) error {
 	return err
 }
 
+// pageWithError carries an error message into a render helper.
+func pageWithError(msg string) web.Page { return web.Page{Error: msg} }
+
 // render writes a console page.
 func (m *Module) render(c echo.Context, status int, name string, data any) error {
 	return m.d.Pages.HTML(c, status, name, data)
