@@ -8,6 +8,7 @@ func (m *Module) mountRest(g *echo.Group, sensitive echo.MiddlewareFunc) {
 	m.mountRoles(g)
 	m.mountClients(g, sensitive)
 	m.mountAPIKeys(g, sensitive)
+	m.mountPolicies(g, sensitive)
 	if m.d.Audit != nil {
 		g.GET("/audit", m.getAudit)
 	}
