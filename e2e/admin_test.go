@@ -101,6 +101,15 @@ func TestAdminConsole(t *testing.T) {
 	if text := browserText(t, ctx); strings.Contains(text, "client.create") {
 		t.Errorf("the Action filter kept other events:\n%s", text)
 	}
+
+	// Signing keys: "Rotate now" retires the keys in use, and is audited.
+	browserNavigate(t, ctx, srv.URL+"/admin/signing-keys")
+	browserWaitText(t, ctx, "RS256")
+	browserClick(t, ctx, "Rotate now")
+	browserWaitText(t, ctx, "New signing keys are in use")
+	browserWaitText(t, ctx, "retired")
+	browserNavigate(t, ctx, srv.URL+"/admin/audit?action=signing-keys.rotate")
+	browserWaitText(t, ctx, "signing-keys.rotate")
 }
 
 // TestAdminConsoleAccess: a user-admin sees Users but not Clients; a user

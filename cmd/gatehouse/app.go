@@ -121,7 +121,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (a *app
 		a.oidc,
 		admin.New(admin.Deps{
 			Users: a.identity, Roles: a.identity, Authorizer: a.authz, Grants: a.authz, Pages: pages,
-			Policies: a.authz, Clients: a.oidc.Clients(), APIKeys: a.apikeys, Audit: a.audit,
+			Policies: a.authz, Clients: a.oidc.Clients(), APIKeys: a.apikeys, Audit: a.audit, Keys: a.oidc,
 		}, admin.Options{Issuer: cfg.Issuer, Logger: logger}),
 	}
 	a.startup = []func(context.Context) error{a.ensureAdmin, a.oidc.Init}

@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse/gatehouse/modules/authz"
 	"github.com/gatehouse/gatehouse/modules/identity"
 	"github.com/gatehouse/gatehouse/modules/oidc/clients"
+	"github.com/gatehouse/gatehouse/modules/oidc/provider"
 )
 
 // The console owns no data: every page reads and every action writes
@@ -88,4 +89,10 @@ type AuditLog interface {
 // Pages renders an HTML page (web.Renderer).
 type Pages interface {
 	HTML(c echo.Context, status int, name string, data any) error
+}
+
+// SigningKeys are the OpenID Provider's token signing keys (oidc.Module).
+type SigningKeys interface {
+	SigningKeys(ctx context.Context) ([]provider.SigningKey, error)
+	RotateSigningKeys(ctx context.Context) error
 }

@@ -29,6 +29,7 @@ type Deps struct {
 	Clients    Clients
 	APIKeys    APIKeys
 	Audit      AuditLog
+	Keys       SigningKeys
 }
 
 // Options tune the console.

@@ -9,6 +9,7 @@ func (m *Module) mountRest(g *echo.Group, sensitive echo.MiddlewareFunc) {
 	m.mountClients(g, sensitive)
 	m.mountAPIKeys(g, sensitive)
 	m.mountPolicies(g, sensitive)
+	m.mountSigningKeys(g, sensitive)
 	if m.d.Audit != nil {
 		g.GET("/audit", m.getAudit)
 	}
