@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/httpserver"
 	"github.com/gatehouse/gatehouse/internal/module"
 	"github.com/gatehouse/gatehouse/migrations"
+	"github.com/gatehouse/gatehouse/modules/admin"
 	"github.com/gatehouse/gatehouse/modules/apikeys"
 	"github.com/gatehouse/gatehouse/modules/audit"
 	"github.com/gatehouse/gatehouse/modules/authz"
@@ -118,6 +119,10 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (a *app
 		authz.NewModule(a.authz, cfg.Issuer),
 		passkeys.NewModule(a.passkeys),
 		a.oidc,
+		admin.New(admin.Deps{
+			Users: a.identity, Roles: a.identity, Authorizer: a.authz, Grants: a.authz, Pages: pages,
+			Policies: a.authz, Clients: a.oidc.Clients(), APIKeys: a.apikeys, Audit: a.audit, Keys: a.oidc,
+		}, admin.Options{Issuer: cfg.Issuer, Logger: logger}),
 	}
 	a.startup = []func(context.Context) error{a.ensureAdmin, a.oidc.Init}
 	a.background = []func(context.Context) error{a.authz.Run, a.apikeys.Run, a.passkeys.Run, a.oidc.Run}

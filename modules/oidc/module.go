@@ -150,6 +150,18 @@ func (m *Module) Reauth() httpserver.Reauthenticator { return m.signin }
 // Clients is the client registry, for the CLI (gatehouse clients create).
 func (m *Module) Clients() *clients.Service { return m.clients }
 
+// SigningKeys lists the published token signing keys, newest first (the
+// console's "Signing keys").
+func (m *Module) SigningKeys(context.Context) ([]provider.SigningKey, error) {
+	return m.provider.SigningKeys(), nil
+}
+
+// RotateSigningKeys replaces the active signing keys now; it is audited as
+// POST /api/v1/signing-keys/rotate is.
+func (m *Module) RotateSigningKeys(ctx context.Context) error {
+	return m.provider.RotateSigningKeys(ctx)
+}
+
 // UserChanged (identity.Listener, inside identity's transaction): a
 // disabled user loses their tokens (provider), then their browser sessions
 // (signin). The first error stops the fan-out and rolls the change back.

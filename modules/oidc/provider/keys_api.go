@@ -51,3 +51,22 @@ func (p *Provider) rotateKeysAPI(ctx context.Context, _ *struct{}) (*rotateKeysO
 	}
 	return out, nil
 }
+
+// SigningKey describes a published token signing key, never its private
+// part: what the console lists.
+type SigningKey struct {
+	KID       string
+	Alg       string
+	CreatedAt time.Time
+	RetiredAt *time.Time // nil while the key signs new tokens
+	ExpiresAt *time.Time // when a retired key leaves the JWKS
+}
+
+// SigningKeys lists the published keys, newest first.
+func (p *Provider) SigningKeys() []SigningKey {
+	var out []SigningKey
+	for _, k := range p.keys.published() {
+		out = append(out, SigningKey{KID: k.id, Alg: string(k.alg), CreatedAt: k.createdAt, RetiredAt: k.retiredAt, ExpiresAt: k.expiresAt})
+	}
+	return out
+}

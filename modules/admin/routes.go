@@ -1,0 +1,16 @@
+package admin
+
+import "github.com/labstack/echo/v4"
+
+// mountRest mounts the sections beyond users; a section whose service is
+// not wired is left out.
+func (m *Module) mountRest(g *echo.Group, sensitive echo.MiddlewareFunc) {
+	m.mountRoles(g)
+	m.mountClients(g, sensitive)
+	m.mountAPIKeys(g, sensitive)
+	m.mountPolicies(g, sensitive)
+	m.mountSigningKeys(g, sensitive)
+	if m.d.Audit != nil {
+		g.GET("/audit", m.getAudit)
+	}
+}
