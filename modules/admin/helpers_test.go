@@ -45,9 +45,10 @@ func newConsole(t *testing.T) *console {
 	c := &console{t: t, e: echo.New()}
 	c.audit = audit.New(db)
 	c.ids = identity.New(db, identity.Deps{Audit: c.audit}, identity.Options{Argon2: identity.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}})
-	c.az, err = authz.NewService(ctx, db, authz.Options{
+	c.az, err = authz.New(ctx, db, authz.Deps{Roles: c.ids, Audit: c.audit}, authz.Options{
 		IsUnknownUser: func(err error) bool { return errors.Is(err, identity.ErrNotFound) },
-	}, c.ids, c.audit)
+	})
+
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +56,7 @@ func newConsole(t *testing.T) *console {
 	c.ids.AddRoleListener(c.az)
 	keys := apikeys.New(db, apikeys.Deps{Users: c.ids, Audit: c.audit}, apikeys.Options{})
 	m := New(Deps{Users: c.ids, Roles: c.ids, Authorizer: c.az, Grants: c.az, Pages: pages,
-		Policies: c.az, APIKeys: keys, Audit: c.audit, Clients: clients.NewService(db.Gorm, c.audit, clients.Options{})}, Options{Issuer: "https://id.example.com"})
+		Policies: c.az, APIKeys: keys, Audit: c.audit, Clients: clients.New(db, clients.Deps{Audit: c.audit}, clients.Options{})}, Options{Issuer: "https://id.example.com"})
 	g := c.e.Group("/admin", func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(ec echo.Context) error {
 			p := principal.Principal{Kind: principal.User, ID: c.as, Via: principal.ViaSession}
