@@ -192,3 +192,49 @@ func TestInviteViaCLI(t *testing.T) {
 		t.Errorf("re-invite with a password: %+v", res)
 	}
 }
+
+// TestVerifyOwnEmailChange: a user's own email change through the API takes
+// effect only when the link mailed to the new address is used; the old
+// address gets a notice.
+func TestVerifyOwnEmailChange(t *testing.T) {
+	t.Parallel()
+	srv, smtp := startMailServer(t, sqliteDB)
+	id := createUser(t, srv, "carol@example.com", "carol's first passphrase")
+	key := createAPIKey(t, srv, "carol@example.com", "own")
+	var u map[string]any
+	api(srv, key).do(t, http.MethodPatch, "/users/"+id, map[string]any{
+		"email": "carol@new.example.com", "current_password": "carol's first passphrase"}).expect(t, 200).decode(t, &u)
+	if u["email"] != "carol@example.com" {
+		t.Fatalf("changed before the link was used: %v", u["email"])
+	}
+	mails := smtp.WaitFor(2, 15*time.Second)
+	var link string
+	for _, m := range mails {
+		switch m.To {
+		case "carol@new.example.com":
+			link = linkIn(t, m)
+		case "carol@example.com":
+			if !strings.Contains(m.Body, "carol@new.example.com") {
+				t.Errorf("notice to the old address: %s", m.Body)
+			}
+		default:
+			t.Errorf("mail to %s", m.To)
+		}
+	}
+	a := newAgent(t, srv)
+	confirm := a.get(link)
+	if !strings.Contains(confirm.Body, ">Verify email</button>") {
+		t.Fatalf("verify page %d:\n%s", confirm.Status, confirm.Body)
+	}
+	done := a.submit(confirm, "/email/verify", url.Values{"token": {strings.SplitN(link, "token=", 2)[1]}})
+	if done.Status != 200 || !strings.Contains(done.Body, "is verified") {
+		t.Fatalf("after Verify email: %d\n%s", done.Status, done.Body)
+	}
+	api(srv, srv.AdminKey(t)).get(t, "/users/"+id).expect(t, 200).decode(t, &u)
+	if u["email"] != "carol@new.example.com" || u["email_verified"] != true {
+		t.Errorf("after the link: %v %v", u["email"], u["email_verified"])
+	}
+	if again := newAgent(t, srv).get(link); again.Status != http.StatusBadRequest {
+		t.Errorf("reused link: %d", again.Status)
+	}
+}
