@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse/gatehouse/modules/audit"
 	"github.com/gatehouse/gatehouse/modules/authz"
 	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/mail"
 	"github.com/gatehouse/gatehouse/modules/oidc"
 	"github.com/gatehouse/gatehouse/modules/passkeys"
 	"github.com/gatehouse/gatehouse/web"
@@ -27,6 +28,7 @@ type app struct {
 	db     database.DB
 
 	audit    *audit.Service
+	mail     *mail.Service
 	identity *identity.Service
 	authz    *authz.Service
 	apikeys  *apikeys.Service
@@ -71,10 +73,15 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (a *app
 	}
 	a = &app{cfg: cfg, logger: logger, db: db, web: pages}
 
-	// Services. Audit depends on nothing; identity records through it;
-	// authz reads identity's roles; the rest use all three.
+	// Services. Audit and mail depend on nothing; identity records through
+	// audit and mails links through mail; authz reads identity's roles; the
+	// rest use all three.
 	a.audit = audit.New(db)
-	a.identity = identity.New(db, identity.Deps{Audit: a.audit}, identity.Options{})
+	a.mail, err = mail.New(db, mailOptions(cfg, logger))
+	if err != nil {
+		return nil, err
+	}
+	a.identity = identity.New(db, identity.Deps{Audit: a.audit, Mailer: a.mail}, identity.Options{Issuer: cfg.Issuer})
 	a.authz, err = authz.New(ctx, db, authz.Deps{Roles: a.identity, Audit: a.audit}, authz.Options{
 		Logger:        logger,
 		IsUnknownUser: func(err error) bool { return errors.Is(err, identity.ErrNotFound) },
@@ -90,6 +97,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (a *app
 	}
 	a.oidc, err = oidc.New(db, oidc.Deps{
 		Users: a.identity, Audit: a.audit, Authorizer: a.authz, Permissions: a.authz, Pages: pages, Passkeys: a.passkeys,
+		Recovery: a.identity,
 	}, oidc.Options{Issuer: cfg.Issuer, MasterKey: masterKey, Logger: logger, RefreshReuseInterval: cfg.RefreshReuse()})
 	if err != nil {
 		return nil, err
@@ -125,8 +133,20 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (a *app
 		}, admin.Options{Issuer: cfg.Issuer, Logger: logger}),
 	}
 	a.startup = []func(context.Context) error{a.ensureAdmin, a.oidc.Init}
-	a.background = []func(context.Context) error{a.authz.Run, a.apikeys.Run, a.passkeys.Run, a.oidc.Run}
+	a.background = []func(context.Context) error{a.mail.Run, a.authz.Run, a.apikeys.Run, a.passkeys.Run, a.oidc.Run}
 	return a, nil
 }
 
 func (a *app) close() { _ = a.db.Close() }
+
+// mailOptions turns the validated GATEHOUSE_SMTP_* settings into the mail
+// service's; without a server, mailed links go to the log.
+func mailOptions(cfg config.Config, logger *slog.Logger) mail.Options {
+	opts := mail.Options{Issuer: cfg.Issuer, Logger: logger}
+	if s, _ := cfg.SMTPServer(); s != nil {
+		opts.From = s.From
+		opts.Server = &mail.Server{Host: s.Host, Port: s.Port, Username: s.Username, Password: s.Password,
+			ImplicitTLS: s.ImplicitTLS, InsecureSkipVerify: s.InsecureSkipVerify}
+	}
+	return opts
+}

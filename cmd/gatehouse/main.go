@@ -47,6 +47,8 @@ type cli struct {
 	LogLevel               string        `help:"debug, info, warn or error." default:"info" enum:"debug,info,warn,error"`
 	ReauthMaxAge           time.Duration `name:"reauth-max-age" help:"How recent a proof of identity must be for a sensitive action in a browser session." default:"5m"`
 	RefreshReuseInterval   string        `name:"refresh-reuse-interval" help:"How long after a refresh token's rotation a concurrent redemption of it still succeeds; 0 turns it off." default:"5s"`
+	SMTPURL                string        `name:"smtp-url" help:"Mail server: smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465 (TLS); unset writes mailed links to the log."`
+	SMTPFrom               string        `name:"smtp-from" help:"Sender address of Gatehouse's email."`
 
 	Serve   serveCmd   `cmd:"" help:"Apply pending migrations, then serve."`
 	Migrate migrateCmd `cmd:"" help:"Database migrations."`
@@ -63,7 +65,7 @@ func (c *cli) config() config.Config {
 		Addr: c.Addr, Issuer: c.Issuer, DatabaseURL: c.DatabaseURL, MasterKey: c.MasterKey,
 		BootstrapAdminEmail: c.BootstrapAdminEmail, BootstrapAdminPassword: c.BootstrapAdminPassword,
 		LogFormat: c.LogFormat, TrustedProxies: c.TrustedProxies, LogLevel: c.LogLevel, ReauthMaxAge: c.ReauthMaxAge,
-		RefreshReuseInterval: c.RefreshReuseInterval,
+		RefreshReuseInterval: c.RefreshReuseInterval, SMTPURL: c.SMTPURL, SMTPFrom: c.SMTPFrom,
 	}.WithDefaults()
 }
 

@@ -16,6 +16,7 @@ import (
 
 type usersCmd struct {
 	Create usersCreateCmd `cmd:"" help:"Create a user; reads the password from stdin."`
+	Invite usersInviteCmd `cmd:"" help:"Create a user without a password (or find one who has none) and mail a one-time invitation link."`
 }
 
 type usersCreateCmd struct {
@@ -23,6 +24,7 @@ type usersCreateCmd struct {
 	Name          string   `help:"Display name."`
 	Role          []string `help:"Role to assign (repeatable)."`
 	PasswordStdin bool     `name:"password-stdin" help:"Read the password as one line from stdin."`
+	EmailVerified bool     `name:"email-verified" help:"Mark the email address as verified."`
 }
 
 // Run creates the user and prints its id. Without --password-stdin the user
@@ -45,16 +47,11 @@ func (c *usersCreateCmd) Run(e *env) error {
 	}
 	defer a.close()
 	ctx := principal.With(e.ctx, principal.SystemPrincipal)
-	for _, r := range c.Role {
-		ok, err := a.identity.RoleExists(ctx, r)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return fmt.Errorf("unknown role %q (built-in roles: admin, user-admin, auditor)", r)
-		}
+	if err := checkRoles(a, ctx, c.Role); err != nil {
+		return err
 	}
-	u, err := a.identity.CreateUser(ctx, identity.NewUser{Email: c.Email, Name: c.Name, Password: password, Roles: c.Role})
+	u, err := a.identity.CreateUser(ctx, identity.NewUser{Email: c.Email, Name: c.Name, Password: password, Roles: c.Role,
+		EmailVerified: c.EmailVerified})
 	if err != nil {
 		return cliError(err)
 	}

@@ -36,6 +36,7 @@ var allowedModuleImports = map[string][]string{
 	"passkeys": {"identity", "audit"},
 	"oidc":     {"identity", "passkeys", "authz", "audit"},
 	"admin":    {"*"},
+	"mail":     {},
 }
 
 // goPackage is the part of `go list -json` we read.

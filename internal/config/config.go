@@ -47,6 +47,13 @@ type Config struct {
 	// redemption of it still succeeds; "0" turns it off. RefreshReuse
 	// parses it.
 	RefreshReuseInterval string
+	// SMTPURL is GATEHOUSE_SMTP_URL (smtp://user:pass@host:587 with
+	// STARTTLS, smtps://user:pass@host:465 with implicit TLS); empty writes
+	// mailed links to the log instead. It holds a password: never log it.
+	// SMTPServer parses it.
+	SMTPURL string
+	// SMTPFrom is GATEHOUSE_SMTP_FROM, the sender address.
+	SMTPFrom string
 }
 
 // Defaults are the contract's default values.
@@ -117,6 +124,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	if _, err := c.parseRefreshReuse(); err != nil {
+		return err
+	}
+	if _, err := c.SMTPServer(); err != nil {
 		return err
 	}
 	return nil

@@ -62,3 +62,10 @@ type PasswordListener interface {
 type PageRenderer interface {
 	HTML(c echo.Context, status int, name string, data any) error
 }
+
+// Mailer renders a mail template for one recipient and queues it in the
+// transaction in ctx, so it is sent exactly when the change commits.
+// Implemented by mail.Service; templates and vars are the mail module's.
+type Mailer interface {
+	Notify(ctx context.Context, template, to string, vars map[string]string) error
+}

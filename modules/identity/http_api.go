@@ -154,6 +154,7 @@ func (m *identityModule) mountAPI(api huma.API) {
 		Summary: "Give a user a role", Tags: tags}, m.assignRole)
 	huma.Register(api, huma.Operation{OperationID: "unassign-user-role", Method: http.MethodDelete, Path: "/users/{id}/roles/{role}",
 		Summary: "Take a role from a user", Tags: tags}, m.unassignRole)
+	m.mountEmailAPI(api)
 
 	rtags := []string{"roles"}
 	huma.Register(api, huma.Operation{OperationID: "create-role", Method: http.MethodPost, Path: "/roles",
@@ -347,6 +348,14 @@ func (m *identityModule) patchUser(ctx context.Context, in *patchUserInput) (*us
 	if b.Email != nil {
 		if err := m.requireCurrentPassword(ctx, in.ID, b.CurrentPassword, "email"); err != nil {
 			return nil, err
+		}
+		// One's own new address takes effect when the link mailed to it is
+		// used (CONTRACT "Email"); an administrator's change at once.
+		if p, _ := principal.From(ctx); p.IsUser() && p.ID == in.ID && m.svc.mailer != nil {
+			if err := m.svc.RequestEmailChange(ctx, in.ID, *b.Email); err != nil {
+				return nil, m.apiError(ctx, err, "")
+			}
+			b.Email = nil
 		}
 	}
 	if b.Status != nil || b.EmailVerified != nil {

@@ -8,6 +8,7 @@
 package identity
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/page"
+	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/modules/audit"
 )
 
@@ -38,6 +40,11 @@ type Options struct {
 	SetupTokenTTL time.Duration
 	// Now is the clock (time.Now).
 	Now func() time.Time
+	// Issuer is the public base URL that emailed links start with.
+	Issuer string
+	// InviteTTL, ResetTTL and VerifyTTL are the lifetimes of emailed links
+	// (7 days, 30 minutes, 24 hours; CONTRACT "Email").
+	InviteTTL, ResetTTL, VerifyTTL time.Duration
 }
 
 // Service is the identity module's public API.
@@ -51,6 +58,9 @@ type Service struct {
 	listeners         []Listener
 	roleListeners     []RoleListener
 	passwordListeners []PasswordListener
+	mailer            Mailer
+	issuer            string
+	ttl               struct{ invite, reset, verify time.Duration }
 
 	dummyOnce sync.Once
 	dummyHash string
@@ -60,6 +70,10 @@ type Service struct {
 type Deps struct {
 	// Audit records every change, in the change's transaction.
 	Audit AuditLog
+	// Mailer sends invitation, reset and verification links and security
+	// notices in the change's transaction (mail.Service). Without it those
+	// operations fail and an own email change takes effect at once.
+	Mailer Mailer
 }
 
 // New returns the service over db.
@@ -73,7 +87,9 @@ func New(db database.DB, deps Deps, opts Options) *Service {
 	if ttl <= 0 {
 		ttl = 24 * time.Hour
 	}
-	return &Service{
+	svc := &Service{
+		mailer:   deps.Mailer,
+		issuer:   strings.TrimRight(opts.Issuer, "/"),
 		db:       db,
 		st:       &store{db: db.Gorm, dialect: db.Dialect},
 		audit:    log,
@@ -81,6 +97,26 @@ func New(db database.DB, deps Deps, opts Options) *Service {
 		now:      func() time.Time { return now().UTC().Truncate(time.Microsecond) },
 		setupTTL: ttl,
 	}
+	svc.ttl.invite = cmp.Or(opts.InviteTTL, 7*24*time.Hour)
+	svc.ttl.reset = cmp.Or(opts.ResetTTL, 30*time.Minute)
+	svc.ttl.verify = cmp.Or(opts.VerifyTTL, 24*time.Hour)
+	return svc
+}
+
+// passwordChanged tells the password listeners, inside the transaction.
+// keepSessionID is the caller's own browser session when the user changed
+// their own password from one.
+func (s *Service) passwordChanged(ctx context.Context, id string) error {
+	keep := ""
+	if p, ok := principal.From(ctx); ok && p.Via == principal.ViaSession && p.ID == id {
+		keep = p.CredentialID
+	}
+	for _, l := range s.passwordListeners {
+		if err := l.PasswordChanged(ctx, id, keep); err != nil {
+			return fmt.Errorf("identity: password listener: %w", err)
+		}
+	}
+	return nil
 }
 
 // AddListener registers l to be told of user changes and deletions inside

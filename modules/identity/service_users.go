@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/gatehouse/gatehouse/internal/principal"
 	"gorm.io/gorm"
 )
 
@@ -86,6 +85,9 @@ func (s *Service) UpdateUser(ctx context.Context, id string, upd UserUpdate) (Us
 			changed = append(changed, "email")
 			if emailNorm != row.EmailNormalized && upd.EmailVerified == nil {
 				set["email_verified"] = false
+			}
+			if err := s.endVerifyLinks(ctx, id); err != nil {
+				return err
 			}
 		}
 		if username != nil && *username != derefOr(row.Username, "") {
@@ -215,27 +217,11 @@ func (s *Service) SetPassword(ctx context.Context, id, password string) error {
 		return fmt.Errorf("identity: hash password: %w", err)
 	}
 	return s.tx(ctx, func(ctx context.Context) error {
-		res := s.st.conn(ctx).Model(&userRow{}).Where("id = ?", id).
-			Updates(map[string]any{"password_hash": hash, "updated_at": s.now()})
-		if res.Error != nil {
-			return fmt.Errorf("identity: set password: %w", res.Error)
+		row, err := s.st.userBy(ctx, "id", id)
+		if err != nil {
+			return fmt.Errorf("identity: user %q: %w", id, err)
 		}
-		if res.RowsAffected == 0 {
-			return fmt.Errorf("identity: user %q: %w", id, ErrNotFound)
-		}
-		if err := s.record(ctx, "user.password.set", "user", id, nil); err != nil {
-			return err
-		}
-		keep := ""
-		if p, ok := principal.From(ctx); ok && p.Via == principal.ViaSession && p.ID == id {
-			keep = p.CredentialID
-		}
-		for _, l := range s.passwordListeners {
-			if err := l.PasswordChanged(ctx, id, keep); err != nil {
-				return fmt.Errorf("identity: password listener: %w", err)
-			}
-		}
-		return s.changed(ctx, id)
+		return s.storePassword(ctx, row, map[string]any{"password_hash": hash, "updated_at": s.now()}, "user.password.set")
 	})
 }
 

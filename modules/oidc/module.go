@@ -38,6 +38,9 @@ type Deps struct {
 	// Passkeys is optional (passkeys.Service): "Use passkey" on /login,
 	// step-up for acr_values=phr, the passkeys list on /account.
 	Passkeys signin.Passkeys
+	// Recovery is optional (identity.Service): "Forgot password?" and the
+	// pages that emailed links open.
+	Recovery signin.Recovery
 }
 
 // Options configure the module.
@@ -98,7 +101,7 @@ func New(db database.DB, deps Deps, opts Options) (*Module, error) {
 	}
 	pages, err := signin.New(signin.Config{
 		DB: db.Gorm, Renderer: deps.Pages, Users: deps.Users, Audit: deps.Audit, Flow: p,
-		Passkeys: deps.Passkeys, Issuer: opts.Issuer, Logger: opts.Logger, IdentifierKey: idKey,
+		Passkeys: deps.Passkeys, Recovery: deps.Recovery, Issuer: opts.Issuer, Logger: opts.Logger, IdentifierKey: idKey,
 	})
 	if err != nil {
 		return nil, err

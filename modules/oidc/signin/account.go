@@ -24,7 +24,10 @@ type accountView struct {
 	Name     string
 	Email    string
 	Username string
-	Sessions []accountSessionView
+	// EmailVerified, and CanVerify: "Send verification link" is offered.
+	EmailVerified bool
+	CanVerify     bool
+	Sessions      []accountSessionView
 	// PasskeysEnabled shows the passkeys section ("Add passkey" and the list).
 	PasskeysEnabled bool
 	Passkeys        []accountPasskeyView
@@ -75,9 +78,9 @@ func (p *Pages) getAccount(c echo.Context) error {
 	}
 	v := accountView{
 		Page: web.Page{Title: "Your account", CSRF: httpserver.CSRFToken(c), User: name, Flash: c.QueryParam("flash")},
-		Name: u.Name, Email: u.Email, Username: u.Username,
+		Name: u.Name, Email: u.Email, Username: u.Username, EmailVerified: u.EmailVerified, CanVerify: p.recovery != nil,
 	}
-	if v.Flash != "" && v.Flash != flashSessionEnded {
+	if v.Flash != "" && v.Flash != flashSessionEnded && v.Flash != flashVerifySent {
 		v.Flash = "" // only our own messages, never text from the URL
 	}
 	if p.passkeys != nil {

@@ -43,6 +43,8 @@ type loginView struct {
 	ReturnTo      string
 	ClientName    string
 	Passkey       passkeyView
+	// Forgot shows the "Forgot password?" link (reset.go).
+	Forgot bool
 }
 
 // throttledView is the data of oidc/throttled.html.
@@ -104,7 +106,8 @@ func (p *Pages) getLogin(c echo.Context) error {
 }
 
 func (p *Pages) renderLogin(c echo.Context, status int, v loginView, msg string) error {
-	v.Page = web.Page{Title: "Sign in", CSRF: httpserver.CSRFToken(c), Error: msg}
+	v.Page = web.Page{Title: "Sign in", CSRF: httpserver.CSRFToken(c), Error: msg, Flash: loginNotice(c.QueryParam("notice"))}
+	v.Forgot = p.recovery != nil
 	v.Passkey.Enabled = p.passkeys != nil
 	v.Passkey = passkeyURLs(v.Passkey, v.AuthRequestID, v.ReturnTo)
 	return p.render.HTML(c, status, tmplLogin, v)

@@ -49,6 +49,9 @@ type Config struct {
 	Flow     flow.AuthFlow
 	// Passkeys is optional: nil means /login offers no passkey.
 	Passkeys Passkeys
+	// Recovery is optional: nil means no "Forgot password?" and no pages
+	// for emailed links.
+	Recovery Recovery
 	// Issuer: cookies are Secure when it is https.
 	Issuer string
 	Logger *slog.Logger
@@ -80,6 +83,9 @@ type Pages struct {
 	sessions *sessionDB
 	consents *consentDB
 	counter  *lockout
+	recovery Recovery
+	// resetLimit bounds reset requests per address (reset.go).
+	resetLimit addressLimit
 	// identifierKey: see Config.IdentifierKey.
 	identifierKey []byte
 }
@@ -90,7 +96,8 @@ func New(cfg Config) (*Pages, error) {
 	if cfg.DB == nil || cfg.Renderer == nil || cfg.Users == nil || cfg.Audit == nil || cfg.Flow == nil {
 		return nil, errors.New("oidc: newPages: DB, Renderer, Users, Audit and Flow are required")
 	}
-	for _, name := range []string{tmplLogin, tmplConsent, tmplLogout, tmplSignedOut, tmplThrottled, tmplUnmet, tmplAccount, tmplBadRequest, tmplReauth} {
+	for _, name := range []string{tmplLogin, tmplConsent, tmplLogout, tmplSignedOut, tmplThrottled, tmplUnmet, tmplAccount, tmplBadRequest, tmplReauth,
+		tmplForgot, tmplSetPassword, tmplVerifyEmail} {
 		if !cfg.Renderer.Has(name) {
 			return nil, fmt.Errorf("oidc: newPages: template %s is missing", name)
 		}
@@ -121,6 +128,7 @@ func New(cfg Config) (*Pages, error) {
 		counter:       newDBSignInCounter(cfg.DB, cfg.Throttle),
 		identifierKey: idKey,
 		passkeys:      cfg.Passkeys,
+		recovery:      cfg.Recovery,
 	}
 	return p, nil
 }
@@ -140,7 +148,13 @@ func (p *Pages) Mount(r module.Routes) {
 	r.Public.POST("/consent", p.postConsent, csrf, withBrowser)
 	r.Public.GET("/logout", p.getLogout, csrf)
 	r.Public.POST("/logout", p.postLogout, csrf)
+	if p.recovery != nil {
+		p.mountRecovery(r.Public, csrf)
+	}
 	if r.Account != nil {
+		if p.recovery != nil {
+			r.Account.POST("/email/verify", p.postAccountVerify)
+		}
 		r.Account.GET("", p.getAccount)
 		r.Account.GET("/", p.getAccount)
 		r.Account.POST("/sessions/end", p.postEndSession)
