@@ -48,12 +48,13 @@ type cli struct {
 	ReauthMaxAge           time.Duration `name:"reauth-max-age" help:"How recent a proof of identity must be for a sensitive action in a browser session." default:"5m"`
 	RefreshReuseInterval   string        `name:"refresh-reuse-interval" help:"How long after a refresh token's rotation a concurrent redemption of it still succeeds; 0 turns it off." default:"5s"`
 
-	Serve   serveCmd   `cmd:"" help:"Apply pending migrations, then serve."`
-	Migrate migrateCmd `cmd:"" help:"Database migrations."`
-	Users   usersCmd   `cmd:"" help:"Manage users."`
-	Apikeys apikeysCmd `cmd:"" name:"apikeys" help:"Manage API keys."`
-	Clients clientsCmd `cmd:"" help:"Manage OAuth clients."`
-	Version versionCmd `cmd:"" help:"Print the version."`
+	Serve     serveCmd     `cmd:"" help:"Apply pending migrations, then serve."`
+	Migrate   migrateCmd   `cmd:"" help:"Database migrations."`
+	Users     usersCmd     `cmd:"" help:"Manage users."`
+	Apikeys   apikeysCmd   `cmd:"" name:"apikeys" help:"Manage API keys."`
+	Clients   clientsCmd   `cmd:"" help:"Manage OAuth clients."`
+	Resources resourcesCmd `cmd:"" help:"Manage APIs (resource servers)."`
+	Version   versionCmd   `cmd:"" help:"Print the version."`
 
 	Healthcheck healthcheckCmd `cmd:"" help:"Exit 0 when the local server answers /readyz (for container health checks)."`
 }

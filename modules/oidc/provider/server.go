@@ -240,6 +240,14 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 	if d.CodeChallenge == "" && r.Client.(*opClient).requirePKCE() {
 		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge required (PKCE with S256)")
 	}
+	if id, err := requestedResource(r.Form[paramResource]); err != nil {
+		return nil, err
+	} else if id != "" {
+		if _, err := s.p.resourceByIdentifier(ctx, id); err != nil {
+			return nil, err
+		}
+		ctx = withAuthorizeResource(ctx, id)
+	}
 	return s.LegacyServer.Authorize(ctx, r)
 }
 

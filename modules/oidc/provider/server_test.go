@@ -253,7 +253,10 @@ func TestClientCredentials(t *testing.T) {
 				t.Fatalf("replica rejects a live token: %v", err)
 			}
 			other, osecret := mustCreateClient(t, ts.p, clients.NewClient{Name: "rs", GrantTypes: []string{clients.GrantClientCredentials}})
-			st, body := introspect(t, ts, other.ID, osecret, tok.AccessToken)
+			if st, body := introspect(t, ts, other.ID, osecret, tok.AccessToken); st != 200 || body["active"] != false {
+				t.Fatalf("another client introspects a token that is not for it: %d %v, want inactive (RFC 7662 §4)", st, body)
+			}
+			st, body := introspect(t, ts, c.ID, secret, tok.AccessToken)
 			if st != 200 || body["active"] != true || body["sub"] != c.ID || body["scope"] != "users:read" || body["client_id"] != c.ID {
 				t.Fatalf("introspect active: %d %v", st, body)
 			}
@@ -270,13 +273,13 @@ func TestClientCredentials(t *testing.T) {
 			if st := revoke(t, ts, other.ID, osecret, tok.AccessToken); st != 200 {
 				t.Fatalf("revoke by other: %d", st)
 			}
-			if _, body := introspect(t, ts, other.ID, osecret, tok.AccessToken); body["active"] != true {
+			if _, body := introspect(t, ts, c.ID, secret, tok.AccessToken); body["active"] != true {
 				t.Fatalf("token revoked by a foreign client")
 			}
 			if st := revoke(t, ts, c.ID, secret, tok.AccessToken); st != 200 {
 				t.Fatalf("revoke: %d", st)
 			}
-			if _, body := introspect(t, ts, other.ID, osecret, tok.AccessToken); body["active"] != false {
+			if _, body := introspect(t, ts, c.ID, secret, tok.AccessToken); body["active"] != false {
 				t.Errorf("revoked token still active: %v", body)
 			}
 			if _, err := ts.p.AuthenticateBearer(ctx, tok.AccessToken); !errors.Is(err, httpserver.ErrUnauthenticated) {
