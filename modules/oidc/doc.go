@@ -21,7 +21,8 @@
 //	app     → /oauth/token            provider/server.go (client auth) →
 //	                                  provider/grant_code.go, provider/grant_refresh.go (rotation and
 //	                                  reuse detection; the reuse interval: provider/refresh_reuse.go),
-//	                                  provider/grant_clientcreds.go →
+//	                                  provider/grant_clientcreds.go, provider/grant_exchange.go (RFC 8693:
+//	                                  API key or access token → token for an API, served before the library) →
 //	                                  provider/issue.go (shared issuance), provider/accesstoken.go (RFC 9068);
 //	                                  resource= (RFC 8707, on /authorize too): provider/resource.go
 //	        → /oauth/introspect       provider/introspect.go (who may see a token: mayIntrospect)

@@ -53,7 +53,7 @@ func TestDiscoveryPinsGrantsAndScopes(t *testing.T) {
 	if err := prov.Claims(&d); err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"authorization_code", "refresh_token", "client_credentials"}; !slices.Equal(d.GrantTypes, want) {
+	if want := []string{"authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"}; !slices.Equal(d.GrantTypes, want) {
 		t.Errorf("grant_types_supported = %v, want %v", d.GrantTypes, want)
 	}
 	if want := []string{"openid", "profile", "email", "roles", "offline_access"}; !slices.Equal(d.Scopes, want) {
@@ -90,8 +90,6 @@ func TestTokenEndpointRefusesUnofferedGrants(t *testing.T) {
 	c, secret := mustCreateClient(t, ts.p, clients.NewClient{Name: "svc", RedirectURIs: []string{"https://app.example/cb"},
 		GrantTypes: []string{clients.GrantAuthorizationCode, clients.GrantRefreshToken, clients.GrantClientCredentials}})
 	for name, form := range map[string]url.Values{
-		"token exchange (RFC 8693)": {"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"},
-			"subject_token": {"x"}, "subject_token_type": {"urn:ietf:params:oauth:token-type:access_token"}},
 		"device code (RFC 8628)":   {"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {"x"}},
 		"JWT bearer (RFC 7523)":    {"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {"a.b.c"}},
 		"password (RFC 6749 §4.3)": {"grant_type": {"password"}, "username": {"u"}, "password": {"p"}},
