@@ -28,6 +28,8 @@
 //	        → /oauth/introspect       provider/introspect.go (who may see a token: mayIntrospect)
 //	        → /oauth/revoke           provider/revocation.go; the denylist: provider/revoked.go
 //	        → /userinfo               provider/userinfo.go, provider/claims.go (claimsFor)
+//	gateway → /forward-auth           provider/forward_auth.go (on Routes.Bearer: headers and a cached
+//	                                  ≤5-minute JWT for the upstream, minted as grant_exchange.go does)
 //	        → /keys, discovery        provider/discovery.go; keys: provider/keys*.go
 //	        CORS (token, introspection, revocation, userinfo): provider/cors.go, from
 //	                                  the redirect URIs' origins (clients/origins.go)
