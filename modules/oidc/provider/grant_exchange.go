@@ -189,13 +189,15 @@ func (p *Provider) exchangeSubject(ctx context.Context, typ oidc.TokenType, toke
 	return s, nil
 }
 
-// exchangeScopes: the subject's scopes (all the API's for an unscoped key)
-// that the API defines, narrowed to the requested ones if any (each must
-// be available: invalid_scope).
+// exchangeScopes: the API's scopes that the subject's scopes cover (all of
+// them for an unscoped key), narrowed to the requested ones if any (each
+// must be available: invalid_scope).
 func exchangeScopes(api *resources.Resource, subject []string, requested []string) ([]string, error) {
-	avail := slices.Clone(api.Scopes)
-	if subject != nil {
-		avail = api.LimitScopes(subject)
+	avail := []string{}
+	for _, s := range api.Scopes {
+		if subject == nil || slices.ContainsFunc(subject, func(have string) bool { return scopeCovers(have, s) }) {
+			avail = append(avail, s)
+		}
 	}
 	if len(requested) == 0 {
 		return avail, nil
@@ -206,6 +208,18 @@ func exchangeScopes(api *resources.Resource, subject []string, requested []strin
 		}
 	}
 	return slices.Clone(requested), nil
+}
+
+// scopeCovers: is want within have? Equal, or both "<type>:<action>" with
+// "*" in have matching any type or action (an API key's "*:read" covers an
+// API's "invoices:read").
+func scopeCovers(have, want string) bool {
+	if have == want {
+		return true
+	}
+	ht, ha, ok1 := strings.Cut(have, ":")
+	wt, wa, ok2 := strings.Cut(want, ":")
+	return ok1 && ok2 && (ht == "*" || ht == wt) && (ha == "*" || ha == wa)
 }
 
 func splitScope(s string) []string { return strings.Fields(s) }

@@ -33,6 +33,7 @@ func TestTokenExchange(t *testing.T) {
 	apis := resources.New(db, audit.New(db), resources.Options{})
 	keys := fakeKeys{
 		"gh_scoped":   {Kind: principal.User, ID: "user-1", Via: principal.ViaAPIKey, CredentialID: "k1", Scopes: []string{"invoices:read", "users:read"}},
+		"gh_reader":   {Kind: principal.User, ID: "user-1", Via: principal.ViaAPIKey, CredentialID: "k4", Scopes: []string{"*:read"}},
 		"gh_full":     {Kind: principal.User, ID: "user-1", Via: principal.ViaAPIKey, CredentialID: "k2"},
 		"gh_disabled": {Kind: principal.User, ID: "user-2", Via: principal.ViaAPIKey, CredentialID: "k3"},
 	}
@@ -87,6 +88,10 @@ func TestTokenExchange(t *testing.T) {
 		_, m := exchange(gw.ID, gwSecret, keyForm("gh_full"))
 		if got := jwtClaims(t, m["access_token"].(string))["scope"]; got != "invoices:read invoices:write" {
 			t.Errorf("scope %v", got)
+		}
+		_, m = exchange(gw.ID, gwSecret, keyForm("gh_reader"))
+		if got := jwtClaims(t, m["access_token"].(string))["scope"]; got != "invoices:read" {
+			t.Errorf("*:read key: scope %v, want invoices:read", got)
 		}
 		f := keyForm("gh_scoped")
 		f.Set("scope", "invoices:write")
