@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -45,8 +46,8 @@ func TestOIDCDiscovery(t *testing.T) {
 	}
 	grants := docStrings(d, "grant_types_supported")
 	sort.Strings(grants)
-	want := []string{"authorization_code", "client_credentials", "refresh_token"}
-	if len(grants) != len(want) || grants[0] != want[0] || grants[1] != want[1] || grants[2] != want[2] {
+	want := []string{"authorization_code", "client_credentials", "refresh_token", "urn:ietf:params:oauth:grant-type:token-exchange"}
+	if !slices.Equal(grants, want) {
 		t.Errorf("grant_types_supported %v, want exactly %v (CONTRACT: clients create grant types)", grants, want)
 	}
 	if rt := docStrings(d, "response_types_supported"); !contains(rt, "code") {

@@ -98,6 +98,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (a *app
 	a.oidc, err = oidc.New(db, oidc.Deps{
 		Users: a.identity, Audit: a.audit, Authorizer: a.authz, Permissions: a.authz, Pages: pages, Passkeys: a.passkeys,
 		Recovery: a.identity,
+		APIKeys:  a.apikeys, // API keys as token-exchange subjects and at /forward-auth
 	}, oidc.Options{Issuer: cfg.Issuer, MasterKey: masterKey, Logger: logger, RefreshReuseInterval: cfg.RefreshReuse()})
 	if err != nil {
 		return nil, err

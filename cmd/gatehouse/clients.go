@@ -19,7 +19,7 @@ type clientsCreateCmd struct {
 	RedirectURI           []string `name:"redirect-uri" sep:"none" help:"Redirect URI (repeat the flag for several; a comma is part of the URI)."`
 	Public                bool     `help:"Public client (no secret; PKCE required)."`
 	FirstParty            bool     `name:"first-party" help:"Skip consent."`
-	GrantType             []string `name:"grant-type" help:"authorization_code, refresh_token, client_credentials (repeatable)."`
+	GrantType             []string `name:"grant-type" help:"authorization_code, refresh_token, client_credentials, token_exchange (repeatable)."`
 	Scope                 []string `help:"Allowed scope (repeatable)."`
 	PostLogoutRedirectURI []string `name:"post-logout-redirect-uri" sep:"none" help:"Post-logout redirect URI (repeat the flag for several; a comma is part of the URI)."`
 	NoRequirePKCE         bool     `name:"no-require-pkce" help:"Let this confidential (legacy) client use the code flow without PKCE; public clients always require it."`

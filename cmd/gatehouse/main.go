@@ -50,12 +50,13 @@ type cli struct {
 	SMTPURL                string        `name:"smtp-url" help:"Mail server: smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465 (TLS); unset writes mailed links to the log."`
 	SMTPFrom               string        `name:"smtp-from" help:"Sender address of Gatehouse's email."`
 
-	Serve   serveCmd   `cmd:"" help:"Apply pending migrations, then serve."`
-	Migrate migrateCmd `cmd:"" help:"Database migrations."`
-	Users   usersCmd   `cmd:"" help:"Manage users."`
-	Apikeys apikeysCmd `cmd:"" name:"apikeys" help:"Manage API keys."`
-	Clients clientsCmd `cmd:"" help:"Manage OAuth clients."`
-	Version versionCmd `cmd:"" help:"Print the version."`
+	Serve     serveCmd     `cmd:"" help:"Apply pending migrations, then serve."`
+	Migrate   migrateCmd   `cmd:"" help:"Database migrations."`
+	Users     usersCmd     `cmd:"" help:"Manage users."`
+	Apikeys   apikeysCmd   `cmd:"" name:"apikeys" help:"Manage API keys."`
+	Clients   clientsCmd   `cmd:"" help:"Manage OAuth clients."`
+	Resources resourcesCmd `cmd:"" help:"Manage APIs (resource servers)."`
+	Version   versionCmd   `cmd:"" help:"Print the version."`
 
 	Healthcheck healthcheckCmd `cmd:"" help:"Exit 0 when the local server answers /readyz (for container health checks)."`
 }

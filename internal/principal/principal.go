@@ -92,7 +92,8 @@ func RequestFrom(ctx context.Context) Request {
 // authorizer reading other modules' tables).
 //
 // Types: users, roles, api-keys, audit-events, clients, policies,
-// signing-keys, sessions, passkeys, authzen (id "decisions").
+// signing-keys, resources (registered APIs), sessions, passkeys, authzen
+// (id "decisions").
 // Actions: read, create, update, delete, and specific ones such as
 // assign (roles), evaluate (authzen), rotate (clients, signing-keys).
 type Resource struct {

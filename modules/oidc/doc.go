@@ -21,15 +21,21 @@
 //	app     → /oauth/token            provider/server.go (client auth) →
 //	                                  provider/grant_code.go, provider/grant_refresh.go (rotation and
 //	                                  reuse detection; the reuse interval: provider/refresh_reuse.go),
-//	                                  provider/grant_clientcreds.go →
-//	                                  provider/issue.go (shared issuance), provider/accesstoken.go (RFC 9068)
-//	        → /oauth/introspect       provider/introspect.go
+//	                                  provider/grant_clientcreds.go, provider/grant_exchange.go (RFC 8693:
+//	                                  API key or access token → token for an API, served before the library) →
+//	                                  provider/issue.go (shared issuance), provider/accesstoken.go (RFC 9068);
+//	                                  resource= (RFC 8707, on /authorize too): provider/resource.go
+//	        → /oauth/introspect       provider/introspect.go (who may see a token: mayIntrospect)
 //	        → /oauth/revoke           provider/revocation.go; the denylist: provider/revoked.go
 //	        → /userinfo               provider/userinfo.go, provider/claims.go (claimsFor)
+//	gateway → /forward-auth           provider/forward_auth.go (on Routes.Bearer: headers and a cached
+//	                                  ≤5-minute JWT for the upstream, minted as grant_exchange.go does)
 //	        → /keys, discovery        provider/discovery.go; keys: provider/keys*.go
 //	        CORS (token, introspection, revocation, userinfo): provider/cors.go, from
 //	                                  the redirect URIs' origins (clients/origins.go)
 //	API     → /api/v1/clients         clients/http_api.go → clients/service.go, clients/store.go
+//	        → /api/v1/resources       resources/http_api.go → resources/service.go (APIs: identifier,
+//	                                  scopes, registered clients), resources/store.go
 //	        → /api/v1/signing-keys    provider/keys_api.go
 //	        → bearer tokens           provider/accesstoken_verify.go (AuthenticateBearer)
 //
@@ -41,7 +47,8 @@
 // Packages: flow (the contract between the halves: AuthFlow, SessionEnder,
 // PendingRequest, Authentication), signin (the browser side), provider (the
 // OpenID Provider), clients (the client registry; the provider reads it
-// through its own ClientLookup), internal/secret (the one copy of the
+// through its own ClientLookup), resources (the API registry; the provider
+// reads it through ResourceLookup), internal/secret (the one copy of the
 // random-secret helpers), internal/oidctest (the one copy of the shared test
 // fakes). signin and provider never import each other, and clients imports
 // neither (internal/archtest).

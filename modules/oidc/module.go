@@ -19,6 +19,7 @@ import (
 	"github.com/gatehouse/gatehouse/modules/identity"
 	"github.com/gatehouse/gatehouse/modules/oidc/clients"
 	"github.com/gatehouse/gatehouse/modules/oidc/provider"
+	"github.com/gatehouse/gatehouse/modules/oidc/resources"
 	"github.com/gatehouse/gatehouse/modules/oidc/signin"
 	"github.com/gatehouse/gatehouse/web"
 )
@@ -41,6 +42,9 @@ type Deps struct {
 	// Recovery is optional (identity.Service): "Forgot password?" and the
 	// pages that emailed links open.
 	Recovery signin.Recovery
+	// APIKeys is optional (apikeys.Service): API keys as subject tokens of
+	// the token exchange grant.
+	APIKeys provider.APIKeyAuthenticator
 }
 
 // Options configure the module.
@@ -60,10 +64,11 @@ type Options struct {
 // Module is the oidc module: the client registry, the OpenID Provider and
 // the sign-in pages, joined here and nowhere else.
 type Module struct {
-	clients  *clients.Service
-	provider *provider.Provider
-	signin   *signin.Pages
-	authz    Authorizer
+	clients   *clients.Service
+	resources *resources.Service
+	provider  *provider.Provider
+	signin    *signin.Pages
+	authz     Authorizer
 }
 
 var (
@@ -81,13 +86,14 @@ func New(db database.DB, deps Deps, opts Options) (*Module, error) {
 		return nil, errors.New("oidc: New: Users, Audit, Authorizer and Pages are required")
 	}
 	reg := clients.New(db, clients.Deps{Audit: deps.Audit}, clients.Options{})
+	apis := resources.New(db, deps.Audit, resources.Options{})
 	var perms provider.PermissionSource
 	if deps.Permissions != nil {
 		perms = deps.Permissions
 	}
 	p, err := provider.NewProvider(db, deps.Users, reg, deps.Audit, deps.Authorizer, provider.Options{
 		Issuer: opts.Issuer, MasterKey: opts.MasterKey, Permissions: perms, Logger: opts.Logger,
-		RefreshReuseInterval: opts.RefreshReuseInterval,
+		RefreshReuseInterval: opts.RefreshReuseInterval, Resources: apis, APIKeys: deps.APIKeys,
 	})
 	if err != nil {
 		return nil, err
@@ -107,7 +113,7 @@ func New(db database.DB, deps Deps, opts Options) (*Module, error) {
 		return nil, err
 	}
 	p.SetSessions(pages)
-	return &Module{clients: reg, provider: p, signin: pages, authz: deps.Authorizer}, nil
+	return &Module{clients: reg, resources: apis, provider: p, signin: pages, authz: deps.Authorizer}, nil
 }
 
 // Mount registers /api/v1/clients, the provider's endpoints (and
@@ -115,6 +121,7 @@ func New(db database.DB, deps Deps, opts Options) (*Module, error) {
 func (m *Module) Mount(r module.Routes) {
 	if r.API != nil {
 		clients.MountAPI(r.API, m.clients, m.authz)
+		resources.MountAPI(r.API, m.resources, m.authz)
 	}
 	m.provider.Mount(r)
 	m.signin.Mount(r)
@@ -152,6 +159,9 @@ func (m *Module) Reauth() httpserver.Reauthenticator { return m.signin }
 
 // Clients is the client registry, for the CLI (gatehouse clients create).
 func (m *Module) Clients() *clients.Service { return m.clients }
+
+// Resources is the API registry, for the CLI (gatehouse resources create).
+func (m *Module) Resources() *resources.Service { return m.resources }
 
 // SigningKeys lists the published token signing keys, newest first (the
 // console's "Signing keys").

@@ -15,6 +15,10 @@ const (
 	GrantAuthorizationCode = "authorization_code"
 	GrantRefreshToken      = "refresh_token"
 	GrantClientCredentials = "client_credentials"
+	// GrantTokenExchange is RFC 8693 (grant_type
+	// urn:ietf:params:oauth:grant-type:token-exchange): API keys and access
+	// tokens become short-lived tokens for a registered API.
+	GrantTokenExchange = "token_exchange"
 )
 
 // Signature algorithms for tokens.

@@ -59,7 +59,7 @@ type createClientInput struct {
 		FirstParty               bool     `json:"first_party,omitempty"`
 		RedirectURIs             []string `json:"redirect_uris,omitempty" maxItems:"50"`
 		PostLogoutRedirectURIs   []string `json:"post_logout_redirect_uris,omitempty" maxItems:"50"`
-		GrantTypes               []string `json:"grant_types,omitempty" maxItems:"3" doc:"authorization_code, refresh_token, client_credentials; default the first two."`
+		GrantTypes               []string `json:"grant_types,omitempty" maxItems:"4" doc:"authorization_code, refresh_token, client_credentials, token_exchange; default the first two."`
 		Scopes                   []string `json:"scopes,omitempty" maxItems:"100"`
 		AccessTokenTTL           int64    `json:"access_token_ttl,omitempty" minimum:"0" maximum:"86400"`
 		IDTokenTTL               int64    `json:"id_token_ttl,omitempty" minimum:"0" maximum:"86400"`
@@ -85,7 +85,7 @@ type patchClientInput struct {
 		FirstParty               *bool     `json:"first_party,omitempty"`
 		RedirectURIs             *[]string `json:"redirect_uris,omitempty" maxItems:"50"`
 		PostLogoutRedirectURIs   *[]string `json:"post_logout_redirect_uris,omitempty" maxItems:"50"`
-		GrantTypes               *[]string `json:"grant_types,omitempty" maxItems:"3"`
+		GrantTypes               *[]string `json:"grant_types,omitempty" maxItems:"4"`
 		Scopes                   *[]string `json:"scopes,omitempty" maxItems:"100"`
 		AccessTokenTTL           *int64    `json:"access_token_ttl,omitempty" minimum:"0" maximum:"86400"`
 		IDTokenTTL               *int64    `json:"id_token_ttl,omitempty" minimum:"0" maximum:"86400"`

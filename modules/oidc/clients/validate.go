@@ -31,12 +31,12 @@ func (c *Client) normalize() error {
 	for _, g := range c.GrantTypes {
 		switch g {
 		case GrantAuthorizationCode, GrantRefreshToken:
-		case GrantClientCredentials:
+		case GrantClientCredentials, GrantTokenExchange:
 			if c.Public {
-				return invalidClient("grant_types", "a public client cannot use client_credentials")
+				return invalidClient("grant_types", "a public client cannot use %s", g)
 			}
 		default:
-			return invalidClient("grant_types", "unknown grant type %q (authorization_code, refresh_token, client_credentials)", g)
+			return invalidClient("grant_types", "unknown grant type %q (authorization_code, refresh_token, client_credentials, token_exchange)", g)
 		}
 	}
 	c.RedirectURIs = dedupe(c.RedirectURIs)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/httpserver"
@@ -120,8 +121,11 @@ func (p *Provider) AuthenticateBearer(ctx context.Context, token string) (princi
 		kind = principal.Client
 	}
 	scopes := []string{}
+	// A token for a registered API (aud is not its client, RFC 8707) is
+	// that API's credential, never an admin credential here.
+	forClient := slices.Contains(claims.Audience, claims.ClientID)
 	for _, s := range claims.Scopes {
-		if strings.Contains(s, ":") {
+		if forClient && strings.Contains(s, ":") {
 			scopes = append(scopes, s)
 		}
 	}

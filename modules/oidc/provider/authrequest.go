@@ -38,6 +38,7 @@ type authRequest struct {
 	CodeChallenge       string            `json:"code_challenge,omitempty"`
 	CodeChallengeMethod string            `json:"code_challenge_method,omitempty"`
 	HintSubject         string            `json:"hint_subject,omitempty"` // sub of a valid id_token_hint
+	Resource            string            `json:"resource,omitempty"`     // RFC 8707 (resource.go)
 	CreatedAt           time.Time         `json:"-"`
 
 	done        bool
@@ -119,7 +120,7 @@ func (s *storage) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, us
 		Scopes: r.Scopes, ResponseType: r.ResponseType, ResponseMode: r.ResponseMode,
 		Prompt: r.Prompt, MaxAge: r.MaxAge, LoginHint: r.LoginHint, ACRValues: r.ACRValues,
 		CodeChallenge: r.CodeChallenge, CodeChallengeMethod: string(r.CodeChallengeMethod),
-		HintSubject: userID, CreatedAt: now,
+		HintSubject: userID, CreatedAt: now, Resource: authorizeResource(ctx),
 	}
 	for _, t := range r.UILocales {
 		a.UILocales = append(a.UILocales, t.String())

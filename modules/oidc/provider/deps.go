@@ -6,6 +6,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/modules/audit"
 	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/oidc/resources"
 )
 
 // UserDirectory is what the provider needs from identity: the user behind a
@@ -32,4 +33,18 @@ type AuditLog interface {
 // Authorizer decides API access (the authz module implements it).
 type Authorizer interface {
 	Can(ctx context.Context, p principal.Principal, res principal.Resource, action string) (bool, error)
+}
+
+// ResourceLookup finds a registered API by its identifier (RFC 8707);
+// resources.Service satisfies it. An unknown one is resources.ErrNotFound.
+type ResourceLookup interface {
+	ByIdentifier(ctx context.Context, identifier string) (resources.Resource, error)
+}
+
+// APIKeyAuthenticator verifies an API key presented as the subject token of
+// a token exchange (apikeys.Service satisfies it). A key that is unknown,
+// revoked or expired, or whose owner is disabled, wraps
+// httpserver.ErrUnauthenticated; anything else is a fault.
+type APIKeyAuthenticator interface {
+	AuthenticateBearer(ctx context.Context, token string) (principal.Principal, error)
 }

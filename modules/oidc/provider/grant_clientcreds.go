@@ -17,16 +17,21 @@ func (s *server) ClientCredentialsExchange(ctx context.Context, r *op.ClientRequ
 		return nil, err
 	}
 	rec := r.Client.(*opClient).rec
+	target, err := s.p.tokenResource(ctx, r.Form[paramResource], "")
+	if err != nil {
+		return nil, err
+	}
+	aud, scopes := forResource(target, tr.GetScopes())
 	exp := s.p.now().Add(rec.AccessTTL())
 	token, _, err := s.p.mintAccessToken(s.p.issuer, accessToken{
-		Subject: rec.ID, ClientID: rec.ID, Scopes: tr.GetScopes(), Expires: exp,
+		Subject: rec.ID, ClientID: rec.ID, Audience: aud, Scopes: scopes, Expires: exp,
 	})
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
 	return op.NewResponse(&oidc.AccessTokenResponse{
 		AccessToken: token, TokenType: oidc.BearerToken,
-		ExpiresIn: uint64(rec.AccessTTL() / time.Second), Scope: tr.GetScopes(),
+		ExpiresIn: uint64(rec.AccessTTL() / time.Second), Scope: scopes,
 	}), nil
 }
 

@@ -29,13 +29,17 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 		return nil, oidc.ErrInvalidGrant().WithDescription("redirect_uri does not match")
 	}
 	rec := r.Client.(*opClient).rec
+	target, err := s.p.tokenResource(ctx, r.Form[paramResource], a.Resource)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := s.p.userClaims(ctx, a.authn.UserID, nil, nil); err != nil {
 		return nil, err // disabled or deleted since signing in
 	}
 	g := grant{
 		subject: a.authn.UserID, clientID: a.ClientID, scopes: a.Scopes, grantID: a.grantID,
 		sessionID: a.authn.SessionID, authTime: a.authn.AuthTime, amr: a.authn.AMR, acr: a.authn.ACR,
-		idRequest: a, code: r.Data.Code,
+		idRequest: a, code: r.Data.Code, resource: target,
 	}
 	if containsScope(a.Scopes, scopeOfflineAccess) && rec.Allows(clients.GrantRefreshToken) {
 		g.newFamily = true

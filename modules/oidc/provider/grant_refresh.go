@@ -201,13 +201,17 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 		return nil, err
 	}
 	rec := r.Client.(*opClient).rec
+	target, err := s.p.tokenResource(ctx, r.Form[paramResource], "")
+	if err != nil {
+		return nil, err
+	}
 	if _, err := s.p.userClaims(ctx, rt.row.UserID, nil, nil); err != nil {
 		return nil, err // disabled or deleted user: the grant is dead
 	}
 	g := grant{
 		subject: rt.row.UserID, clientID: rt.row.ClientID, scopes: rt.scopes, grantID: rt.row.FamilyID,
 		sessionID: rt.row.SessionID, authTime: rt.row.AuthTime, amr: rt.row.AMR, acr: rt.row.ACR,
-		idRequest: rt, rotate: rt,
+		idRequest: rt, rotate: rt, resource: target,
 	}
 	resp, err := s.p.issueTokens(ctx, rec, g)
 	if err != nil {

@@ -3,10 +3,12 @@ package provider
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/modules/oidc/internal/secret"
+	"github.com/gatehouse/gatehouse/modules/oidc/resources"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"gorm.io/gorm"
@@ -14,8 +16,10 @@ import (
 
 // Introspect answers RFC 7662 for a client-authenticated caller; an
 // unauthenticated one gets 401. Access tokens are verified offline plus a
-// revocation look-up; refresh tokens are reported to the client they were
-// issued to. Anything else, expired or revoked is {"active": false}.
+// revocation look-up, and are reported only to the client they were issued
+// to or to a client registered for an API in their aud (mayIntrospect, RFC
+// 7662 §4); refresh tokens only to the client they were issued to. Anything
+// else, expired or revoked is {"active": false}.
 func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionRequest]) (*op.Response, error) {
 	caller, err := s.p.authenticateClient(ctx, r.Data.ClientID, r.Data.ClientSecret)
 	if err != nil {
@@ -25,6 +29,13 @@ func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 	if r.Form.Get("token_type_hint") != "refresh_token" || strings.Count(token, ".") == 2 {
 		claims, err := s.p.verifyAccessTokenNow(ctx, token)
 		if err == nil {
+			ok, err := s.p.mayIntrospect(ctx, caller.ID, claims)
+			if err != nil {
+				return nil, oidc.ErrServerError().WithParent(err)
+			}
+			if !ok {
+				return op.NewResponse(&oidc.IntrospectionResponse{}), nil
+			}
 			return op.NewResponse(accessIntrospection(claims)), nil
 		}
 		if !errors.Is(err, ErrInvalidToken) {
@@ -36,6 +47,32 @@ func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
 	return op.NewResponse(resp), nil
+}
+
+// mayIntrospect: is callerID the client the token was issued to, or one
+// registered for an API the token's aud names? RFC 7662 §4 lets the server
+// answer inactive to a caller that is not the token's audience, so a
+// client cannot learn about other clients' users through their tokens.
+func (p *Provider) mayIntrospect(ctx context.Context, callerID string, claims *oidc.AccessTokenClaims) (bool, error) {
+	if claims.ClientID == callerID || slices.Contains(claims.Audience, callerID) {
+		return true, nil
+	}
+	if p.opts.Resources == nil {
+		return false, nil
+	}
+	for _, aud := range claims.Audience {
+		r, err := p.opts.Resources.ByIdentifier(ctx, aud)
+		if errors.Is(err, resources.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		if r.HasClient(callerID) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func accessIntrospection(claims *oidc.AccessTokenClaims) *oidc.IntrospectionResponse {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/modules/oidc/clients"
+	"github.com/gatehouse/gatehouse/modules/oidc/resources"
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -21,6 +22,7 @@ type grant struct {
 	amr               []string
 	acr               string
 	idRequest         op.IDTokenRequest
+	resource          *resources.Resource // RFC 8707 target; nil: the client
 	code              string
 	newFamily         bool            // start a refresh token family (code + offline_access)
 	rotate            *refreshRequest // rotate this refresh token
@@ -64,8 +66,9 @@ func (p *Provider) issueTokens(ctx context.Context, c clients.Client, g grant) (
 		return nil, err
 	}
 	ttl := c.AccessTTL()
+	aud, atScopes := forResource(g.resource, g.scopes)
 	access, _, err := p.mintAccessToken(p.issuer, accessToken{
-		Subject: g.subject, ClientID: g.clientID, Scopes: g.scopes, GrantID: g.grantID, SessionID: g.sessionID,
+		Subject: g.subject, ClientID: g.clientID, Audience: aud, Scopes: atScopes, GrantID: g.grantID, SessionID: g.sessionID,
 		AuthTime: g.authTime, AMR: g.amr, ACR: g.acr, Roles: roles, Permissions: perms, Expires: p.now().Add(ttl),
 	})
 	if err != nil {
@@ -73,7 +76,7 @@ func (p *Provider) issueTokens(ctx context.Context, c clients.Client, g grant) (
 	}
 	resp := &oidc.AccessTokenResponse{
 		AccessToken: access, RefreshToken: refresh, TokenType: oidc.BearerToken,
-		ExpiresIn: uint64(ttl / time.Second), Scope: g.scopes,
+		ExpiresIn: uint64(ttl / time.Second), Scope: atScopes,
 	}
 	if containsScope(g.scopes, scopeOpenID) {
 		key, err := p.keys.activeKey(jose.SignatureAlgorithm(c.IDTokenAlg))

@@ -46,6 +46,9 @@ func (c *opClient) GrantTypes() []oidc.GrantType {
 	out := make([]oidc.GrantType, len(c.rec.GrantTypes))
 	for i, g := range c.rec.GrantTypes {
 		out[i] = oidc.GrantType(g)
+		if g == clients.GrantTokenExchange {
+			out[i] = oidc.GrantTypeTokenExchange
+		}
 	}
 	return out
 }

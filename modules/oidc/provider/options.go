@@ -45,6 +45,12 @@ type Options struct {
 	// Permissions feeds the permissions claim of clients with
 	// PermissionsClaim set; nil means no client gets the claim.
 	Permissions PermissionSource
+	// Resources are the registered APIs (resource=, RFC 8707); nil means
+	// none: every resource parameter is invalid_target.
+	Resources ResourceLookup
+	// APIKeys verifies API keys exchanged for tokens (RFC 8693); nil means
+	// API keys are not accepted as subject tokens.
+	APIKeys APIKeyAuthenticator
 	// Now is the clock (default time.Now, UTC).
 	Now    func() time.Time
 	Logger *slog.Logger

@@ -42,6 +42,7 @@ type Provider struct {
 	keys        *keyManager
 	revoked     *revocationCache
 	verified    *cache.TTL[string, *oidc.AccessTokenClaims] // signature checks, until exp
+	gateway     *cache.TTL[string, *gatewayAnswer]          // /forward-auth answers (forward_auth.go)
 	storage     *storage
 	op          *op.Provider
 	handler     http.Handler // see opHandler
@@ -73,6 +74,7 @@ func NewProvider(db database.DB, users UserDirectory, cl ClientLookup, auditLog 
 		clients:   cl,
 		revoked:   &revocationCache{db: db.Gorm, now: opts.Now, m: map[string]time.Time{}},
 		verified:  cache.New[string, *oidc.AccessTokenClaims](0, verifiedCacheMax, opts.Now),
+		gateway:   cache.New[string, *gatewayAnswer](0, gatewayCacheMax, opts.Now),
 	}
 	p.keys = &keyManager{db: db.Gorm, sealer: seal, now: opts.Now, rotation: opts.KeyRotationPeriod,
 		retention: opts.KeyRetention, logger: opts.Logger}
@@ -89,10 +91,13 @@ func (p *Provider) now() time.Time { return p.opts.Now() }
 // logout ends (the façade calls it once, before serving).
 func (p *Provider) SetSessions(s flow.SessionEnder) { p.sessions = s }
 
-// Mount puts the OpenID Provider's endpoints on Public and the clients and
-// signing-keys API on API (when the group exists).
+// Mount puts the OpenID Provider's endpoints on Public, /forward-auth on
+// Bearer, and the signing-keys API on API (when those groups exist).
 func (p *Provider) Mount(r module.Routes) {
 	p.mountPublic(r.Public)
+	if r.Bearer != nil {
+		p.mountForwardAuth(r.Bearer)
+	}
 	if r.API != nil {
 		p.mountAPI(r.API)
 	}

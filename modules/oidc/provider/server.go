@@ -6,7 +6,8 @@ package provider
 //
 //	/oauth/token        CodeExchange (grant_code.go), RefreshToken
 //	                    (grant_refresh.go), ClientCredentialsExchange
-//	                    (grant_clientcreds.go); tokens composed in issue.go.
+//	                    (grant_clientcreds.go), token exchange (grant_exchange.go,
+//	                    served before the library: exchangeFirst); tokens composed in issue.go.
 //	                    Why: RFC 9068 access tokens need the typ at+jwt header,
 //	                    which the library's signer cannot set; refresh rotation
 //	                    and code redemption are one compare-and-swap each.
@@ -63,7 +64,7 @@ var endpoints = op.Endpoints{
 }
 
 // grantTypesSupported is exactly what the token endpoint accepts (a test pins it).
-var grantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials}
+var grantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials, oidc.GrantTypeTokenExchange}
 
 func (p *Provider) buildHandler() error {
 	cfg := &op.Config{
@@ -95,7 +96,7 @@ func (p *Provider) opHandler() http.Handler {
 	p.handlerOnce.Do(func() {
 		srv := &server{LegacyServer: op.NewLegacyServer(p.op, endpoints), p: p}
 		lib := op.RegisterLegacyServer(srv, op.AuthorizeCallbackHandler(p.op), op.WithServerCORSOptions(nil)) // CORS: cors.go
-		p.handler = p.withCORS(requireIntrospectionAuth(p.bindBrowser(lib)))
+		p.handler = p.withCORS(requireIntrospectionAuth(p.bindBrowser(p.exchangeFirst(lib))))
 	})
 	return p.handler
 }
@@ -141,6 +142,19 @@ func requireIntrospectionAuth(next http.Handler) http.Handler {
 					return
 				}
 			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// exchangeFirst serves the token exchange grant (grant_exchange.go) before
+// the library sees the request.
+func (p *Provider) exchangeFirst(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == pathToken && r.Method == http.MethodPost && r.ParseForm() == nil &&
+			oidc.GrantType(r.PostForm.Get("grant_type")) == oidc.GrantTypeTokenExchange {
+			p.serveTokenExchange(w, r)
+			return
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -239,6 +253,14 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 	}
 	if d.CodeChallenge == "" && r.Client.(*opClient).requirePKCE() {
 		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge required (PKCE with S256)")
+	}
+	if id, err := requestedResource(r.Form[paramResource]); err != nil {
+		return nil, err
+	} else if id != "" {
+		if _, err := s.p.resourceByIdentifier(ctx, id); err != nil {
+			return nil, err
+		}
+		ctx = withAuthorizeResource(ctx, id)
 	}
 	return s.LegacyServer.Authorize(ctx, r)
 }

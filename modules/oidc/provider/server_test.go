@@ -53,7 +53,7 @@ func TestDiscoveryPinsGrantsAndScopes(t *testing.T) {
 	if err := prov.Claims(&d); err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"authorization_code", "refresh_token", "client_credentials"}; !slices.Equal(d.GrantTypes, want) {
+	if want := []string{"authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"}; !slices.Equal(d.GrantTypes, want) {
 		t.Errorf("grant_types_supported = %v, want %v", d.GrantTypes, want)
 	}
 	if want := []string{"openid", "profile", "email", "roles", "offline_access"}; !slices.Equal(d.Scopes, want) {
@@ -90,8 +90,6 @@ func TestTokenEndpointRefusesUnofferedGrants(t *testing.T) {
 	c, secret := mustCreateClient(t, ts.p, clients.NewClient{Name: "svc", RedirectURIs: []string{"https://app.example/cb"},
 		GrantTypes: []string{clients.GrantAuthorizationCode, clients.GrantRefreshToken, clients.GrantClientCredentials}})
 	for name, form := range map[string]url.Values{
-		"token exchange (RFC 8693)": {"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"},
-			"subject_token": {"x"}, "subject_token_type": {"urn:ietf:params:oauth:token-type:access_token"}},
 		"device code (RFC 8628)":   {"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {"x"}},
 		"JWT bearer (RFC 7523)":    {"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {"a.b.c"}},
 		"password (RFC 6749 §4.3)": {"grant_type": {"password"}, "username": {"u"}, "password": {"p"}},
@@ -253,7 +251,10 @@ func TestClientCredentials(t *testing.T) {
 				t.Fatalf("replica rejects a live token: %v", err)
 			}
 			other, osecret := mustCreateClient(t, ts.p, clients.NewClient{Name: "rs", GrantTypes: []string{clients.GrantClientCredentials}})
-			st, body := introspect(t, ts, other.ID, osecret, tok.AccessToken)
+			if st, body := introspect(t, ts, other.ID, osecret, tok.AccessToken); st != 200 || body["active"] != false {
+				t.Fatalf("another client introspects a token that is not for it: %d %v, want inactive (RFC 7662 §4)", st, body)
+			}
+			st, body := introspect(t, ts, c.ID, secret, tok.AccessToken)
 			if st != 200 || body["active"] != true || body["sub"] != c.ID || body["scope"] != "users:read" || body["client_id"] != c.ID {
 				t.Fatalf("introspect active: %d %v", st, body)
 			}
@@ -270,13 +271,13 @@ func TestClientCredentials(t *testing.T) {
 			if st := revoke(t, ts, other.ID, osecret, tok.AccessToken); st != 200 {
 				t.Fatalf("revoke by other: %d", st)
 			}
-			if _, body := introspect(t, ts, other.ID, osecret, tok.AccessToken); body["active"] != true {
+			if _, body := introspect(t, ts, c.ID, secret, tok.AccessToken); body["active"] != true {
 				t.Fatalf("token revoked by a foreign client")
 			}
 			if st := revoke(t, ts, c.ID, secret, tok.AccessToken); st != 200 {
 				t.Fatalf("revoke: %d", st)
 			}
-			if _, body := introspect(t, ts, other.ID, osecret, tok.AccessToken); body["active"] != false {
+			if _, body := introspect(t, ts, c.ID, secret, tok.AccessToken); body["active"] != false {
 				t.Errorf("revoked token still active: %v", body)
 			}
 			if _, err := ts.p.AuthenticateBearer(ctx, tok.AccessToken); !errors.Is(err, httpserver.ErrUnauthenticated) {
