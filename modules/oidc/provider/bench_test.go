@@ -2,10 +2,13 @@ package provider
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -75,9 +78,15 @@ func BenchmarkClientCredentialsES256(b *testing.B) { benchClientCredentials(b, c
 // BenchmarkClientCredentialsRS256 is the same with an RS256 key.
 func BenchmarkClientCredentialsRS256(b *testing.B) { benchClientCredentials(b, clients.AlgRS256) }
 
-// BenchmarkIntrospection is RFC 7662 introspection of a valid ES256 token,
-// including the cross-replica revocation check (a shared poll).
-func BenchmarkIntrospection(b *testing.B) {
+// introspectionBench is a provider with one client and a valid ES256
+// access token of it; do introspects the token and reports whether the
+// answer was 200 with "active":true.
+type introspectionBench struct {
+	h                http.Handler
+	id, secret, form string
+}
+
+func newIntrospectionBench(b *testing.B) *introspectionBench {
 	_, h, id, secret := benchProvider(b, clients.AlgES256)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, tokenRequest(id, secret))
@@ -85,25 +94,67 @@ func BenchmarkIntrospection(b *testing.B) {
 		AccessToken string `json:"access_token"`
 	}
 	_ = json.Unmarshal(w.Body.Bytes(), &tok)
-	form := url.Values{"token": {tok.AccessToken}}.Encode()
+	return &introspectionBench{h: h, id: id, secret: secret, form: url.Values{"token": {tok.AccessToken}}.Encode()}
+}
+
+func (ib *introspectionBench) do() (*httptest.ResponseRecorder, bool) {
+	r := httptest.NewRequest(http.MethodPost, "http://bench.test/oauth/introspect", strings.NewReader(ib.form))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.SetBasicAuth(ib.id, ib.secret)
+	w := httptest.NewRecorder()
+	ib.h.ServeHTTP(w, r)
+	return w, w.Code == http.StatusOK && strings.Contains(w.Body.String(), `"active":true`)
+}
+
+// BenchmarkIntrospection is RFC 7662 introspection of a valid ES256 token,
+// including the cross-replica revocation check.
+func BenchmarkIntrospection(b *testing.B) {
+	ib := newIntrospectionBench(b)
 	// Many resource servers introspect at once (a server doing 20k/s has
-	// dozens of requests in flight); they share revocation polls.
+	// dozens of requests in flight).
 	b.SetParallelism(32)
 	b.ReportAllocs()
 	m := startCPU(b)
 	defer m.stop(b)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			r := httptest.NewRequest(http.MethodPost, "http://bench.test/oauth/introspect", strings.NewReader(form))
-			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			r.SetBasicAuth(id, secret)
-			w := httptest.NewRecorder()
-			h.ServeHTTP(w, r)
-			if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"active":true`) {
+			if w, ok := ib.do(); !ok {
 				b.Fatalf("introspect: %d %s", w.Code, w.Body)
 			}
 		}
 	})
+}
+
+// BenchmarkIntrospectionCallers is introspection by exactly 1 and 16
+// concurrent callers; "latency-ns/req" is the mean time one request takes,
+// which shows any wait for a shared revocation check.
+func BenchmarkIntrospectionCallers(b *testing.B) {
+	for _, callers := range []int{1, 16} {
+		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
+			ib := newIntrospectionBench(b)
+			var next, latency atomic.Int64
+			var wg sync.WaitGroup
+			b.ReportAllocs()
+			m := startCPU(b)
+			for range callers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for next.Add(1) <= int64(b.N) {
+						start := time.Now()
+						if w, ok := ib.do(); !ok {
+							b.Errorf("introspect: %d %s", w.Code, w.Body)
+							return
+						}
+						latency.Add(int64(time.Since(start)))
+					}
+				}()
+			}
+			wg.Wait()
+			m.stop(b)
+			b.ReportMetric(float64(latency.Load())/float64(b.N), "latency-ns/req")
+		})
+	}
 }
 
 func benchGet(b *testing.B, path string) {
