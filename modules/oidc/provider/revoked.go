@@ -78,8 +78,10 @@ func (d *denylist) revoked(ctx context.Context, jti, grantID, sub string, iat ti
 	if grantID != "" {
 		ids = append(ids, grantID)
 	}
+	// Raw: on this hot path gorm's statement building cost a fifth of the
+	// look-up's CPU.
 	var rows []revokedTokenRow
-	if err := database.Conn(ctx, d.db).Select("kind", "revoked_at").Where("id IN ?", ids).Find(&rows).Error; err != nil {
+	if err := database.Conn(ctx, d.db).Raw("SELECT kind, revoked_at FROM oidc_revoked_tokens WHERE id IN ?", ids).Scan(&rows).Error; err != nil {
 		return false, fmt.Errorf("oidc: check revocation: %w", err)
 	}
 	for _, r := range rows {
