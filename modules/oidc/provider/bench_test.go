@@ -55,20 +55,29 @@ func tokenRequest(id, secret string) *http.Request {
 	return r
 }
 
-func benchClientCredentials(b *testing.B, alg string) {
-	_, h, id, secret := benchProvider(b, alg)
+// runParallel serves a request made by req from every benchmark goroutine
+// and reports CPU time per op; ok judges each answer.
+func runParallel(b *testing.B, h http.Handler, req func() *http.Request, ok func(*httptest.ResponseRecorder) bool) {
 	b.ReportAllocs()
 	m := startCPU(b)
 	defer m.stop(b)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			w := httptest.NewRecorder()
-			h.ServeHTTP(w, tokenRequest(id, secret))
-			if w.Code != http.StatusOK {
-				b.Fatalf("token: %d %s", w.Code, w.Body)
+			r := req()
+			h.ServeHTTP(w, r)
+			if !ok(w) {
+				b.Fatalf("%s: %d %s", r.URL.Path, w.Code, w.Body)
 			}
 		}
 	})
+}
+
+func isOK(w *httptest.ResponseRecorder) bool { return w.Code == http.StatusOK }
+
+func benchClientCredentials(b *testing.B, alg string) {
+	_, h, id, secret := benchProvider(b, alg)
+	runParallel(b, h, func() *http.Request { return tokenRequest(id, secret) }, isOK)
 }
 
 // BenchmarkClientCredentialsES256 is the token endpoint end to end (client
@@ -79,8 +88,7 @@ func BenchmarkClientCredentialsES256(b *testing.B) { benchClientCredentials(b, c
 func BenchmarkClientCredentialsRS256(b *testing.B) { benchClientCredentials(b, clients.AlgRS256) }
 
 // introspectionBench is a provider with one client and a valid ES256
-// access token of it; do introspects the token and reports whether the
-// answer was 200 with "active":true.
+// access token of it.
 type introspectionBench struct {
 	h                http.Handler
 	id, secret, form string
@@ -97,13 +105,16 @@ func newIntrospectionBench(b *testing.B) *introspectionBench {
 	return &introspectionBench{h: h, id: id, secret: secret, form: url.Values{"token": {tok.AccessToken}}.Encode()}
 }
 
-func (ib *introspectionBench) do() (*httptest.ResponseRecorder, bool) {
+// request introspects the token.
+func (ib *introspectionBench) request() *http.Request {
 	r := httptest.NewRequest(http.MethodPost, "http://bench.test/oauth/introspect", strings.NewReader(ib.form))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	r.SetBasicAuth(ib.id, ib.secret)
-	w := httptest.NewRecorder()
-	ib.h.ServeHTTP(w, r)
-	return w, w.Code == http.StatusOK && strings.Contains(w.Body.String(), `"active":true`)
+	return r
+}
+
+func isActive(w *httptest.ResponseRecorder) bool {
+	return w.Code == http.StatusOK && strings.Contains(w.Body.String(), `"active":true`)
 }
 
 // BenchmarkIntrospection is RFC 7662 introspection of a valid ES256 token,
@@ -113,16 +124,7 @@ func BenchmarkIntrospection(b *testing.B) {
 	// Many resource servers introspect at once (a server doing 20k/s has
 	// dozens of requests in flight).
 	b.SetParallelism(32)
-	b.ReportAllocs()
-	m := startCPU(b)
-	defer m.stop(b)
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if w, ok := ib.do(); !ok {
-				b.Fatalf("introspect: %d %s", w.Code, w.Body)
-			}
-		}
-	})
+	runParallel(b, ib.h, ib.request, isActive)
 }
 
 // BenchmarkIntrospectionCallers is introspection by exactly 1 and 16
@@ -142,7 +144,9 @@ func BenchmarkIntrospectionCallers(b *testing.B) {
 					defer wg.Done()
 					for next.Add(1) <= int64(b.N) {
 						start := time.Now()
-						if w, ok := ib.do(); !ok {
+						w := httptest.NewRecorder()
+						ib.h.ServeHTTP(w, ib.request())
+						if !isActive(w) {
 							b.Errorf("introspect: %d %s", w.Code, w.Body)
 							return
 						}
@@ -159,18 +163,7 @@ func BenchmarkIntrospectionCallers(b *testing.B) {
 
 func benchGet(b *testing.B, path string) {
 	_, h, _, _ := benchProvider(b, clients.AlgES256)
-	b.ReportAllocs()
-	m := startCPU(b)
-	defer m.stop(b)
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			w := httptest.NewRecorder()
-			h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "http://bench.test"+path, nil))
-			if w.Code != http.StatusOK {
-				b.Fatalf("%s: %d", path, w.Code)
-			}
-		}
-	})
+	runParallel(b, h, func() *http.Request { return httptest.NewRequest(http.MethodGet, "http://bench.test"+path, nil) }, isOK)
 }
 
 // BenchmarkDiscovery serves the cached discovery document.
