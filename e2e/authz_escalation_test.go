@@ -46,10 +46,7 @@ func TestEscalationThroughRoleGrant(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, serverOpts{})
 	admin := api(srv, srv.AdminKey(t))
-	azCreateRole(t, admin, "ops")
-	azAllow(t, admin, "role:ops", "policies:*", "*")
-	azCreateRole(t, admin, "ops-child")
-	admin.do(t, "PUT", "/roles/ops-child/parents/ops", nil).expect(t, http.StatusNoContent, http.StatusOK)
+	azOpsRoles(t, admin)
 	azCreateRole(t, admin, "empty")
 	uaID := createUser(t, srv, "ua-grant@example.com", "user-admin-password-1", "user-admin")
 	ua := api(srv, createAPIKey(t, srv, "ua-grant@example.com", "ua"))
@@ -92,10 +89,7 @@ func TestEscalationThroughTargetUser(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, serverOpts{})
 	admin := api(srv, srv.AdminKey(t))
-	azCreateRole(t, admin, "ops")
-	azAllow(t, admin, "role:ops", "policies:*", "*")
-	azCreateRole(t, admin, "ops-child")
-	admin.do(t, "PUT", "/roles/ops-child/parents/ops", nil).expect(t, http.StatusNoContent, http.StatusOK)
+	azOpsRoles(t, admin)
 	createUser(t, srv, "ua-target@example.com", "user-admin-password-1", "user-admin")
 	ua := api(srv, createAPIKey(t, srv, "ua-target@example.com", "ua"))
 	opsID := createUser(t, srv, "ops-target@example.com", "ops-password-1", "ops")
@@ -130,4 +124,14 @@ func TestEscalationThroughTargetUser(t *testing.T) {
 	ua.do(t, "DELETE", "/users/"+plainID, nil).expect(t, http.StatusNoContent)
 	// The admin may act on the ops user.
 	admin.do(t, "PATCH", "/users/"+opsID, map[string]any{"status": "disabled"}).expect(t, http.StatusOK)
+}
+
+// azOpsRoles creates role ops, holding policies:* * (which a user-admin
+// lacks), and ops-child, which inherits it.
+func azOpsRoles(t *testing.T, admin *apiClient) {
+	t.Helper()
+	azCreateRole(t, admin, "ops")
+	azAllow(t, admin, "role:ops", "policies:*", "*")
+	azCreateRole(t, admin, "ops-child")
+	admin.do(t, "PUT", "/roles/ops-child/parents/ops", nil).expect(t, http.StatusNoContent, http.StatusOK)
 }

@@ -22,6 +22,8 @@ import (
 // Tokens; "{name}" in a path or body is replaced by Vars["name"].
 type API struct {
 	URL string
+	// Handler is the server's handler, for in-process benchmarks.
+	Handler http.Handler
 	// Tokens maps bearer tokens to principals; tests may add to it.
 	Tokens map[string]principal.Principal
 	// Vars are placeholders expanded in paths and bodies ("{alice}").
@@ -29,19 +31,30 @@ type API struct {
 	// Fingerprint summarizes the state a refused request must not change
 	// (row counts, latest update times); Scenario.Unchanged checks it.
 	Fingerprint func() string
-	mu          sync.Mutex
+	mu          sync.RWMutex
 }
 
 // NewAPI starts the server with opts (the bearer authenticator is the token
 // table, then opts.Bearer for tokens not in it) and mounts each module.
 func NewAPI(t testing.TB, opts httpserver.Options, mods ...module.Module) *API {
 	t.Helper()
-	a := &API{Tokens: map[string]principal.Principal{}, Vars: map[string]string{}}
+	return NewAPIAt(t, func(string) (httpserver.Options, []module.Module) { return opts, mods })
+}
+
+// NewAPIAt is NewAPI for modules that must know the server's URL before
+// they are built (an OIDC issuer): build gets it and returns the options
+// and the modules.
+func NewAPIAt(t testing.TB, build func(url string) (httpserver.Options, []module.Module)) *API {
+	t.Helper()
+	ts := httptest.NewUnstartedServer(nil)
+	t.Cleanup(ts.Close)
+	a := &API{URL: "http://" + ts.Listener.Addr().String(), Tokens: map[string]principal.Principal{}, Vars: map[string]string{}}
+	opts, mods := build(a.URL)
 	fallback := opts.Bearer
 	opts.Bearer = httpserver.BearerFunc(func(ctx context.Context, token string) (principal.Principal, error) {
-		a.mu.Lock()
+		a.mu.RLock()
 		p, ok := a.Tokens[token]
-		a.mu.Unlock()
+		a.mu.RUnlock()
 		if ok {
 			return p, nil
 		}
@@ -57,9 +70,9 @@ func NewAPI(t testing.TB, opts httpserver.Options, mods ...module.Module) *API {
 	for _, m := range mods {
 		m.Mount(srv.Routes)
 	}
-	ts := httptest.NewServer(srv.Echo)
-	t.Cleanup(ts.Close)
-	a.URL = ts.URL
+	a.Handler = srv.Echo
+	ts.Config.Handler = srv.Echo
+	ts.Start()
 	return a
 }
 
@@ -126,11 +139,16 @@ func (a *API) expand(s string) string {
 type Scenario struct {
 	Name                      string
 	Method, Path, Token, Body string
-	// Header holds extra request headers as name, value pairs.
+	// Header holds extra request headers as name, value pairs; they replace
+	// the defaults (a "Content-Type" pair sends a body that is not JSON).
 	Header       []string
 	WantStatus   int
 	WantContains []string
 	WantAbsent   []string
+	// WantHeader: each response header must contain the given value.
+	WantHeader map[string]string
+	// Check, when set, makes further assertions on the answer.
+	Check func(t *testing.T, res Response)
 	// Unchanged: the request must leave Fingerprint() as it was.
 	Unchanged bool
 }
@@ -165,6 +183,14 @@ func (a *API) Run(t *testing.T, scenarios ...Scenario) {
 				if strings.Contains(res.Body, a.expand(w)) {
 					t.Fatalf("%s %s: body contains %q: %s", sc.Method, sc.Path, w, res.Body)
 				}
+			}
+			for k, v := range sc.WantHeader {
+				if got := res.Header.Get(k); !strings.Contains(got, v) {
+					t.Fatalf("%s %s: header %s = %q, want %q", sc.Method, sc.Path, k, got, v)
+				}
+			}
+			if sc.Check != nil {
+				sc.Check(t, res)
 			}
 			if sc.Unchanged {
 				if after := a.Fingerprint(); after != before {

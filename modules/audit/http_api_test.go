@@ -30,71 +30,55 @@ func get(t *testing.T, api *testutil.API, token, path string) (int, string, http
 	return res.Status, res.Body, res.Header
 }
 
+// wantIDs checks that a list answer holds exactly the events ids, in order.
+func wantIDs(ids ...string) func(*testing.T, testutil.Response) {
+	return func(t *testing.T, res testutil.Response) {
+		t.Helper()
+		var out struct {
+			Items []struct {
+				ID string `json:"id"`
+			} `json:"items"`
+		}
+		if err := json.Unmarshal([]byte(res.Body), &out); err != nil {
+			t.Fatal(err)
+		}
+		got := []string{}
+		for _, it := range out.Items {
+			got = append(got, it.ID)
+		}
+		if !equal(got, ids) {
+			t.Fatalf("ids %v, want %v", got, ids)
+		}
+	}
+}
+
 func TestHTTPListAuditEvents(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
 		seed(t, audit.New(db))
-		ts, az := newServer(t, db)
+		api, az := newServer(t, db)
 
-		tests := []struct {
-			name, token, path string
-			wantStatus        int
-			wantIDs           []string
-			wantContains      string
-		}{
-			{name: "no credential", path: "/api/v1/audit-events", wantStatus: 401},
-			{name: "bad credential", token: "nope", path: "/api/v1/audit-events", wantStatus: 401},
-			{name: "not allowed", token: "user", path: "/api/v1/audit-events", wantStatus: 403},
-			{name: "all", token: "auditor", path: "/api/v1/audit-events", wantStatus: 200, wantIDs: []string{"06-e6", "05-e5", "04-e4", "03-e3", "02-e2", "01-e1"}},
-			{name: "actor", token: "auditor", path: "/api/v1/audit-events?actor=alice", wantStatus: 200, wantIDs: []string{"06-e6", "02-e2", "01-e1"}},
-			{name: "actor type:id", token: "auditor", path: "/api/v1/audit-events?actor=system:gatehouse", wantStatus: 200, wantIDs: []string{"04-e4"}},
-			{name: "actor of another type", token: "auditor", path: "/api/v1/audit-events?actor=client:alice", wantStatus: 200, wantIDs: []string{}},
-			{name: "actor type without id", token: "auditor", path: "/api/v1/audit-events?actor=user:", wantStatus: 422, wantContains: "query.actor"},
-			{name: "action", token: "auditor", path: "/api/v1/audit-events?action=user.create", wantStatus: 200, wantIDs: []string{"04-e4", "01-e1"}},
-			{name: "target type:id", token: "auditor", path: "/api/v1/audit-events?target=api_key:k1", wantStatus: 200, wantIDs: []string{"03-e3", "02-e2"}},
-			{name: "target id", token: "auditor", path: "/api/v1/audit-events?target=k1", wantStatus: 200, wantIDs: []string{"06-e6", "03-e3", "02-e2"}},
-			{name: "since until", token: "auditor", path: "/api/v1/audit-events?since=2025-03-01T12:02:00Z&until=2025-03-01T13:05:00%2B01:00", wantStatus: 200, wantIDs: []string{"05-e5", "04-e4", "03-e3", "02-e2"}},
-			{name: "bad since", token: "auditor", path: "/api/v1/audit-events?since=yesterday", wantStatus: 422, wantContains: "query.since"},
-			{name: "bad until", token: "auditor", path: "/api/v1/audit-events?until=2025-13-01T00:00:00Z", wantStatus: 422, wantContains: "query.until"},
-			{name: "since after until", token: "auditor", path: "/api/v1/audit-events?since=2025-03-02T00:00:00Z&until=2025-03-01T00:00:00Z", wantStatus: 422, wantContains: "since"},
-			{name: "bad target", token: "auditor", path: "/api/v1/audit-events?target=user:", wantStatus: 422, wantContains: "query.target"},
-			{name: "page size too big", token: "auditor", path: "/api/v1/audit-events?page_size=201", wantStatus: 422, wantContains: "page_size"},
-			{name: "page size zero", token: "auditor", path: "/api/v1/audit-events?page_size=0", wantStatus: 422, wantContains: "page_size"},
-			{name: "page size not a number", token: "auditor", path: "/api/v1/audit-events?page_size=ten", wantStatus: 422, wantContains: "page_size"},
-			{name: "bad page token", token: "auditor", path: "/api/v1/audit-events?page_token=garbage!", wantStatus: 400, wantContains: "page_token"},
-		}
-		for _, tt := range tests {
-			t.Run(tt.name, func(t *testing.T) {
-				status, body, hdr := get(t, ts, tt.token, tt.path)
-				if status != tt.wantStatus {
-					t.Fatalf("status %d, want %d: %s", status, tt.wantStatus, body)
-				}
-				if status >= 400 && !strings.Contains(hdr.Get("Content-Type"), "application/problem+json") {
-					t.Fatalf("content type %q for an error", hdr.Get("Content-Type"))
-				}
-				if !strings.Contains(body, tt.wantContains) {
-					t.Fatalf("body does not contain %q: %s", tt.wantContains, body)
-				}
-				if tt.wantIDs == nil {
-					return
-				}
-				var out struct {
-					Items []struct {
-						ID string `json:"id"`
-					} `json:"items"`
-					NextPageToken string `json:"next_page_token"`
-				}
-				if err := json.Unmarshal([]byte(body), &out); err != nil {
-					t.Fatal(err)
-				}
-				var got []string
-				for _, it := range out.Items {
-					got = append(got, it.ID)
-				}
-				if !equal(got, tt.wantIDs) {
-					t.Fatalf("ids %v, want %v", got, tt.wantIDs)
-				}
-			})
-		}
+		api.Run(t, []testutil.Scenario{
+			{Name: "no credential", Method: "GET", Path: "/audit-events", WantStatus: 401},
+			{Name: "bad credential", Token: "nope", Method: "GET", Path: "/audit-events", WantStatus: 401},
+			{Name: "not allowed", Token: "user", Method: "GET", Path: "/audit-events", WantStatus: 403},
+			{Name: "all", Token: "auditor", Method: "GET", Path: "/audit-events", WantStatus: 200, Check: wantIDs("06-e6", "05-e5", "04-e4", "03-e3", "02-e2", "01-e1")},
+			{Name: "actor", Token: "auditor", Method: "GET", Path: "/audit-events?actor=alice", WantStatus: 200, Check: wantIDs("06-e6", "02-e2", "01-e1")},
+			{Name: "actor type:id", Token: "auditor", Method: "GET", Path: "/audit-events?actor=system:gatehouse", WantStatus: 200, Check: wantIDs("04-e4")},
+			{Name: "actor of another type", Token: "auditor", Method: "GET", Path: "/audit-events?actor=client:alice", WantStatus: 200, Check: wantIDs()},
+			{Name: "actor type without id", Token: "auditor", Method: "GET", Path: "/audit-events?actor=user:", WantStatus: 422, WantContains: []string{"query.actor"}},
+			{Name: "action", Token: "auditor", Method: "GET", Path: "/audit-events?action=user.create", WantStatus: 200, Check: wantIDs("04-e4", "01-e1")},
+			{Name: "target type:id", Token: "auditor", Method: "GET", Path: "/audit-events?target=api_key:k1", WantStatus: 200, Check: wantIDs("03-e3", "02-e2")},
+			{Name: "target id", Token: "auditor", Method: "GET", Path: "/audit-events?target=k1", WantStatus: 200, Check: wantIDs("06-e6", "03-e3", "02-e2")},
+			{Name: "since until", Token: "auditor", Method: "GET", Path: "/audit-events?since=2025-03-01T12:02:00Z&until=2025-03-01T13:05:00%2B01:00", WantStatus: 200, Check: wantIDs("05-e5", "04-e4", "03-e3", "02-e2")},
+			{Name: "bad since", Token: "auditor", Method: "GET", Path: "/audit-events?since=yesterday", WantStatus: 422, WantContains: []string{"query.since"}},
+			{Name: "bad until", Token: "auditor", Method: "GET", Path: "/audit-events?until=2025-13-01T00:00:00Z", WantStatus: 422, WantContains: []string{"query.until"}},
+			{Name: "since after until", Token: "auditor", Method: "GET", Path: "/audit-events?since=2025-03-02T00:00:00Z&until=2025-03-01T00:00:00Z", WantStatus: 422, WantContains: []string{"since"}},
+			{Name: "bad target", Token: "auditor", Method: "GET", Path: "/audit-events?target=user:", WantStatus: 422, WantContains: []string{"query.target"}},
+			{Name: "page size too big", Token: "auditor", Method: "GET", Path: "/audit-events?page_size=201", WantStatus: 422, WantContains: []string{"page_size"}},
+			{Name: "page size zero", Token: "auditor", Method: "GET", Path: "/audit-events?page_size=0", WantStatus: 422, WantContains: []string{"page_size"}},
+			{Name: "page size not a number", Token: "auditor", Method: "GET", Path: "/audit-events?page_size=ten", WantStatus: 422, WantContains: []string{"page_size"}},
+			{Name: "bad page token", Token: "auditor", Method: "GET", Path: "/audit-events?page_token=garbage!", WantStatus: 400, WantContains: []string{"page_token"}},
+		}...)
 		if asked := az.Asked(); len(asked) == 0 || asked[0] != "audit-events:* read" {
 			t.Fatalf("authorizer asked %v", asked)
 		}

@@ -131,7 +131,8 @@ func BenchmarkLoad(b *testing.B) {
 // the decision cache off.
 func BenchmarkEvaluationHTTP(b *testing.B) {
 	db := testutil.NewSQLite(b)
-	h, svc := newHTTP(b, db)
+	api, svc := newAPI(b, db)
+	h := api.Handler
 	ctx := context.Background()
 	now := time.Now().UTC()
 	rows := benchRules()

@@ -175,7 +175,7 @@ func ptrRule(r Rule) *Rule { return &r }
 // hold with 403 naming the rule, and changes nothing.
 func TestNoEscalationAPI(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
-		h, svc := newHTTP(t, db)
+		api, svc := newAPI(t, db)
 		roles := svc.roles.(*fakeRoles)
 		roles.roles["ops"] = true
 		roles.set("u-ops", "ops")
@@ -194,25 +194,25 @@ func TestNoEscalationAPI(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		run(t, h, []step{
-			{name: "user-admin cannot inherit admin", method: "PUT", path: "/api/v1/roles/user-admin/parents/admin", token: "ua", wantStatus: 403,
-				wantContains: []string{"role admin", "*:* * allow"}},
-			{name: "user-admin cannot make a role inherit auditor", method: "PUT", path: "/api/v1/roles/viewer/parents/auditor", token: "ua", wantStatus: 403},
-			{name: "ops cannot grant what it lacks", method: "POST", path: "/api/v1/policies", token: "ops", wantStatus: 403,
-				body: `{"subject":"role:ops","resource":"clients:*","action":"*","effect":"allow"}`, wantContains: []string{"role:ops clients:* * allow"}},
-			{name: "ops cannot grant *:*", method: "POST", path: "/api/v1/policies", token: "ops", wantStatus: 403,
-				body: `{"subject":"role:viewer","resource":"*:*","action":"read","effect":"allow"}`},
-			{name: "ops cannot replace with a rule it lacks", method: "PUT", path: "/api/v1/policies", token: "ops", wantStatus: 403,
-				body:         `{"policies":[{"subject":"role:ops","resource":"policies:*","action":"*","effect":"allow"},{"subject":"role:editor","resource":"docs:*","action":"*","effect":"allow"},{"subject":"role:editor","resource":"clients:*","action":"read","effect":"deny"},{"subject":"role:ops","resource":"users:*","action":"*","effect":"allow"}]}`,
-				wantContains: []string{"role:ops users:* * allow"}},
-			{name: "ops cannot import a rule it lacks", method: "POST", path: "/api/v1/policies/import", token: "ops", contentType: "text/csv", wantStatus: 403,
-				body: "p, role:ops, policies:*, *, allow\np, role:editor, docs:*, *, allow\np, role:editor, clients:*, read, deny\np, role:ops, signing-keys:*, rotate, allow\n"},
-			{name: "ops cannot import an edge to admin", method: "POST", path: "/api/v1/policies/import", token: "ops", contentType: "text/csv", wantStatus: 403,
-				body: "p, role:ops, policies:*, *, allow\np, role:editor, docs:*, *, allow\np, role:editor, clients:*, read, deny\ng, role:ops, role:admin\n", wantContains: []string{"role admin"}},
-			{name: "ops cannot delete a deny on what it lacks", method: "DELETE", path: "/api/v1/policies/" + deny.ID, token: "ops", wantStatus: 403},
-			{name: "ops cannot drop a deny by replacing", method: "PUT", path: "/api/v1/policies", token: "ops", wantStatus: 403,
-				body: `{"policies":[{"subject":"role:ops","resource":"policies:*","action":"*","effect":"allow"},{"subject":"role:editor","resource":"docs:*","action":"*","effect":"allow"}]}`},
-		})
+		api.Run(t, []testutil.Scenario{
+			{Name: "user-admin cannot inherit admin", Method: "PUT", Path: "/roles/user-admin/parents/admin", Token: "ua", WantStatus: 403,
+				WantContains: []string{"role admin", "*:* * allow"}},
+			{Name: "user-admin cannot make a role inherit auditor", Method: "PUT", Path: "/roles/viewer/parents/auditor", Token: "ua", WantStatus: 403},
+			{Name: "ops cannot grant what it lacks", Method: "POST", Path: "/policies", Token: "ops", WantStatus: 403,
+				Body: `{"subject":"role:ops","resource":"clients:*","action":"*","effect":"allow"}`, WantContains: []string{"role:ops clients:* * allow"}},
+			{Name: "ops cannot grant *:*", Method: "POST", Path: "/policies", Token: "ops", WantStatus: 403,
+				Body: `{"subject":"role:viewer","resource":"*:*","action":"read","effect":"allow"}`},
+			{Name: "ops cannot replace with a rule it lacks", Method: "PUT", Path: "/policies", Token: "ops", WantStatus: 403,
+				Body:         `{"policies":[{"subject":"role:ops","resource":"policies:*","action":"*","effect":"allow"},{"subject":"role:editor","resource":"docs:*","action":"*","effect":"allow"},{"subject":"role:editor","resource":"clients:*","action":"read","effect":"deny"},{"subject":"role:ops","resource":"users:*","action":"*","effect":"allow"}]}`,
+				WantContains: []string{"role:ops users:* * allow"}},
+			{Name: "ops cannot import a rule it lacks", Method: "POST", Path: "/policies/import", Token: "ops", Header: []string{"Content-Type", "text/csv"}, WantStatus: 403,
+				Body: "p, role:ops, policies:*, *, allow\np, role:editor, docs:*, *, allow\np, role:editor, clients:*, read, deny\np, role:ops, signing-keys:*, rotate, allow\n"},
+			{Name: "ops cannot import an edge to admin", Method: "POST", Path: "/policies/import", Token: "ops", Header: []string{"Content-Type", "text/csv"}, WantStatus: 403,
+				Body: "p, role:ops, policies:*, *, allow\np, role:editor, docs:*, *, allow\np, role:editor, clients:*, read, deny\ng, role:ops, role:admin\n", WantContains: []string{"role admin"}},
+			{Name: "ops cannot delete a deny on what it lacks", Method: "DELETE", Path: "/policies/" + deny.ID, Token: "ops", WantStatus: 403},
+			{Name: "ops cannot drop a deny by replacing", Method: "PUT", Path: "/policies", Token: "ops", WantStatus: 403,
+				Body: `{"policies":[{"subject":"role:ops","resource":"policies:*","action":"*","effect":"allow"},{"subject":"role:editor","resource":"docs:*","action":"*","effect":"allow"}]}`},
+		}...)
 		after, err := svc.ExportCSV(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -221,15 +221,15 @@ func TestNoEscalationAPI(t *testing.T) {
 			t.Fatalf("refused requests changed the policies:\n%s\n→\n%s", before, after)
 		}
 		mustCan(t, svc, userP("u-ua"), principal.Resource{Type: "policies", ID: "*"}, "read", false)
-		run(t, h, []step{
-			{name: "ops may keep rules it could not create (they are not added)", method: "PUT", path: "/api/v1/policies", token: "ops", wantStatus: 200,
-				body: `{"policies":[{"subject":"role:ops","resource":"policies:*","action":"*","effect":"allow"},{"subject":"role:editor","resource":"docs:*","action":"*","effect":"allow"},{"subject":"role:editor","resource":"clients:*","action":"read","effect":"deny"},{"subject":"role:viewer","resource":"policies:*","action":"read","effect":"allow"}]}`},
-			{name: "ops grants what it holds", method: "POST", path: "/api/v1/policies", token: "ops", wantStatus: 201,
-				body: `{"subject":"role:viewer","resource":"policies:7","action":"delete","effect":"allow"}`},
-			{name: "ops may add any deny", method: "POST", path: "/api/v1/policies", token: "ops", wantStatus: 201,
-				body: `{"subject":"role:viewer","resource":"*:*","action":"*","effect":"deny"}`},
-			{name: "user-admin may make a role inherit user-admin", method: "PUT", path: "/api/v1/roles/viewer/parents/user-admin", token: "ua", wantStatus: 204},
-			{name: "admin may make a role inherit admin", method: "PUT", path: "/api/v1/roles/chief/parents/admin", token: "admin", wantStatus: 204},
-		})
+		api.Run(t, []testutil.Scenario{
+			{Name: "ops may keep rules it could not create (they are not added)", Method: "PUT", Path: "/policies", Token: "ops", WantStatus: 200,
+				Body: `{"policies":[{"subject":"role:ops","resource":"policies:*","action":"*","effect":"allow"},{"subject":"role:editor","resource":"docs:*","action":"*","effect":"allow"},{"subject":"role:editor","resource":"clients:*","action":"read","effect":"deny"},{"subject":"role:viewer","resource":"policies:*","action":"read","effect":"allow"}]}`},
+			{Name: "ops grants what it holds", Method: "POST", Path: "/policies", Token: "ops", WantStatus: 201,
+				Body: `{"subject":"role:viewer","resource":"policies:7","action":"delete","effect":"allow"}`},
+			{Name: "ops may add any deny", Method: "POST", Path: "/policies", Token: "ops", WantStatus: 201,
+				Body: `{"subject":"role:viewer","resource":"*:*","action":"*","effect":"deny"}`},
+			{Name: "user-admin may make a role inherit user-admin", Method: "PUT", Path: "/roles/viewer/parents/user-admin", Token: "ua", WantStatus: 204},
+			{Name: "admin may make a role inherit admin", Method: "PUT", Path: "/roles/chief/parents/admin", Token: "admin", WantStatus: 204},
+		}...)
 	})
 }

@@ -3,14 +3,11 @@ package authz
 import (
 	"context"
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/httpserver"
-	"github.com/gatehouse/gatehouse/internal/logging"
 	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/internal/testutil"
 )
@@ -25,119 +22,70 @@ var testTokens = map[string]principal.Principal{
 	"ro":     {Kind: principal.User, ID: "u-admin", Via: principal.ViaAPIKey, Scopes: []string{"policies:read"}},
 }
 
-func newHTTP(t testing.TB, db database.DB) (http.Handler, *Service) {
+// newAPI mounts the module on a real server; the bearer tokens are
+// testTokens.
+func newAPI(t testing.TB, db database.DB) (*testutil.API, *Service) {
 	t.Helper()
 	svc := newTestService(t, db, newFakeRoles(), Options{})
-	bearer := httpserver.BearerFunc(func(_ context.Context, token string) (principal.Principal, error) {
-		if p, ok := testTokens[token]; ok {
-			return p, nil
-		}
-		return principal.Principal{}, httpserver.ErrUnauthenticated
-	})
-	srv := httpserver.New(httpserver.Options{Logger: logging.Discard(), Bearer: bearer})
-	NewModule(svc, "http://gh.test/").Mount(srv.Routes)
-	return srv.Echo, svc
-}
-
-type step struct {
-	name         string
-	method, path string
-	token        string
-	contentType  string
-	body         string
-	header       map[string]string
-	wantStatus   int
-	wantContains []string
-	wantHeader   map[string]string
-}
-
-func run(t *testing.T, h http.Handler, steps []step) {
-	t.Helper()
-	for _, st := range steps {
-		req := httptest.NewRequest(st.method, st.path, strings.NewReader(st.body))
-		if st.body != "" {
-			ct := st.contentType
-			if ct == "" {
-				ct = "application/json"
-			}
-			req.Header.Set("Content-Type", ct)
-		}
-		if st.token != "" {
-			req.Header.Set("Authorization", "Bearer "+st.token)
-		}
-		for k, v := range st.header {
-			req.Header.Set(k, v)
-		}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != st.wantStatus {
-			t.Fatalf("%s: %s %s = %d, want %d: %s", st.name, st.method, st.path, rec.Code, st.wantStatus, rec.Body.String())
-		}
-		for _, w := range st.wantContains {
-			if !strings.Contains(rec.Body.String(), w) {
-				t.Fatalf("%s: body lacks %q: %s", st.name, w, rec.Body.String())
-			}
-		}
-		for k, v := range st.wantHeader {
-			if got := rec.Header().Get(k); !strings.Contains(got, v) {
-				t.Fatalf("%s: header %s = %q, want %q", st.name, k, got, v)
-			}
-		}
+	api := testutil.NewAPI(t, httpserver.Options{}, NewModule(svc, "http://gh.test/"))
+	for token, p := range testTokens {
+		api.Tokens[token] = p
 	}
+	return api, svc
 }
 
 func TestPolicyAPI(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
-		h, svc := newHTTP(t, db)
-		run(t, h, []step{
-			{name: "no credential", method: "GET", path: "/api/v1/policies", wantStatus: 401},
-			{name: "no permission", method: "GET", path: "/api/v1/policies", token: "viewer", wantStatus: 403},
-			{name: "user-admin cannot read policies", method: "GET", path: "/api/v1/policies", token: "ua", wantStatus: 403},
-			{name: "list", method: "GET", path: "/api/v1/policies?page_size=2", token: "admin", wantStatus: 200,
-				wantContains: []string{`"subject":"role:admin"`, `"built_in":true`, `"next_page_token":"`}},
-			{name: "filter", method: "GET", path: "/api/v1/policies?subject=role:auditor", token: "admin", wantStatus: 200,
-				wantContains: []string{`"resource":"*:*","action":"read"`, `"next_page_token":""`}},
-			{name: "bad page token", method: "GET", path: "/api/v1/policies?page_token=%21", token: "admin", wantStatus: 400},
-			{name: "create", method: "POST", path: "/api/v1/policies", token: "admin", wantStatus: 201,
-				body:         `{"subject":"role:viewer","resource":"docs:*","action":"read","effect":"allow"}`,
-				wantContains: []string{`"id":"`, `"effect":"allow"`}},
-			{name: "duplicate", method: "POST", path: "/api/v1/policies", token: "admin", wantStatus: 409,
-				body: `{"subject":"role:viewer","resource":"docs:*","action":"read","effect":"allow"}`},
-			{name: "scoped key may only read", method: "POST", path: "/api/v1/policies", token: "ro", wantStatus: 403,
-				body: `{"subject":"role:viewer","resource":"docs:*","action":"update","effect":"allow"}`},
-			{name: "bad effect names the field", method: "POST", path: "/api/v1/policies", token: "admin", wantStatus: 422,
-				body: `{"subject":"role:viewer","resource":"docs:*","action":"read","effect":"maybe"}`, wantContains: []string{"effect"}},
-			{name: "unknown role", method: "POST", path: "/api/v1/policies", token: "admin", wantStatus: 422,
-				body: `{"subject":"role:ghost","resource":"docs:*","action":"read","effect":"allow"}`, wantContains: []string{"subject", "ghost"}},
-			{name: "condition that does not parse", method: "POST", path: "/api/v1/policies", token: "admin", wantStatus: 400,
-				body: `{"subject":"role:viewer","resource":"docs:*","action":"read","effect":"allow","condition":"r.sub.a =="}`, wantContains: []string{"condition"}},
-			{name: "unknown field", method: "POST", path: "/api/v1/policies", token: "admin", wantStatus: 422,
-				body: `{"subject":"role:viewer","resource":"docs:*","action":"read","effect":"allow","priority":1}`},
-			{name: "malformed JSON", method: "POST", path: "/api/v1/policies", token: "admin", wantStatus: 400, body: `{"subject":`},
-			{name: "validate ok", method: "POST", path: "/api/v1/policies/validate", token: "admin", wantStatus: 200,
-				body: `{"subject":"role:viewer","resource":"docs:*","action":"read","effect":"DENY","condition":"r.ctx.hour < 6"}`, wantContains: []string{`"valid":true`, `"effect":"deny"`}},
-			{name: "validate bad", method: "POST", path: "/api/v1/policies/validate", token: "admin", wantStatus: 422,
-				body: `{"subject":"role:viewer","resource":"docs","action":"read","effect":"allow"}`, wantContains: []string{"resource"}},
-			{name: "delete built-in", method: "DELETE", path: "/api/v1/policies/00000000-0000-7000-8000-000000000001", token: "admin", wantStatus: 409},
-			{name: "delete unknown", method: "DELETE", path: "/api/v1/policies/nope", token: "admin", wantStatus: 404},
-			{name: "get built-in", method: "GET", path: "/api/v1/policies/00000000-0000-7000-8000-000000000005", token: "admin", wantStatus: 200, wantContains: []string{"role:auditor"}},
-			{name: "replace", method: "PUT", path: "/api/v1/policies", token: "admin", wantStatus: 200,
-				body: `{"policies":[{"subject":"role:editor","resource":"wiki:*","action":"*","effect":"allow"}]}`, wantContains: []string{`"resource":"wiki:*"`}},
-			{name: "replace invalid names the index", method: "PUT", path: "/api/v1/policies", token: "admin", wantStatus: 422,
-				body: `{"policies":[{"subject":"role:editor","resource":"wiki:*","action":"*","effect":"allow"},{"subject":"role:editor","resource":"wiki:*","action":"","effect":"allow"}]}`, wantContains: []string{"policies[1].action"}},
-			{name: "inherit", method: "PUT", path: "/api/v1/roles/chief/parents/editor", token: "admin", wantStatus: 204},
-			{name: "inherit cycle", method: "PUT", path: "/api/v1/roles/editor/parents/chief", token: "admin", wantStatus: 409},
-			{name: "inherit unknown", method: "PUT", path: "/api/v1/roles/chief/parents/ghost", token: "admin", wantStatus: 422},
-			{name: "parents", method: "GET", path: "/api/v1/roles/chief/parents", token: "admin", wantStatus: 200, wantContains: []string{`"parent":"editor"`}},
-			{name: "export", method: "GET", path: "/api/v1/policies/export", token: "admin", wantStatus: 200,
-				wantContains: []string{"p,role:editor,wiki:*,*,allow,\n", "g,role:chief,role:editor\n"}, wantHeader: map[string]string{"Content-Type": "text/csv"}},
-			{name: "import bad line", method: "POST", path: "/api/v1/policies/import", token: "admin", contentType: "text/csv", wantStatus: 400,
-				body: "p, role:viewer, docs:*, read, allow\nq, x\n", wantContains: []string{"line 2"}},
-			{name: "import", method: "POST", path: "/api/v1/policies/import", token: "admin", contentType: "text/csv", wantStatus: 200,
-				body: "p, role:viewer, docs:*, read, allow\np, role:viewer, docs:secret, read, deny, \"r.ctx.hour >= 0\"\ng, role:chief, role:viewer\n", wantContains: []string{`"policies":2`, `"role_parents":1`}},
-			{name: "uninherit", method: "DELETE", path: "/api/v1/roles/chief/parents/viewer", token: "admin", wantStatus: 204},
-			{name: "uninherit again", method: "DELETE", path: "/api/v1/roles/chief/parents/viewer", token: "admin", wantStatus: 404},
-		})
+		api, svc := newAPI(t, db)
+		api.Run(t, []testutil.Scenario{
+			{Name: "no credential", Method: "GET", Path: "/policies", WantStatus: 401},
+			{Name: "no permission", Method: "GET", Path: "/policies", Token: "viewer", WantStatus: 403},
+			{Name: "user-admin cannot read policies", Method: "GET", Path: "/policies", Token: "ua", WantStatus: 403},
+			{Name: "list", Method: "GET", Path: "/policies?page_size=2", Token: "admin", WantStatus: 200,
+				WantContains: []string{`"subject":"role:admin"`, `"built_in":true`, `"next_page_token":"`}},
+			{Name: "filter", Method: "GET", Path: "/policies?subject=role:auditor", Token: "admin", WantStatus: 200,
+				WantContains: []string{`"resource":"*:*","action":"read"`, `"next_page_token":""`}},
+			{Name: "bad page token", Method: "GET", Path: "/policies?page_token=%21", Token: "admin", WantStatus: 400},
+			{Name: "create", Method: "POST", Path: "/policies", Token: "admin", WantStatus: 201,
+				Body:         `{"subject":"role:viewer","resource":"docs:*","action":"read","effect":"allow"}`,
+				WantContains: []string{`"id":"`, `"effect":"allow"`}},
+			{Name: "duplicate", Method: "POST", Path: "/policies", Token: "admin", WantStatus: 409,
+				Body: `{"subject":"role:viewer","resource":"docs:*","action":"read","effect":"allow"}`},
+			{Name: "scoped key may only read", Method: "POST", Path: "/policies", Token: "ro", WantStatus: 403,
+				Body: `{"subject":"role:viewer","resource":"docs:*","action":"update","effect":"allow"}`},
+			{Name: "bad effect names the field", Method: "POST", Path: "/policies", Token: "admin", WantStatus: 422,
+				Body: `{"subject":"role:viewer","resource":"docs:*","action":"read","effect":"maybe"}`, WantContains: []string{"effect"}},
+			{Name: "unknown role", Method: "POST", Path: "/policies", Token: "admin", WantStatus: 422,
+				Body: `{"subject":"role:ghost","resource":"docs:*","action":"read","effect":"allow"}`, WantContains: []string{"subject", "ghost"}},
+			{Name: "condition that does not parse", Method: "POST", Path: "/policies", Token: "admin", WantStatus: 400,
+				Body: `{"subject":"role:viewer","resource":"docs:*","action":"read","effect":"allow","condition":"r.sub.a =="}`, WantContains: []string{"condition"}},
+			{Name: "unknown field", Method: "POST", Path: "/policies", Token: "admin", WantStatus: 422,
+				Body: `{"subject":"role:viewer","resource":"docs:*","action":"read","effect":"allow","priority":1}`},
+			{Name: "malformed JSON", Method: "POST", Path: "/policies", Token: "admin", WantStatus: 400, Body: `{"subject":`},
+			{Name: "validate ok", Method: "POST", Path: "/policies/validate", Token: "admin", WantStatus: 200,
+				Body: `{"subject":"role:viewer","resource":"docs:*","action":"read","effect":"DENY","condition":"r.ctx.hour < 6"}`, WantContains: []string{`"valid":true`, `"effect":"deny"`}},
+			{Name: "validate bad", Method: "POST", Path: "/policies/validate", Token: "admin", WantStatus: 422,
+				Body: `{"subject":"role:viewer","resource":"docs","action":"read","effect":"allow"}`, WantContains: []string{"resource"}},
+			{Name: "delete built-in", Method: "DELETE", Path: "/policies/00000000-0000-7000-8000-000000000001", Token: "admin", WantStatus: 409},
+			{Name: "delete unknown", Method: "DELETE", Path: "/policies/nope", Token: "admin", WantStatus: 404},
+			{Name: "get built-in", Method: "GET", Path: "/policies/00000000-0000-7000-8000-000000000005", Token: "admin", WantStatus: 200, WantContains: []string{"role:auditor"}},
+			{Name: "replace", Method: "PUT", Path: "/policies", Token: "admin", WantStatus: 200,
+				Body: `{"policies":[{"subject":"role:editor","resource":"wiki:*","action":"*","effect":"allow"}]}`, WantContains: []string{`"resource":"wiki:*"`}},
+			{Name: "replace invalid names the index", Method: "PUT", Path: "/policies", Token: "admin", WantStatus: 422,
+				Body: `{"policies":[{"subject":"role:editor","resource":"wiki:*","action":"*","effect":"allow"},{"subject":"role:editor","resource":"wiki:*","action":"","effect":"allow"}]}`, WantContains: []string{"policies[1].action"}},
+			{Name: "inherit", Method: "PUT", Path: "/roles/chief/parents/editor", Token: "admin", WantStatus: 204},
+			{Name: "inherit cycle", Method: "PUT", Path: "/roles/editor/parents/chief", Token: "admin", WantStatus: 409},
+			{Name: "inherit unknown", Method: "PUT", Path: "/roles/chief/parents/ghost", Token: "admin", WantStatus: 422},
+			{Name: "parents", Method: "GET", Path: "/roles/chief/parents", Token: "admin", WantStatus: 200, WantContains: []string{`"parent":"editor"`}},
+			{Name: "export", Method: "GET", Path: "/policies/export", Token: "admin", WantStatus: 200,
+				WantContains: []string{"p,role:editor,wiki:*,*,allow,\n", "g,role:chief,role:editor\n"}, WantHeader: map[string]string{"Content-Type": "text/csv"}},
+			{Name: "import bad line", Method: "POST", Path: "/policies/import", Token: "admin", Header: []string{"Content-Type", "text/csv"}, WantStatus: 400,
+				Body: "p, role:viewer, docs:*, read, allow\nq, x\n", WantContains: []string{"line 2"}},
+			{Name: "import", Method: "POST", Path: "/policies/import", Token: "admin", Header: []string{"Content-Type", "text/csv"}, WantStatus: 200,
+				Body: "p, role:viewer, docs:*, read, allow\np, role:viewer, docs:secret, read, deny, \"r.ctx.hour >= 0\"\ng, role:chief, role:viewer\n", WantContains: []string{`"policies":2`, `"role_parents":1`}},
+			{Name: "uninherit", Method: "DELETE", Path: "/roles/chief/parents/viewer", Token: "admin", WantStatus: 204},
+			{Name: "uninherit again", Method: "DELETE", Path: "/roles/chief/parents/viewer", Token: "admin", WantStatus: 404},
+		}...)
 		ok, err := svc.Can(context.Background(), testTokens["viewer"], principal.Resource{Type: "docs", ID: "1"}, "read")
 		if err != nil || !ok {
 			t.Fatalf("imported rule not applied: %v %v", ok, err)
@@ -152,7 +100,7 @@ func TestPolicyAPI(t *testing.T) {
 
 func TestAuthZEN(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
-		h, svc := newHTTP(t, db)
+		api, svc := newAPI(t, db)
 		ctx := principal.With(context.Background(), testTokens["admin"])
 		rule, err := svc.CreatePolicy(ctx, Rule{Subject: "role:viewer", Resource: "docs:*", Action: "read", Effect: "allow"})
 		if err != nil {
@@ -162,60 +110,60 @@ func TestAuthZEN(t *testing.T) {
 			t.Fatal(err)
 		}
 		eval := `{"subject":{"type":"user","id":"u-view"},"action":{"name":"read"},"resource":{"type":"docs","id":"1"},"context":{}}`
-		run(t, h, []step{
-			{name: "metadata", method: "GET", path: "/.well-known/authzen-configuration", wantStatus: 200,
-				wantContains: []string{`"policy_decision_point":"http://gh.test"`, `"access_evaluation_endpoint":"http://gh.test/access/v1/evaluation"`, `"access_evaluations_endpoint":"http://gh.test/access/v1/evaluations"`, `"search_action_endpoint":"http://gh.test/access/v1/search/action"`}},
-			{name: "no credential", method: "POST", path: "/access/v1/evaluation", body: eval, wantStatus: 401,
-				wantHeader: map[string]string{"WWW-Authenticate": "Bearer", "Content-Type": "json"}},
-			{name: "bad credential", method: "POST", path: "/access/v1/evaluation", token: "nope", body: eval, wantStatus: 401},
-			{name: "not allowed to ask", method: "POST", path: "/access/v1/evaluation", token: "viewer", body: eval, wantStatus: 403},
-			{name: "permit", method: "POST", path: "/access/v1/evaluation", token: "admin", body: eval, wantStatus: 200,
-				header:       map[string]string{"X-Request-ID": "req-123"},
-				wantContains: []string{`"decision":true`, `"rule_id":"` + rule.ID + `"`},
-				wantHeader:   map[string]string{"X-Request-ID": "req-123", "Content-Type": "application/json"}},
-			{name: "client with scope", method: "POST", path: "/access/v1/evaluation", token: "pep", body: eval, wantStatus: 200, wantContains: []string{`"decision":true`}},
-			{name: "deny", method: "POST", path: "/access/v1/evaluation", token: "admin", wantStatus: 200, wantContains: []string{`"decision":false`},
-				body: `{"subject":{"type":"user","id":"u-view"},"action":{"name":"update"},"resource":{"type":"docs","id":"1"}}`},
-			{name: "role subject with properties", method: "POST", path: "/access/v1/evaluation", token: "admin", wantStatus: 200, wantContains: []string{`"decision":true`},
-				body: `{"subject":{"type":"role","id":"staff","properties":{"department":"eng"}},"action":{"name":"read"},"resource":{"type":"files","id":"1","properties":{"department":"eng"}}}`},
-			{name: "condition error is 400", method: "POST", path: "/access/v1/evaluation", token: "admin", wantStatus: 400,
-				body: `{"subject":{"type":"role","id":"staff"},"action":{"name":"read"},"resource":{"type":"files","id":"1"}}`},
-			{name: "missing action", method: "POST", path: "/access/v1/evaluation", token: "admin", wantStatus: 400, wantContains: []string{"action"},
-				body: `{"subject":{"type":"user","id":"u-view"},"resource":{"type":"docs","id":"1"}}`},
-			{name: "wrong type", method: "POST", path: "/access/v1/evaluation", token: "admin", wantStatus: 400,
-				body: `{"subject":{"type":"user","id":7},"action":{"name":"read"},"resource":{"type":"docs","id":"1"}}`},
-			{name: "not JSON", method: "POST", path: "/access/v1/evaluation", token: "admin", wantStatus: 400, body: `nope`},
+		api.Run(t, []testutil.Scenario{
+			{Name: "metadata", Method: "GET", Path: "//.well-known/authzen-configuration", WantStatus: 200,
+				WantContains: []string{`"policy_decision_point":"http://gh.test"`, `"access_evaluation_endpoint":"http://gh.test/access/v1/evaluation"`, `"access_evaluations_endpoint":"http://gh.test/access/v1/evaluations"`, `"search_action_endpoint":"http://gh.test/access/v1/search/action"`}},
+			{Name: "no credential", Method: "POST", Path: "//access/v1/evaluation", Body: eval, WantStatus: 401,
+				WantHeader: map[string]string{"WWW-Authenticate": "Bearer", "Content-Type": "json"}},
+			{Name: "bad credential", Method: "POST", Path: "//access/v1/evaluation", Token: "nope", Body: eval, WantStatus: 401},
+			{Name: "not allowed to ask", Method: "POST", Path: "//access/v1/evaluation", Token: "viewer", Body: eval, WantStatus: 403},
+			{Name: "permit", Method: "POST", Path: "//access/v1/evaluation", Token: "admin", Body: eval, WantStatus: 200,
+				Header:       []string{"X-Request-ID", "req-123"},
+				WantContains: []string{`"decision":true`, `"rule_id":"` + rule.ID + `"`},
+				WantHeader:   map[string]string{"X-Request-ID": "req-123", "Content-Type": "application/json"}},
+			{Name: "client with scope", Method: "POST", Path: "//access/v1/evaluation", Token: "pep", Body: eval, WantStatus: 200, WantContains: []string{`"decision":true`}},
+			{Name: "deny", Method: "POST", Path: "//access/v1/evaluation", Token: "admin", WantStatus: 200, WantContains: []string{`"decision":false`},
+				Body: `{"subject":{"type":"user","id":"u-view"},"action":{"name":"update"},"resource":{"type":"docs","id":"1"}}`},
+			{Name: "role subject with properties", Method: "POST", Path: "//access/v1/evaluation", Token: "admin", WantStatus: 200, WantContains: []string{`"decision":true`},
+				Body: `{"subject":{"type":"role","id":"staff","properties":{"department":"eng"}},"action":{"name":"read"},"resource":{"type":"files","id":"1","properties":{"department":"eng"}}}`},
+			{Name: "condition error is 400", Method: "POST", Path: "//access/v1/evaluation", Token: "admin", WantStatus: 400,
+				Body: `{"subject":{"type":"role","id":"staff"},"action":{"name":"read"},"resource":{"type":"files","id":"1"}}`},
+			{Name: "missing action", Method: "POST", Path: "//access/v1/evaluation", Token: "admin", WantStatus: 400, WantContains: []string{"action"},
+				Body: `{"subject":{"type":"user","id":"u-view"},"resource":{"type":"docs","id":"1"}}`},
+			{Name: "wrong type", Method: "POST", Path: "//access/v1/evaluation", Token: "admin", WantStatus: 400,
+				Body: `{"subject":{"type":"user","id":7},"action":{"name":"read"},"resource":{"type":"docs","id":"1"}}`},
+			{Name: "not JSON", Method: "POST", Path: "//access/v1/evaluation", Token: "admin", WantStatus: 400, Body: `nope`},
 			// AuthZEN certification 2.4.3: a JSON body sent as text/plain is
 			// refused, not evaluated.
-			{name: "text/plain is refused", method: "POST", path: "/access/v1/evaluation", token: "admin", contentType: "text/plain", body: eval,
-				wantStatus: 400, wantContains: []string{"application/json"}, wantHeader: map[string]string{"Content-Type": "application/problem+json"}},
-			{name: "form is refused (batch)", method: "POST", path: "/access/v1/evaluations", token: "admin", contentType: "application/x-www-form-urlencoded", body: eval, wantStatus: 400},
-			{name: "text/plain is refused (search)", method: "POST", path: "/access/v1/search/action", token: "admin", contentType: "text/plain",
-				body: `{"subject":{"type":"user","id":"u-view"},"resource":{"type":"docs","id":"1"}}`, wantStatus: 400},
-			{name: "json with charset", method: "POST", path: "/access/v1/evaluation", token: "admin", contentType: "application/json; charset=utf-8", body: eval,
-				wantStatus: 200, wantContains: []string{`"decision":true`}},
-			{name: "batch with defaults", method: "POST", path: "/access/v1/evaluations", token: "admin", wantStatus: 200,
-				body:         `{"subject":{"type":"user","id":"u-view"},"resource":{"type":"docs","id":"1"},"evaluations":[{"action":{"name":"read"}},{"action":{"name":"update"}},{"resource":{"type":"docs","id":"2"},"action":{"name":"read"}},{}]}`,
-				wantContains: []string{`{"evaluations":[{"decision":true`, `{"decision":false,"context":{"reason_admin"`, `{"decision":false,"context":{"error":{"message":"evaluations[3].action is required","status":400}}}]}`}},
-			{name: "deny_on_first_deny", method: "POST", path: "/access/v1/evaluations", token: "admin", wantStatus: 200,
-				body: `{"subject":{"type":"user","id":"u-view"},"resource":{"type":"docs","id":"1"},"options":{"evaluations_semantic":"deny_on_first_deny"},"evaluations":[{"action":{"name":"read"}},{"action":{"name":"update"}},{"action":{"name":"read"}}]}`},
-			{name: "bad semantic", method: "POST", path: "/access/v1/evaluations", token: "admin", wantStatus: 400,
-				body: `{"options":{"evaluations_semantic":"sometimes"},"evaluations":[{}]}`},
-			{name: "no evaluations is a single evaluation", method: "POST", path: "/access/v1/evaluations", token: "admin", wantStatus: 200,
-				body: eval, wantContains: []string{`{"decision":true`}},
-			{name: "action search", method: "POST", path: "/access/v1/search/action", token: "admin", wantStatus: 200,
-				body:         `{"subject":{"type":"user","id":"u-view"},"resource":{"type":"docs","id":"1"}}`,
-				wantContains: []string{`{"page":{"next_token":""},"results":[{"name":"read"}]}`}},
-			{name: "action search: user-admin may not assign the admin role", method: "POST", path: "/access/v1/search/action", token: "pep", wantStatus: 200,
-				body:         `{"subject":{"type":"user","id":"u-ua"},"resource":{"type":"roles","id":"admin"}}`,
-				wantContains: []string{`"results":[{"name":"create"},{"name":"delete"},{"name":"evaluate"},{"name":"read"},{"name":"rotate"},{"name":"update"}]`}},
-			{name: "action search with action", method: "POST", path: "/access/v1/search/action", token: "admin", wantStatus: 400,
-				body: `{"subject":{"type":"user","id":"u-view"},"action":{"name":"read"},"resource":{"type":"docs","id":"1"}}`},
-			{name: "action search needs permission", method: "POST", path: "/access/v1/search/action", token: "viewer", wantStatus: 403,
-				body: `{"subject":{"type":"user","id":"u-view"},"resource":{"type":"docs","id":"1"}}`},
-			{name: "too many", method: "POST", path: "/access/v1/evaluations", token: "admin", wantStatus: 413,
-				body: `{"subject":{"type":"user","id":"u-view"},"resource":{"type":"docs","id":"1"},"action":{"name":"read"},"evaluations":[` + strings.Repeat(`{},`, MaxEvaluations) + `{}]}`},
-		})
+			{Name: "text/plain is refused", Method: "POST", Path: "//access/v1/evaluation", Token: "admin", Header: []string{"Content-Type", "text/plain"}, Body: eval,
+				WantStatus: 400, WantContains: []string{"application/json"}, WantHeader: map[string]string{"Content-Type": "application/problem+json"}},
+			{Name: "form is refused (batch)", Method: "POST", Path: "//access/v1/evaluations", Token: "admin", Header: []string{"Content-Type", "application/x-www-form-urlencoded"}, Body: eval, WantStatus: 400},
+			{Name: "text/plain is refused (search)", Method: "POST", Path: "//access/v1/search/action", Token: "admin", Header: []string{"Content-Type", "text/plain"},
+				Body: `{"subject":{"type":"user","id":"u-view"},"resource":{"type":"docs","id":"1"}}`, WantStatus: 400},
+			{Name: "json with charset", Method: "POST", Path: "//access/v1/evaluation", Token: "admin", Header: []string{"Content-Type", "application/json; charset=utf-8"}, Body: eval,
+				WantStatus: 200, WantContains: []string{`"decision":true`}},
+			{Name: "batch with defaults", Method: "POST", Path: "//access/v1/evaluations", Token: "admin", WantStatus: 200,
+				Body:         `{"subject":{"type":"user","id":"u-view"},"resource":{"type":"docs","id":"1"},"evaluations":[{"action":{"name":"read"}},{"action":{"name":"update"}},{"resource":{"type":"docs","id":"2"},"action":{"name":"read"}},{}]}`,
+				WantContains: []string{`{"evaluations":[{"decision":true`, `{"decision":false,"context":{"reason_admin"`, `{"decision":false,"context":{"error":{"message":"evaluations[3].action is required","status":400}}}]}`}},
+			{Name: "deny_on_first_deny", Method: "POST", Path: "//access/v1/evaluations", Token: "admin", WantStatus: 200,
+				Body: `{"subject":{"type":"user","id":"u-view"},"resource":{"type":"docs","id":"1"},"options":{"evaluations_semantic":"deny_on_first_deny"},"evaluations":[{"action":{"name":"read"}},{"action":{"name":"update"}},{"action":{"name":"read"}}]}`},
+			{Name: "bad semantic", Method: "POST", Path: "//access/v1/evaluations", Token: "admin", WantStatus: 400,
+				Body: `{"options":{"evaluations_semantic":"sometimes"},"evaluations":[{}]}`},
+			{Name: "no evaluations is a single evaluation", Method: "POST", Path: "//access/v1/evaluations", Token: "admin", WantStatus: 200,
+				Body: eval, WantContains: []string{`{"decision":true`}},
+			{Name: "action search", Method: "POST", Path: "//access/v1/search/action", Token: "admin", WantStatus: 200,
+				Body:         `{"subject":{"type":"user","id":"u-view"},"resource":{"type":"docs","id":"1"}}`,
+				WantContains: []string{`{"page":{"next_token":""},"results":[{"name":"read"}]}`}},
+			{Name: "action search: user-admin may not assign the admin role", Method: "POST", Path: "//access/v1/search/action", Token: "pep", WantStatus: 200,
+				Body:         `{"subject":{"type":"user","id":"u-ua"},"resource":{"type":"roles","id":"admin"}}`,
+				WantContains: []string{`"results":[{"name":"create"},{"name":"delete"},{"name":"evaluate"},{"name":"read"},{"name":"rotate"},{"name":"update"}]`}},
+			{Name: "action search with action", Method: "POST", Path: "//access/v1/search/action", Token: "admin", WantStatus: 400,
+				Body: `{"subject":{"type":"user","id":"u-view"},"action":{"name":"read"},"resource":{"type":"docs","id":"1"}}`},
+			{Name: "action search needs permission", Method: "POST", Path: "//access/v1/search/action", Token: "viewer", WantStatus: 403,
+				Body: `{"subject":{"type":"user","id":"u-view"},"resource":{"type":"docs","id":"1"}}`},
+			{Name: "too many", Method: "POST", Path: "//access/v1/evaluations", Token: "admin", WantStatus: 413,
+				Body: `{"subject":{"type":"user","id":"u-view"},"resource":{"type":"docs","id":"1"},"action":{"name":"read"},"evaluations":[` + strings.Repeat(`{},`, MaxEvaluations) + `{}]}`},
+		}...)
 
 		// semantics: count the answers
 		for _, tc := range []struct {
@@ -227,19 +175,15 @@ func TestAuthZEN(t *testing.T) {
 			{"permit_on_first_permit", []bool{true}},
 		} {
 			body := `{"subject":{"type":"user","id":"u-view"},"resource":{"type":"docs","id":"1"},"options":{"evaluations_semantic":"` + tc.semantic + `"},"evaluations":[{"action":{"name":"read"}},{"action":{"name":"update"}},{"action":{"name":"read"}}]}`
-			req := httptest.NewRequest("POST", "/access/v1/evaluations", strings.NewReader(body))
-			req.Header.Set("Authorization", "Bearer admin")
-			req.Header.Set("Content-Type", "application/json")
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
-			var res struct {
+			res := api.Do(t, "POST", "//access/v1/evaluations", "admin", body)
+			var out struct {
 				Evaluations []struct{ Decision bool } `json:"evaluations"`
 			}
-			if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil {
-				t.Fatal(err)
+			if err := json.Unmarshal([]byte(res.Body), &out); err != nil {
+				t.Fatal(res.Status, err)
 			}
 			var got []bool
-			for _, e := range res.Evaluations {
+			for _, e := range out.Evaluations {
 				got = append(got, e.Decision)
 			}
 			if len(got) != len(tc.want) {

@@ -3,9 +3,7 @@ package oidc
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -14,6 +12,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/httpserver"
 	"github.com/gatehouse/gatehouse/internal/logging"
+	"github.com/gatehouse/gatehouse/internal/module"
 	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/internal/testutil"
 	"github.com/gatehouse/gatehouse/modules/audit"
@@ -33,71 +32,46 @@ func (apiAuthz) Can(_ context.Context, p principal.Principal, res principal.Reso
 }
 
 type apiEnv struct {
-	ts *httptest.Server
-	m  *Module
+	api *testutil.API
+	m   *Module
 }
 
 // newAPIEnv runs the whole module (provider and pages) on the kernel's HTTP
-// server, as main mounts it.
+// server, as main mounts it; "admin" and "reader" are API-key users, other
+// bearer tokens go to the module.
 func newAPIEnv(t *testing.T, db database.DB) *apiEnv {
 	t.Helper()
-	ts := httptest.NewUnstartedServer(nil)
-	issuer := "http://" + ts.Listener.Addr().String()
-	renderer, err := web.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := New(db, Deps{Users: oidctest.NewUsers(), Audit: audit.New(db), Authorizer: apiAuthz{}, Pages: renderer},
-		Options{Issuer: issuer, MasterKey: oidctest.MasterKey(t), Logger: logging.Discard()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Init(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	srv := httpserver.New(httpserver.Options{
-		Logger: logging.Discard(),
-		Bearer: httpserver.BearerFunc(func(ctx context.Context, token string) (principal.Principal, error) {
-			if token == "admin" || token == "reader" {
-				return principal.Principal{Kind: principal.User, ID: token, Via: principal.ViaAPIKey}, nil
-			}
-			return m.AuthenticateBearer(ctx, token)
-		}),
-		Session:   m,
-		ErrorPage: renderer,
+	e := &apiEnv{}
+	e.api = testutil.NewAPIAt(t, func(issuer string) (httpserver.Options, []module.Module) {
+		renderer, err := web.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.m, err = New(db, Deps{Users: oidctest.NewUsers(), Audit: audit.New(db), Authorizer: apiAuthz{}, Pages: renderer},
+			Options{Issuer: issuer, MasterKey: oidctest.MasterKey(t), Logger: logging.Discard()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.m.Init(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return httpserver.Options{Bearer: e.m, Session: e.m, ErrorPage: renderer}, []module.Module{e.m}
 	})
-	m.Mount(srv.Routes)
-	ts.Config.Handler = srv.Echo
-	ts.Start()
-	t.Cleanup(ts.Close)
-	return &apiEnv{ts: ts, m: m}
+	e.api.User("admin", "admin")
+	e.api.User("reader", "reader")
+	return e
 }
 
+// do sends one request (path from the root) and decodes the JSON answer.
 func (e *apiEnv) do(t *testing.T, method, path, token, body string) (int, map[string]any) {
 	t.Helper()
-	var r io.Reader
-	if body != "" {
-		r = strings.NewReader(body)
-	}
-	req, _ := http.NewRequest(method, e.ts.URL+path, r)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	res := e.api.Do(t, method, "/"+path, token, body)
 	var m map[string]any
-	_ = json.Unmarshal(raw, &m)
+	_ = json.Unmarshal([]byte(res.Body), &m)
 	if m == nil {
-		m = map[string]any{"_raw": string(raw)}
+		m = map[string]any{"_raw": res.Body}
 	}
-	return resp.StatusCode, m
+	return res.Status, m
 }
 
 func TestClientsAPI(t *testing.T) {
@@ -110,37 +84,23 @@ func TestClientsAPI(t *testing.T) {
 		}
 		id, secret := created["client_id"].(string), created["client_secret"].(string)
 
-		tests := []struct {
-			name, method, path, token, body string
-			wantStatus                      int
-			wantContains                    string
-		}{
-			{"create needs a redirect URI", "POST", "/api/v1/clients", "admin", `{"name":"x"}`, 422, "body.redirect_uris"},
-			{"create rejects unknown fields", "POST", "/api/v1/clients", "admin", `{"name":"x","secret":"s"}`, 422, "secret"},
-			{"reader cannot create", "POST", "/api/v1/clients", "reader", `{"name":"x","grant_types":["client_credentials"]}`, 403, ""},
-			{"no credential", "GET", "/api/v1/clients", "", "", 401, ""},
-			{"get hides the secret", "GET", "/api/v1/clients/" + id, "reader", "", 200, `"client_id":"` + id},
-			{"permissions claim off by default", "GET", "/api/v1/clients/" + id, "reader", "", 200, `"permissions_claim":false`},
-			{"patch permissions claim on", "PATCH", "/api/v1/clients/" + id, "admin", `{"permissions_claim":true}`, 200, `"permissions_claim":true`},
-			{"get shows permissions claim", "GET", "/api/v1/clients/" + id, "reader", "", 200, `"permissions_claim":true`},
-			{"permissions claim is a boolean", "PATCH", "/api/v1/clients/" + id, "admin", `{"permissions_claim":"yes"}`, 422, "permissions_claim"},
-			{"get unknown", "GET", "/api/v1/clients/nope", "admin", "", 404, ""},
-			{"patch", "PATCH", "/api/v1/clients/" + id, "admin", `{"name":"Web 2","id_token_signed_response_alg":"ES256"}`, 200, `"name":"Web 2"`},
-			{"patch invalid", "PATCH", "/api/v1/clients/" + id, "admin", `{"redirect_uris":["https://*.x/cb"]}`, 422, "body.redirect_uris"},
-			{"reader cannot patch", "PATCH", "/api/v1/clients/" + id, "reader", `{"name":"z"}`, 403, ""},
-		}
-		for _, tt := range tests {
-			t.Run(tt.name, func(t *testing.T) {
-				st, body := e.do(t, tt.method, tt.path, tt.token, tt.body)
-				raw, _ := json.Marshal(body)
-				if st != tt.wantStatus || !strings.Contains(string(raw), tt.wantContains) {
-					t.Errorf("%s %s = %d %s", tt.method, tt.path, st, raw)
-				}
-				if strings.Contains(string(raw), `"client_secret":`) {
-					t.Errorf("secret leaked: %s", raw)
-				}
-			})
-		}
+		// No answer shows a client secret.
+		noSecret := []string{`"client_secret":`}
+		e.api.Run(t, []testutil.Scenario{
+			{Name: "create needs a redirect URI", Method: "POST", Path: "/clients", Token: "admin", Body: `{"name":"x"}`, WantStatus: 422, WantContains: []string{"body.redirect_uris"}, WantAbsent: noSecret},
+			{Name: "create rejects unknown fields", Method: "POST", Path: "/clients", Token: "admin", Body: `{"name":"x","secret":"s"}`, WantStatus: 422, WantContains: []string{"secret"}, WantAbsent: noSecret},
+			{Name: "reader cannot create", Method: "POST", Path: "/clients", Token: "reader", Body: `{"name":"x","grant_types":["client_credentials"]}`, WantStatus: 403, WantAbsent: noSecret},
+			{Name: "no credential", Method: "GET", Path: "/clients", WantStatus: 401, WantAbsent: noSecret},
+			{Name: "get hides the secret", Method: "GET", Path: "/clients/" + id, Token: "reader", WantStatus: 200, WantContains: []string{`"client_id":"` + id}, WantAbsent: noSecret},
+			{Name: "permissions claim off by default", Method: "GET", Path: "/clients/" + id, Token: "reader", WantStatus: 200, WantContains: []string{`"permissions_claim":false`}, WantAbsent: noSecret},
+			{Name: "patch permissions claim on", Method: "PATCH", Path: "/clients/" + id, Token: "admin", Body: `{"permissions_claim":true}`, WantStatus: 200, WantContains: []string{`"permissions_claim":true`}, WantAbsent: noSecret},
+			{Name: "get shows permissions claim", Method: "GET", Path: "/clients/" + id, Token: "reader", WantStatus: 200, WantContains: []string{`"permissions_claim":true`}, WantAbsent: noSecret},
+			{Name: "permissions claim is a boolean", Method: "PATCH", Path: "/clients/" + id, Token: "admin", Body: `{"permissions_claim":"yes"}`, WantStatus: 422, WantContains: []string{"permissions_claim"}, WantAbsent: noSecret},
+			{Name: "get unknown", Method: "GET", Path: "/clients/nope", Token: "admin", WantStatus: 404, WantAbsent: noSecret},
+			{Name: "patch", Method: "PATCH", Path: "/clients/" + id, Token: "admin", Body: `{"name":"Web 2","id_token_signed_response_alg":"ES256"}`, WantStatus: 200, WantContains: []string{`"name":"Web 2"`}, WantAbsent: noSecret},
+			{Name: "patch invalid", Method: "PATCH", Path: "/clients/" + id, Token: "admin", Body: `{"redirect_uris":["https://*.x/cb"]}`, WantStatus: 422, WantContains: []string{"body.redirect_uris"}, WantAbsent: noSecret},
+			{Name: "reader cannot patch", Method: "PATCH", Path: "/clients/" + id, Token: "reader", Body: `{"name":"z"}`, WantStatus: 403, WantAbsent: noSecret},
+		}...)
 
 		t.Run("list pages", func(t *testing.T) {
 			e.do(t, "POST", "/api/v1/clients", "admin", `{"name":"M","grant_types":["client_credentials"]}`)
@@ -159,7 +119,7 @@ func TestClientsAPI(t *testing.T) {
 
 		t.Run("access token as bearer: API scopes only", func(t *testing.T) {
 			tok := func(scope string) string {
-				st, b := oidctest.PostForm(t, e.ts.URL+"/oauth/token", id, secret, url.Values{"grant_type": {"client_credentials"}, "scope": {scope}})
+				st, b := oidctest.PostForm(t, e.api.URL+"/oauth/token", id, secret, url.Values{"grant_type": {"client_credentials"}, "scope": {scope}})
 				var m map[string]any
 				_ = json.Unmarshal(b, &m)
 				if st != 200 {
@@ -182,10 +142,10 @@ func TestClientsAPI(t *testing.T) {
 				t.Fatalf("rotate: %d %v", st, body)
 			}
 			form := url.Values{"grant_type": {"client_credentials"}}
-			if st, _ := oidctest.PostForm(t, e.ts.URL+"/oauth/token", id, secret, form); st != 401 {
+			if st, _ := oidctest.PostForm(t, e.api.URL+"/oauth/token", id, secret, form); st != 401 {
 				t.Errorf("old secret after rotation without overlap: %d", st)
 			}
-			if st, _ := oidctest.PostForm(t, e.ts.URL+"/oauth/token", id, newSecret, form); st != 200 {
+			if st, _ := oidctest.PostForm(t, e.api.URL+"/oauth/token", id, newSecret, form); st != 200 {
 				t.Errorf("new secret: %d", st)
 			}
 		})
@@ -203,7 +163,7 @@ func TestClientsAPI(t *testing.T) {
 
 		t.Run("public endpoints are mounted", func(t *testing.T) {
 			for _, path := range []string{"/.well-known/openid-configuration", "/keys"} {
-				resp, err := http.Get(e.ts.URL + path)
+				resp, err := http.Get(e.api.URL + path)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -212,7 +172,7 @@ func TestClientsAPI(t *testing.T) {
 					t.Errorf("%s: %d", path, resp.StatusCode)
 				}
 			}
-			if st, _ := oidctest.PostForm(t, e.ts.URL+"/oauth/introspect", "", "", url.Values{"token": {"x"}}); st != 401 {
+			if st, _ := oidctest.PostForm(t, e.api.URL+"/oauth/introspect", "", "", url.Values{"token": {"x"}}); st != 401 {
 				t.Errorf("introspect without auth: %d", st)
 			}
 		})
@@ -222,7 +182,7 @@ func TestClientsAPI(t *testing.T) {
 				"client_id=nope&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fapp.test%2Fcb",
 				"client_id=" + id + "&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fevil.test%2Fcb",
 			} {
-				req, _ := http.NewRequest("GET", e.ts.URL+"/authorize?"+q, nil)
+				req, _ := http.NewRequest("GET", e.api.URL+"/authorize?"+q, nil)
 				req.Header.Set("Accept", "text/html,application/xhtml+xml")
 				resp, err := oidctest.NoRedirect.Do(req)
 				if err != nil {
@@ -236,7 +196,7 @@ func TestClientsAPI(t *testing.T) {
 			// A valid request still redirects to the sign-in page.
 			q := "client_id=" + id + "&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fapp.test%2Fcb&state=s" +
 				"&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
-			resp, err := oidctest.NoRedirect.Get(e.ts.URL + "/authorize?" + q)
+			resp, err := oidctest.NoRedirect.Get(e.api.URL + "/authorize?" + q)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -16,10 +16,13 @@ import (
 
 var tokenAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.ES256}
 
-// verifyAccessToken checks one of our access tokens offline: JOSE typ at+jwt
-// (so an ID token is never accepted as an access token, RFC 9068 §4), a key
-// of ours, the signature, iss, exp, and that neither the token nor its grant
-// was revoked.
+// verifyAccessToken checks one of our access tokens: JOSE typ at+jwt (so an
+// ID token is never accepted as an access token, RFC 9068 §4), a key of
+// ours, the signature, iss, exp (offline), and that neither the token, its
+// grant nor its user's tokens were revoked, on any replica, before the call
+// (one database look-up): introspection, userinfo and API authentication
+// answer the token's current state. A database fault is returned as is,
+// not as ErrInvalidToken.
 func (p *Provider) verifyAccessToken(ctx context.Context, token string) (*oidc.AccessTokenClaims, error) {
 	claims, ok := p.verified.Get(token)
 	if !ok {
@@ -34,7 +37,11 @@ func (p *Provider) verifyAccessToken(ctx context.Context, token string) (*oidc.A
 		return nil, fmt.Errorf("%w: expired", ErrInvalidToken)
 	}
 	gid, _ := claims.Claims[claimGrantID].(string)
-	if p.revoked.isRevoked(claims.JWTID, gid) || p.revoked.subjectRevoked(claims.Subject, claims.IssuedAt.AsTime()) {
+	revoked, err := p.revoked.revoked(ctx, claims.JWTID, gid, claims.Subject, claims.IssuedAt.AsTime())
+	if err != nil {
+		return nil, err
+	}
+	if revoked {
 		return nil, fmt.Errorf("%w: revoked", ErrInvalidToken)
 	}
 	// A deleted client's tokens stop working (cached look-up).
@@ -46,17 +53,6 @@ func (p *Provider) verifyAccessToken(ctx context.Context, token string) (*oidc.A
 		return nil, fmt.Errorf("%w: client: %v", ErrInvalidToken, err)
 	}
 	return claims, nil
-}
-
-// verifyAccessTokenNow is verifyAccessToken after syncNow, so a revocation
-// made on another replica a moment ago counts: introspection, userinfo and
-// API authentication answer the token's current state. A database fault is
-// returned as is, not as ErrInvalidToken.
-func (p *Provider) verifyAccessTokenNow(ctx context.Context, token string) (*oidc.AccessTokenClaims, error) {
-	if err := p.revoked.syncNow(ctx); err != nil {
-		return nil, err
-	}
-	return p.verifyAccessToken(ctx, token)
 }
 
 // verifySignedToken checks everything about a token that cannot change:
@@ -109,7 +105,7 @@ const verifiedCacheMax = 20000
 // nil, so a token with just openid/profile carries no API rights. Any
 // credential it does not accept yields httpserver.ErrUnauthenticated.
 func (p *Provider) AuthenticateBearer(ctx context.Context, token string) (principal.Principal, error) {
-	claims, err := p.verifyAccessTokenNow(ctx, token)
+	claims, err := p.verifyAccessToken(ctx, token)
 	if errors.Is(err, ErrInvalidToken) {
 		return principal.Principal{}, fmt.Errorf("%w: %v", httpserver.ErrUnauthenticated, err)
 	}

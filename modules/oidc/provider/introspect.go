@@ -27,7 +27,7 @@ func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 	}
 	token := r.Data.Token
 	if r.Form.Get("token_type_hint") != "refresh_token" || strings.Count(token, ".") == 2 {
-		claims, err := s.p.verifyAccessTokenNow(ctx, token)
+		claims, err := s.p.verifyAccessToken(ctx, token)
 		if err == nil {
 			ok, err := s.p.mayIntrospect(ctx, caller.ID, claims)
 			if err != nil {

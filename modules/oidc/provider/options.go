@@ -27,9 +27,6 @@ type Options struct {
 	// KeyRetention: how long a retired key stays in the JWKS; must exceed the
 	// longest token lifetime (default 25 h; tokens live at most 24 h).
 	KeyRetention time.Duration
-	// RevocationPoll: how often revocations by other replicas are loaded
-	// (default 2 s).
-	RevocationPoll time.Duration
 	// KeyRefresh: how often the key set is re-read (default 30 s).
 	KeyRefresh time.Duration
 	// AuthRequestTTL: how long a sign-in may take (default 30 min).
@@ -68,7 +65,6 @@ func (o *Options) defaults() error {
 	}
 	o.KeyRotationPeriod = cmp.Or(o.KeyRotationPeriod, 30*24*time.Hour)
 	o.KeyRetention = cmp.Or(o.KeyRetention, clients.MaxTokenTTL+time.Hour)
-	o.RevocationPoll = cmp.Or(o.RevocationPoll, 2*time.Second)
 	o.KeyRefresh = cmp.Or(o.KeyRefresh, 30*time.Second)
 	o.AuthRequestTTL = cmp.Or(o.AuthRequestTTL, 30*time.Minute)
 	o.CodeTTL = cmp.Or(o.CodeTTL, 60*time.Second)

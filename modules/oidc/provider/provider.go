@@ -40,7 +40,7 @@ type Provider struct {
 
 	clients     ClientLookup
 	keys        *keyManager
-	revoked     *revocationCache
+	revoked     *denylist
 	verified    *cache.TTL[string, *oidc.AccessTokenClaims] // signature checks, until exp
 	gateway     *cache.TTL[string, *gatewayAnswer]          // /forward-auth answers (forward_auth.go)
 	storage     *storage
@@ -72,7 +72,7 @@ func NewProvider(db database.DB, users UserDirectory, cl ClientLookup, auditLog 
 		db:           db, opts: opts, issuer: opts.Issuer, users: users, audit: auditLog, authz: authz,
 		accessAlg: jose.SignatureAlgorithm(opts.AccessTokenAlg),
 		clients:   cl,
-		revoked:   &revocationCache{db: db.Gorm, now: opts.Now, m: map[string]time.Time{}},
+		revoked:   &denylist{db: db.Gorm, now: opts.Now},
 		verified:  cache.New[string, *oidc.AccessTokenClaims](0, verifiedCacheMax, opts.Now),
 		gateway:   cache.New[string, *gatewayAnswer](0, gatewayCacheMax, opts.Now),
 	}
@@ -103,24 +103,19 @@ func (p *Provider) Mount(r module.Routes) {
 	}
 }
 
-// Init creates the signing keys on first start, loads keys and revocations,
-// and renders the discovery document. Run it once before serving.
+// Init creates the signing keys on first start, loads them and renders the
+// discovery document. Run it once before serving.
 func (p *Provider) Init(ctx context.Context) error {
 	if err := p.keys.ensure(ctx); err != nil {
-		return err
-	}
-	if err := p.revoked.poll(ctx); err != nil {
 		return err
 	}
 	p.opHandler()
 	return p.renderDiscovery()
 }
 
-// Run refreshes keys and revocations, rotates keys on schedule and removes
+// Run refreshes keys, rotates them on schedule and removes
 // expired rows, until ctx ends.
 func (p *Provider) Run(ctx context.Context) error {
-	poll := time.NewTicker(p.opts.RevocationPoll)
-	defer poll.Stop()
 	keys := time.NewTicker(p.opts.KeyRefresh)
 	defer keys.Stop()
 	cleanup := time.NewTicker(10 * time.Minute)
@@ -129,10 +124,6 @@ func (p *Provider) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-poll.C:
-			if err := p.revoked.poll(ctx); err != nil && ctx.Err() == nil {
-				p.opts.Logger.Warn("oidc: poll revocations", slog.Any("error", err))
-			}
 		case <-keys.C:
 			if _, err := p.keys.rotate(ctx, false); err != nil && ctx.Err() == nil {
 				p.opts.Logger.Warn("oidc: key rotation", slog.Any("error", err))

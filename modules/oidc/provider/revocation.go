@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -30,6 +31,9 @@ func (s *server) Revocation(ctx context.Context, r *op.ClientRequest[oidc.Revoca
 		}
 	}
 	claims, err := s.p.verifyAccessToken(ctx, token)
+	if err != nil && !errors.Is(err, ErrInvalidToken) {
+		return nil, op.RevocationError(oidc.ErrServerError().WithParent(err))
+	}
 	if err != nil || claims.ClientID != r.Client.GetID() {
 		return op.NewResponse(nil), nil
 	}

@@ -1,14 +1,41 @@
 package provider
 
+// Access tokens are JWTs verified offline, so revoking one is a denylist:
+// rows in oidc_revoked_tokens naming a token (its jti), a grant (every token
+// of it) or a user (every token issued to them up to revoked_at).
+//
+// Every check of an access token asks the database for exactly the rows that
+// could revoke it — id IN (jti, grant id, "subject:"+sub), a primary-key
+// look-up — so a revocation committed on any replica before the check is
+// seen, with no poll, no shared round and no in-memory copy to keep in step.
+// The signature check stays cached (verifiedCache); a local cache of revoked
+// ids would only speed up the rare rejection, so there is none.
+//
+// Trade-off, measured against the shared poll round it replaced (each check
+// waited for a shared poll of recent revocations started after it, rounds
+// at most every 1 ms; SQLite, 2 cores, medians of 5 alternating runs of
+// BenchmarkIntrospection and BenchmarkIntrospectionCallers):
+//
+//	callers  latency/request     wall/op            CPU/op
+//	1        1.15 ms → 25 µs     1.15 ms → 25 µs    108 µs → 30 µs
+//	16       1.32 ms → 0.31 ms   82 µs → 20 µs      36 µs → 35 µs
+//	64       —                   24 µs → 20 µs      23 µs → 35 µs
+//
+// Nobody waits any more (at 16 callers the 0.31 ms is queueing for the two
+// cores, not a wait), and a replica is no longer capped at callers × 1000
+// checks a second. Only when dozens of checks are always in flight did the
+// shared round cost less CPU (one poll for all of them): at 64 callers the
+// look-up costs ~12 µs more CPU per check (-35% introspections per core at
+// saturation). We accept that for the simpler code and the latency; the
+// signature check, which costs more, stays cached. On PostgreSQL each check
+// is one round trip on the pool instead of a share of one per millisecond.
+
 import (
 	"context"
 	"fmt"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/database"
-	"github.com/gatehouse/gatehouse/modules/oidc/clients"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
@@ -17,7 +44,7 @@ import (
 const (
 	revokedAccessToken = "access_token" // id is the token's jti
 	revokedGrant       = "grant"        // id is a grant id: every token of that grant
-	revokedSubject     = "subject"      // id is a user id: every token issued to them until revoked_at
+	revokedSubject     = "subject"      // id is "subject:"+user id: every token issued to them until revoked_at
 )
 
 type revokedTokenRow struct {
@@ -29,55 +56,17 @@ type revokedTokenRow struct {
 
 func (revokedTokenRow) TableName() string { return "oidc_revoked_tokens" }
 
-// revocationCache is the in-process set of revoked access-token ids and grant
-// ids. Access tokens are JWTs verified offline, so revocation is a denylist:
-// each replica polls the table (revoked_at newer than its last poll, with an
-// overlap for clock skew between replicas) and adds its own revocations at
-// once. Entries leave when the tokens they name have expired anyway.
-type revocationCache struct {
+// denylist records and checks revocations of access tokens.
+type denylist struct {
 	db  *gorm.DB
 	now func() time.Time
-
-	mu       sync.RWMutex
-	m        map[string]time.Time // id → expiry
-	subjects map[string]time.Time // user id → tokens issued up to then are revoked
-	lastPoll time.Time
-
-	syncMu  sync.Mutex
-	pending *pollRound // the next shared poll, collecting callers
-	running bool       // a runRounds goroutine is active
 }
 
-const revocationPollOverlap = 30 * time.Second
-
-func (c *revocationCache) isRevoked(ids ...string) bool {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	for _, id := range ids {
-		if id == "" {
-			continue
-		}
-		if _, ok := c.m[id]; ok {
-			return true
-		}
-	}
-	return false
-}
-
-// subjectRevoked reports whether a token issued at iat to sub predates a
-// revocation of every token of that user (disabled or deleted).
-func (c *revocationCache) subjectRevoked(sub string, iat time.Time) bool {
-	c.mu.RLock()
-	t, ok := c.subjects[sub]
-	c.mu.RUnlock()
-	return ok && !iat.After(t)
-}
-
-// record persists a revocation (idempotent) and applies it locally.
-func (c *revocationCache) record(ctx context.Context, id, kind string, expires time.Time) error {
-	now := c.now()
-	row := revokedTokenRow{ID: id, Kind: kind, RevokedAt: now, ExpiresAt: expires}
-	q := database.Conn(ctx, c.db)
+// record persists a revocation (idempotent). For revokedSubject, id is the
+// user id.
+func (d *denylist) record(ctx context.Context, id, kind string, expires time.Time) error {
+	row := revokedTokenRow{ID: id, Kind: kind, RevokedAt: d.now(), ExpiresAt: expires}
+	q := database.Conn(ctx, d.db)
 	if kind == revokedSubject {
 		// A later revocation of the same user moves the cut-off forward.
 		row.ID = "subject:" + id
@@ -88,131 +77,31 @@ func (c *revocationCache) record(ctx context.Context, id, kind string, expires t
 	if err := q.Create(&row).Error; err != nil {
 		return fmt.Errorf("oidc: record revocation: %w", err)
 	}
-	c.apply(row)
 	return nil
 }
 
-// syncNow returns once a poll that started after the call has finished, so
-// every revocation committed before the call (on any replica) is in the
-// cache. Concurrent callers share one poll, and polls start at most every
-// syncInterval, so under load the database sees at most ~1000 small queries
-// a second per replica however many tokens are checked, at the price of up
-// to a couple of milliseconds of latency.
-func (c *revocationCache) syncNow(ctx context.Context) error {
-	c.syncMu.Lock()
-	r := c.pending
-	if r == nil {
-		r = &pollRound{done: make(chan struct{})}
-		c.pending = r
+// revoked reports whether a token (jti, of grant grantID, issued at iat to
+// sub) is revoked now: itself, its grant, or every token of its user issued
+// up to then (disabled or deleted). grantID may be empty.
+func (d *denylist) revoked(ctx context.Context, jti, grantID, sub string, iat time.Time) (bool, error) {
+	ids := []string{jti, "subject:" + sub}
+	if grantID != "" {
+		ids = append(ids, grantID)
 	}
-	if !c.running {
-		c.running = true
-		go c.runRounds()
-	}
-	c.syncMu.Unlock()
-	select {
-	case <-r.done:
-		return r.err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// pollRound is one shared poll and the callers waiting for it.
-type pollRound struct {
-	done chan struct{}
-	err  error
-}
-
-const syncInterval = time.Millisecond
-
-func (c *revocationCache) runRounds() {
-	var lastStart time.Time
-	for {
-		if wait := syncInterval - time.Since(lastStart); wait > 0 {
-			time.Sleep(wait)
-		}
-		c.syncMu.Lock()
-		r := c.pending
-		c.pending = nil
-		if r == nil {
-			c.running = false
-			c.syncMu.Unlock()
-			return
-		}
-		c.syncMu.Unlock()
-		lastStart = time.Now()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		r.err = c.pollSince(ctx)
-		cancel()
-		close(r.done)
-	}
-}
-
-func (c *revocationCache) apply(r revokedTokenRow) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if r.Kind == revokedSubject {
-		if c.subjects == nil {
-			c.subjects = map[string]time.Time{}
-		}
-		sub := strings.TrimPrefix(r.ID, "subject:")
-		if r.RevokedAt.After(c.subjects[sub]) {
-			c.subjects[sub] = r.RevokedAt
-		}
-		return
-	}
-	c.m[r.ID] = r.ExpiresAt
-}
-
-// poll loads revocations made since the last poll (by any replica) and
-// forgets expired ones (the periodic background refresh).
-func (c *revocationCache) poll(ctx context.Context) error {
-	if err := c.pollSince(ctx); err != nil {
-		return err
-	}
-	now := c.now()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for id, exp := range c.m {
-		if !now.Before(exp) {
-			delete(c.m, id)
-		}
-	}
-	for sub, at := range c.subjects {
-		if now.Sub(at) > clients.MaxTokenTTL+time.Hour {
-			delete(c.subjects, sub)
-		}
-	}
-	return nil
-}
-
-// pollSince loads the revocations recorded since the last poll, with an
-// overlap for commit delay and clock skew between replicas.
-func (c *revocationCache) pollSince(ctx context.Context) error {
-	now := c.now()
-	c.mu.RLock()
-	since := c.lastPoll
-	c.mu.RUnlock()
-	q := database.Conn(ctx, c.db).Where("expires_at > ?", now)
-	if !since.IsZero() {
-		q = q.Where("revoked_at >= ?", since.Add(-revocationPollOverlap))
-	}
+	// Raw: on this hot path gorm's statement building cost a fifth of the
+	// look-up's CPU.
 	var rows []revokedTokenRow
-	if err := q.Find(&rows).Error; err != nil {
-		return fmt.Errorf("oidc: poll revocations: %w", err)
+	if err := database.Conn(ctx, d.db).Raw("SELECT kind, revoked_at FROM oidc_revoked_tokens WHERE id IN ?", ids).Scan(&rows).Error; err != nil {
+		return false, fmt.Errorf("oidc: check revocation: %w", err)
 	}
 	for _, r := range rows {
-		c.apply(r)
+		if r.Kind != revokedSubject || !iat.After(r.RevokedAt) {
+			return true, nil
+		}
 	}
-	c.mu.Lock()
-	if now.After(c.lastPoll) {
-		c.lastPoll = now
-	}
-	c.mu.Unlock()
-	return nil
+	return false, nil
 }
 
-func (c *revocationCache) purge(ctx context.Context) error {
-	return database.Conn(ctx, c.db).Where("expires_at < ?", c.now().Add(-time.Hour)).Delete(&revokedTokenRow{}).Error
+func (d *denylist) purge(ctx context.Context) error {
+	return database.Conn(ctx, d.db).Where("expires_at < ?", d.now().Add(-time.Hour)).Delete(&revokedTokenRow{}).Error
 }

@@ -290,24 +290,18 @@ func TestClientCredentials(t *testing.T) {
 	})
 }
 
-func jwtHeader(t *testing.T, tok string) map[string]any {
-	t.Helper()
-	h, _, _ := strings.Cut(tok, ".")
-	raw, err := base64.RawURLEncoding.DecodeString(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
+func jwtHeader(t *testing.T, tok string) map[string]any { t.Helper(); return jwtPart(t, tok, 0) }
 
-func jwtClaims(t *testing.T, tok string) map[string]any {
+func jwtClaims(t *testing.T, tok string) map[string]any { t.Helper(); return jwtPart(t, tok, 1) }
+
+// jwtPart decodes part i (0 header, 1 claims) of a compact JWS.
+func jwtPart(t *testing.T, tok string, i int) map[string]any {
 	t.Helper()
 	parts := strings.Split(tok, ".")
-	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if len(parts) != 3 {
+		t.Fatalf("not a JWS: %q", tok)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[i])
 	if err != nil {
 		t.Fatal(err)
 	}

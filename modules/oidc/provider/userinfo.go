@@ -11,7 +11,7 @@ import (
 // UserInfo (OpenID Connect Core 1.0 §5.3) answers the claims of the access
 // token's scopes via claimsFor. Client-credentials tokens have no user.
 func (s *server) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoRequest]) (*op.Response, error) {
-	claims, err := s.p.verifyAccessTokenNow(ctx, r.Data.AccessToken)
+	claims, err := s.p.verifyAccessToken(ctx, r.Data.AccessToken)
 	if err != nil || claims.Subject == claims.ClientID {
 		return nil, op.NewStatusError(oidc.ErrAccessDenied().WithDescription("access token invalid"), http.StatusUnauthorized)
 	}
@@ -19,7 +19,7 @@ func (s *server) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoReques
 	// (OpenID Connect Core 1.0 §5.3: userinfo returns current claims).
 	rec, err := s.p.client(ctx, claims.ClientID)
 	if err != nil {
-		return nil, err // verifyAccessTokenNow saw the client: a server fault
+		return nil, err // verifyAccessToken saw the client: a server fault
 	}
 	perms, err := s.p.permissionsFor(ctx, &rec, claims.Subject)
 	if err != nil {
