@@ -168,7 +168,7 @@ func (p *Provider) exchangeSubject(ctx context.Context, typ oidc.TokenType, toke
 		}
 		s = exchangeSubjectInfo{userID: pr.ID, scopes: pr.Scopes, credentialID: pr.CredentialID}
 	case oidc.AccessTokenType:
-		claims, err := p.verifyAccessTokenNow(ctx, token)
+		claims, err := p.verifyAccessToken(ctx, token)
 		if errors.Is(err, ErrInvalidToken) {
 			return s, oidc.ErrInvalidGrant().WithDescription("the access token is not valid")
 		}
