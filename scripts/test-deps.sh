@@ -3,8 +3,9 @@
 #   - Chromium at /usr/bin/chromium (Debian's package) for the browser tests;
 #   - a PostgreSQL server for the dialect tests: GATEHOUSE_TEST_POSTGRES_URL, or
 #     127.0.0.1:5432, started from the local cluster when it does not answer;
-#   - nginx (Debian's package) for the reverse-proxy end-to-end test, which
-#     runs its own nginx with its own configuration (no service is started).
+#   - nginx and Caddy (Debian's packages) for the reverse-proxy and gateway
+#     end-to-end tests, which run their own with their own configuration (no
+#     service is left running).
 # Either it ends with all of them available, or it stops with a one-line reason.
 set -euo pipefail
 
@@ -40,6 +41,20 @@ if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
 	as_root /usr/sbin/nginx -s quit >/dev/null 2>&1 || true
 fi
 
+# --- Caddy ------------------------------------------------------------------
+# e2e/gateway_test.go runs Caddy's forward_auth in front of an upstream, with
+# its own Caddyfile; a caddy service the install may start is stopped again.
+if ! command -v caddy >/dev/null; then
+	command -v apt-get >/dev/null || die "caddy is missing and apt-get is not available to install it"
+	echo "test-deps: installing caddy (apt-get)"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null ||
+		die "apt-get update failed (root is needed to install caddy)"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq caddy >/dev/null ||
+		die "apt-get install caddy failed"
+	command -v caddy >/dev/null || die "caddy installed but not on PATH"
+	as_root pkill -x caddy >/dev/null 2>&1 || true
+fi
+
 # --- PostgreSQL -----------------------------------------------------------
 answers() { # host port
 	timeout 2 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null
@@ -62,4 +77,4 @@ else
 	done
 	answers 127.0.0.1 5432 || die "PostgreSQL $ver started but 127.0.0.1:5432 does not answer"
 fi
-echo "test-deps: chromium, nginx and PostgreSQL ready"
+echo "test-deps: chromium, nginx, caddy and PostgreSQL ready"
