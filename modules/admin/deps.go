@@ -86,6 +86,21 @@ type AuditLog interface {
 	List(ctx context.Context, f audit.Filter) (audit.Page, error)
 }
 
+// Counter counts one kind of thing for the overview, such as
+// identity.Service.CountUsers.
+type Counter func(ctx context.Context) (int64, error)
+
+// Counts are the overview's numbers; a nil one is left out.
+type Counts struct {
+	Users, Sessions, Clients, APIKeys Counter
+}
+
+// EventCounts counts audit events per time bucket for the overview's
+// sign-in charts (audit.Service).
+type EventCounts interface {
+	Counts(ctx context.Context, action string, start time.Time, step time.Duration, n int) ([]int64, error)
+}
+
 // Pages renders an HTML page (web.Renderer).
 type Pages interface {
 	HTML(c echo.Context, status int, name string, data any) error

@@ -43,6 +43,7 @@ type section struct {
 }
 
 var sections = []section{
+	{"Overview", "/admin/overview", principal.Resource{Type: "users", ID: "*"}},
 	{"Users", "/admin/users", principal.Resource{Type: "users", ID: "*"}},
 	{"Roles", "/admin/roles", principal.Resource{Type: "roles", ID: "*"}},
 	{"Clients", "/admin/clients", principal.Resource{Type: "clients", ID: "*"}},

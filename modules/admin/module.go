@@ -30,6 +30,8 @@ type Deps struct {
 	APIKeys    APIKeys
 	Audit      AuditLog
 	Keys       SigningKeys
+	Counts     Counts
+	Activity   EventCounts
 }
 
 // Options tune the console.
