@@ -28,6 +28,7 @@ type Users interface {
 	CreateUser(ctx context.Context, in identity.NewUser) (identity.User, error)
 	UpdateUser(ctx context.Context, id string, upd identity.UserUpdate) (identity.User, error)
 	DeleteUser(ctx context.Context, id string) error
+	SetPassword(ctx context.Context, id, password string) error
 	AssignRole(ctx context.Context, userID, role string) (identity.User, error)
 	UnassignRole(ctx context.Context, userID, role string) (identity.User, error)
 }
