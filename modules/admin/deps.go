@@ -70,6 +70,7 @@ type Clients interface {
 	List(ctx context.Context, pageSize int, pageToken string) (clients.ClientPage, error)
 	Get(ctx context.Context, id string) (clients.Client, error)
 	Create(ctx context.Context, in clients.NewClient) (clients.Client, string, error)
+	Update(ctx context.Context, id string, u clients.ClientUpdate) (clients.Client, error)
 	Delete(ctx context.Context, id string) error
 	RotateSecret(ctx context.Context, id string, overlap time.Duration) (string, error)
 }

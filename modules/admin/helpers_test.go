@@ -26,12 +26,13 @@ import (
 // console is the console over the real identity, authz, audit and apikeys
 // services on SQLite; requests are made as a chosen user.
 type console struct {
-	t     *testing.T
-	e     *echo.Echo
-	ids   *identity.Service
-	az    *authz.Service
-	audit *audit.Service
-	as    string // user id of the caller
+	t       *testing.T
+	e       *echo.Echo
+	ids     *identity.Service
+	az      *authz.Service
+	audit   *audit.Service
+	clients *clients.Service
+	as      string // user id of the caller
 }
 
 func newConsole(t *testing.T) *console {
@@ -56,6 +57,7 @@ func newConsole(t *testing.T) *console {
 	c.ids.AddRoleListener(c.az)
 	keys := apikeys.New(db, apikeys.Deps{Users: c.ids, Audit: c.audit}, apikeys.Options{})
 	cls := clients.New(db, clients.Deps{Audit: c.audit}, clients.Options{})
+	c.clients = cls
 	sessions := func(context.Context) (int64, error) { return 3, nil }
 	m := New(Deps{Users: c.ids, Roles: c.ids, Authorizer: c.az, Grants: c.az, Pages: pages,
 		Policies: c.az, APIKeys: keys, Audit: c.audit, Clients: cls, Activity: c.audit,

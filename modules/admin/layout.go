@@ -87,6 +87,7 @@ var flashes = map[string]string{
 	"enabled":        "The user was enabled.",
 	"deleted":        "The user was deleted.",
 	"client-deleted": "The client was deleted.",
+	"client-saved":   "The client was saved.",
 	"key-revoked":    "The API key was revoked.",
 	"role-created":   "The role was created.",
 	"role-deleted":   "The role was deleted.",
