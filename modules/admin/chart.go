@@ -40,7 +40,7 @@ type chartRow struct {
 }
 
 const (
-	chartW, chartH           = 720, 220
+	chartW, chartH           = 720, 230
 	plotL, plotR, plotT, plB = 44.0, 712.0, 12.0, 190.0
 )
 
@@ -75,7 +75,7 @@ func newChart(id, title string, start time.Time, step time.Duration, ok, fail []
 			chartBar{X: round1(x), Y: round1(plB - hOK), W: barW, H: hOK, Class: "bar-ok", Title: tip},
 			chartBar{X: round1(x + barW), Y: round1(plB - hFail), W: barW, H: hFail, Class: "bar-fail", Title: tip})
 		if i%labelEvery == 0 {
-			c.Labels = append(c.Labels, chartTick{X: round1(x + barW), Y: plB + 18, Label: label})
+			c.Labels = append(c.Labels, chartTick{X: round1(x + barW), Y: plB + 30, Label: label})
 		}
 		c.Rows = append(c.Rows, chartRow{Label: label, OK: ok[i], Fail: fail[i]})
 	}
