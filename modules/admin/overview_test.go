@@ -31,6 +31,7 @@ func TestOverviewPage(t *testing.T) {
 		`<span class="count-n">2</span> <span class="count-label"><a href="/admin/users">Users</a>`,
 		`<span class="count-n">3</span> <span class="count-label">Active sessions`,
 		`<span class="count-n">0</span> <span class="count-label"><a href="/admin/clients">Clients</a>`,
+		`<span class="count-n">0</span> <span class="count-label"><a href="/admin/api-keys">API keys</a>`,
 		"Sign-ins per hour, last 24 hours (UTC): 2 sign-ins and 1 failed sign-ins.",
 		"Sign-ins per day, last 30 days (UTC): 3 sign-ins and 1 failed sign-ins.",
 		`<svg class="chart"`, `class="bar-ok"`, `class="bar-fail"`)
