@@ -24,7 +24,7 @@ func TestAdminConsole(t *testing.T) {
 	browserNavigate(t, ctx, srv.URL+"/login?return_to=/admin")
 	browserSignIn(t, ctx, srv.AdminEmail, srv.AdminPassword)
 	waitPath(t, ctx, "/admin")
-	for _, l := range []string{"Users", "Roles", "Clients", "API keys", "Policies", "Audit log", "Signing keys"} {
+	for _, l := range []string{"Overview", "Users", "Roles", "Clients", "API keys", "Policies", "Audit log", "Signing keys"} {
 		browserDo(t, ctx, "navigation link "+l, chromedp.WaitVisible("link "+l, byName("link", l)))
 	}
 

@@ -3,6 +3,8 @@
 #   - Chromium at /usr/bin/chromium (Debian's package) for the browser tests;
 #   - a PostgreSQL server for the dialect tests: GATEHOUSE_TEST_POSTGRES_URL, or
 #     127.0.0.1:5432, started from the local cluster when it does not answer;
+#   - axe-core (npm) in ~/.cache/gatehouse-axe for the console's accessibility
+#     audit (the e2e test reads node_modules/axe-core/axe.min.js there);
 #   - nginx and Caddy (Debian's packages) for the reverse-proxy and gateway
 #     end-to-end tests, which run their own with their own configuration (no
 #     service is left running).
@@ -55,6 +57,18 @@ if ! command -v caddy >/dev/null; then
 	as_root pkill -x caddy >/dev/null 2>&1 || true
 fi
 
+# --- axe-core ---------------------------------------------------------------
+# Outside the repository: the browser tests inject it into console pages.
+axe_dir="${GATEHOUSE_AXE_DIR:-$HOME/.cache/gatehouse-axe}"
+if [ ! -f "$axe_dir/node_modules/axe-core/axe.min.js" ]; then
+	command -v npm >/dev/null || die "axe-core is missing in $axe_dir and npm is not available to install it"
+	echo "test-deps: installing axe-core (npm) into $axe_dir"
+	mkdir -p "$axe_dir"
+	npm install --prefix "$axe_dir" --no-audit --no-fund --silent axe-core@4 >/dev/null ||
+		die "npm install axe-core failed"
+	[ -f "$axe_dir/node_modules/axe-core/axe.min.js" ] || die "axe-core installed but axe.min.js is missing"
+fi
+
 # --- PostgreSQL -----------------------------------------------------------
 answers() { # host port
 	timeout 2 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null
@@ -77,4 +91,4 @@ else
 	done
 	answers 127.0.0.1 5432 || die "PostgreSQL $ver started but 127.0.0.1:5432 does not answer"
 fi
-echo "test-deps: chromium, nginx, caddy and PostgreSQL ready"
+echo "test-deps: chromium, nginx, caddy, axe-core and PostgreSQL ready"

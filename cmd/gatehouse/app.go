@@ -131,6 +131,9 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (a *app
 		admin.New(admin.Deps{
 			Users: a.identity, Roles: a.identity, Authorizer: a.authz, Grants: a.authz, Pages: pages,
 			Policies: a.authz, Clients: a.oidc.Clients(), APIKeys: a.apikeys, Audit: a.audit, Keys: a.oidc,
+			Counts: admin.Counts{Users: a.identity.CountUsers, Sessions: a.oidc.CountSessions,
+				Clients: a.oidc.Clients().Count, APIKeys: a.apikeys.CountActive},
+			Activity: a.audit,
 		}, admin.Options{Issuer: cfg.Issuer, Logger: logger}),
 	}
 	a.startup = []func(context.Context) error{a.ensureAdmin, a.oidc.Init}

@@ -48,6 +48,8 @@ func (m *Module) mountClients(g *echo.Group, sensitive echo.MiddlewareFunc) {
 	g.GET("/clients/:id/delete", m.getDeleteClient)
 	g.POST("/clients/:id/delete", m.postDeleteClient)
 	g.POST("/clients/:id/secret", m.postRotateSecret, sensitive)
+	g.GET("/clients/:id/edit", m.getEditClient)
+	g.POST("/clients/:id/edit", m.postEditClient, sensitive)
 }
 
 // getClients lists the clients (clients:read, as GET /api/v1/clients).
@@ -122,13 +124,7 @@ func (m *Module) postClient(c echo.Context) error {
 	if err := m.require(ctx, allClients, "create"); err != nil {
 		return m.pageError(c, err)
 	}
-	var uris []string
-	for _, line := range strings.Split(v.RedirectURIs, "\n") {
-		if line = strings.TrimSpace(line); line != "" {
-			uris = append(uris, line)
-		}
-	}
-	cl, secret, err := m.d.Clients.Create(ctx, clients.NewClient{Name: v.Name, RedirectURIs: uris})
+	cl, secret, err := m.d.Clients.Create(ctx, clients.NewClient{Name: v.Name, RedirectURIs: lines(v.RedirectURIs)})
 	if err != nil {
 		status, msg, ok := explain(err)
 		if !ok {

@@ -28,6 +28,7 @@ type Users interface {
 	CreateUser(ctx context.Context, in identity.NewUser) (identity.User, error)
 	UpdateUser(ctx context.Context, id string, upd identity.UserUpdate) (identity.User, error)
 	DeleteUser(ctx context.Context, id string) error
+	SetPassword(ctx context.Context, id, password string) error
 	AssignRole(ctx context.Context, userID, role string) (identity.User, error)
 	UnassignRole(ctx context.Context, userID, role string) (identity.User, error)
 }
@@ -69,6 +70,7 @@ type Clients interface {
 	List(ctx context.Context, pageSize int, pageToken string) (clients.ClientPage, error)
 	Get(ctx context.Context, id string) (clients.Client, error)
 	Create(ctx context.Context, in clients.NewClient) (clients.Client, string, error)
+	Update(ctx context.Context, id string, u clients.ClientUpdate) (clients.Client, error)
 	Delete(ctx context.Context, id string) error
 	RotateSecret(ctx context.Context, id string, overlap time.Duration) (string, error)
 }
@@ -84,6 +86,21 @@ type APIKeys interface {
 // AuditLog lists security events (audit.Service).
 type AuditLog interface {
 	List(ctx context.Context, f audit.Filter) (audit.Page, error)
+}
+
+// Counter counts one kind of thing for the overview, such as
+// identity.Service.CountUsers.
+type Counter func(ctx context.Context) (int64, error)
+
+// Counts are the overview's numbers; a nil one is left out.
+type Counts struct {
+	Users, Sessions, Clients, APIKeys Counter
+}
+
+// EventCounts counts audit events per time bucket for the overview's
+// sign-in charts (audit.Service).
+type EventCounts interface {
+	Counts(ctx context.Context, action string, start time.Time, step time.Duration, n int) ([]int64, error)
 }
 
 // Pages renders an HTML page (web.Renderer).

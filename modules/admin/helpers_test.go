@@ -26,12 +26,13 @@ import (
 // console is the console over the real identity, authz, audit and apikeys
 // services on SQLite; requests are made as a chosen user.
 type console struct {
-	t     *testing.T
-	e     *echo.Echo
-	ids   *identity.Service
-	az    *authz.Service
-	audit *audit.Service
-	as    string // user id of the caller
+	t       *testing.T
+	e       *echo.Echo
+	ids     *identity.Service
+	az      *authz.Service
+	audit   *audit.Service
+	clients *clients.Service
+	as      string // user id of the caller
 }
 
 func newConsole(t *testing.T) *console {
@@ -55,8 +56,13 @@ func newConsole(t *testing.T) *console {
 	c.ids.AddListener(c.az)
 	c.ids.AddRoleListener(c.az)
 	keys := apikeys.New(db, apikeys.Deps{Users: c.ids, Audit: c.audit}, apikeys.Options{})
+	cls := clients.New(db, clients.Deps{Audit: c.audit}, clients.Options{})
+	c.clients = cls
+	sessions := func(context.Context) (int64, error) { return 3, nil }
 	m := New(Deps{Users: c.ids, Roles: c.ids, Authorizer: c.az, Grants: c.az, Pages: pages,
-		Policies: c.az, APIKeys: keys, Audit: c.audit, Clients: clients.New(db, clients.Deps{Audit: c.audit}, clients.Options{})}, Options{Issuer: "https://id.example.com"})
+		Policies: c.az, APIKeys: keys, Audit: c.audit, Clients: cls, Activity: c.audit,
+		Counts: Counts{Users: c.ids.CountUsers, Sessions: sessions, Clients: cls.Count, APIKeys: keys.CountActive},
+	}, Options{Issuer: "https://id.example.com"})
 	g := c.e.Group("/admin", func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(ec echo.Context) error {
 			p := principal.Principal{Kind: principal.User, ID: c.as, Via: principal.ViaSession}

@@ -43,6 +43,7 @@ type section struct {
 }
 
 var sections = []section{
+	{"Overview", "/admin/overview", principal.Resource{Type: "users", ID: "*"}},
 	{"Users", "/admin/users", principal.Resource{Type: "users", ID: "*"}},
 	{"Roles", "/admin/roles", principal.Resource{Type: "roles", ID: "*"}},
 	{"Clients", "/admin/clients", principal.Resource{Type: "clients", ID: "*"}},
@@ -86,11 +87,15 @@ var flashes = map[string]string{
 	"enabled":        "The user was enabled.",
 	"deleted":        "The user was deleted.",
 	"client-deleted": "The client was deleted.",
+	"client-saved":   "The client was saved.",
 	"key-revoked":    "The API key was revoked.",
 	"role-created":   "The role was created.",
 	"role-deleted":   "The role was deleted.",
 	"policy-created": "The policy was created.",
 	"policy-deleted": "The policy was deleted.",
+	"profile-saved":  "The profile was saved.",
+	"email-changed":  "The email was changed; the new address is not verified yet.",
+	"password-set":   "The password was set; the user's sessions and refresh tokens ended.",
 	"keys-rotated":   "New signing keys are in use; the old ones stay published until their tokens expire.",
 }
 

@@ -30,6 +30,8 @@ type Deps struct {
 	APIKeys    APIKeys
 	Audit      AuditLog
 	Keys       SigningKeys
+	Counts     Counts
+	Activity   EventCounts
 }
 
 // Options tune the console.
@@ -80,5 +82,6 @@ func (m *Module) Mount(r module.Routes) {
 	g.POST("/users/:id/status", m.postStatus, sensitive)
 	g.GET("/users/:id/delete", m.getDeleteUser)
 	g.POST("/users/:id/delete", m.postDeleteUser, sensitive)
+	m.mountUserEdit(g, sensitive)
 	m.mountRest(g, sensitive)
 }

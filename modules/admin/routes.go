@@ -5,6 +5,7 @@ import "github.com/labstack/echo/v4"
 // mountRest mounts the sections beyond users; a section whose service is
 // not wired is left out.
 func (m *Module) mountRest(g *echo.Group, sensitive echo.MiddlewareFunc) {
+	g.GET("/overview", m.getOverview)
 	m.mountRoles(g)
 	m.mountClients(g, sensitive)
 	m.mountAPIKeys(g, sensitive)

@@ -30,6 +30,9 @@ type userView struct {
 	Assignable                        []string // roles the user does not hold
 	CanAssign, CanUpdate, CanDelete   bool
 	CanReadKeys                       bool
+	// Editing (users_edit.go): Self is the signed-in user's own page, whose
+	// email and password are changed on /account.
+	Self, CanEditProfile, CanEditCredentials bool
 }
 
 // userRes is the API's resource for one user (owner: the user).
@@ -88,6 +91,9 @@ func (m *Module) renderUser(c echo.Context, status int, errMsg string) error {
 		if *ch.dst, err = m.can(c, ch.res, ch.action); err != nil {
 			return m.pageError(c, err)
 		}
+	}
+	if err := m.editChecks(c, &v); err != nil {
+		return m.pageError(c, err)
 	}
 	return m.render(c, status, tmplUser, v)
 }
