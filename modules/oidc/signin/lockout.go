@@ -111,10 +111,11 @@ func (c *lockout) lockedFor(ctx context.Context, login string, now time.Time) (t
 }
 
 // fail counts one failed sign-in; when it locks the identifier it
-// returns the lock's length (else 0).
+// returns the lock's length (else 0). It counts even when the client has
+// gone away meanwhile: aborting the request must not undo the failure.
 func (c *lockout) fail(ctx context.Context, login string, now time.Time) (time.Duration, error) {
 	var locked time.Duration
-	err := c.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := c.db.WithContext(context.WithoutCancel(ctx)).Transaction(func(tx *gorm.DB) error {
 		type counts struct {
 			Failures int
 			Locks    int

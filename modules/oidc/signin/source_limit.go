@@ -43,7 +43,8 @@ func (c *lockout) hitSource(ctx context.Context, source string, now time.Time) (
 	nowMS := now.UnixMilli()
 	windowMS := c.policy.SourceWindow.Milliseconds()
 	var wait time.Duration
-	err := c.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	// Counted even when the client has gone away meanwhile.
+	err := c.db.WithContext(context.WithoutCancel(ctx)).Transaction(func(tx *gorm.DB) error {
 		// The per-source lock; window_start is the last attempt (Unix s).
 		if err := tx.Exec(`INSERT INTO oidc_signin_attempts (source_key, window_start, attempts) VALUES (?, ?, 0)
 ON CONFLICT (source_key) DO UPDATE SET window_start = excluded.window_start`, source, now.Unix()).Error; err != nil {
