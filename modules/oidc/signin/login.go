@@ -207,15 +207,21 @@ func (p *Pages) postLogin(c echo.Context) error {
 
 // lockNotice is what fail does when an attempt locks an account: mail its
 // owner a notice in the lock's transaction (nothing for an identifier that
-// names no account, or without a Notifier).
+// names no account, or without a Notifier). A notice that cannot be queued
+// (an address the mail module refuses) is logged and does not undo the
+// lock; a database error fails the transaction like any other.
 func (p *Pages) lockNotice(who attempt) func(ctx context.Context, locked time.Duration) error {
 	if p.notifier == nil || who.Email == "" {
 		return nil
 	}
 	return func(ctx context.Context, locked time.Duration) error {
-		return p.notifier.Notify(ctx, noticeTemplate, who.Email, map[string]string{"detail": fmt.Sprintf(
+		err := p.notifier.Notify(ctx, noticeTemplate, who.Email, map[string]string{"detail": fmt.Sprintf(
 			"After %d failed sign-in attempts, signing in to your account with its password was blocked for %s.",
 			p.counter.policy.LockAfter, lockText(locked))})
+		if err != nil {
+			p.logger.ErrorContext(ctx, "oidc: could not queue the account-locked notice", "user", who.UserID, "error", err)
+		}
+		return nil
 	}
 }
 
