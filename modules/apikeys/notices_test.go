@@ -26,7 +26,7 @@ func TestAPIKeyNotice(t *testing.T) {
 		mails := testutil.Outbox(t, db)
 		prefix := apikeys.Prefix + c.Key.PublicID
 		if len(mails) != 1 || mails[0].To != "alice@example.com" || !strings.HasPrefix(mails[0].Subject, "Security notice") ||
-			!strings.Contains(mails[0].Body, `A new API key "CI deploy" (`+prefix+`…) was created for your account.`) {
+			!strings.Contains(mails[0].Body, `A new API key named "CI deploy", starting `+prefix+`, was created for your account.`) {
 			t.Fatalf("after creation: %+v", mails)
 		}
 		secret := strings.TrimPrefix(c.Secret, prefix+"_")

@@ -164,7 +164,7 @@ func (s *Service) Create(ctx context.Context, n NewKey) (Created, error) {
 		// The name and the prefix identify the key; the secret never
 		// leaves this function but in the answer.
 		return s.notify.Notify(ctx, noticeTemplate, owner.Email, map[string]string{"detail": fmt.Sprintf(
-			"A new API key %q (%s%s…) was created for your account.", name, Prefix, row.PublicID)})
+			"A new API key named %q, starting %s%s, was created for your account.", name, Prefix, row.PublicID)})
 	})
 	if err != nil {
 		return Created{}, err
