@@ -20,8 +20,7 @@ import (
 // dialects.
 func TestLockNotice(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
-		var e *pagesTestEnv
-		e = newPagesTestEnvOn(t, db, func(c *Config) {
+		e := newPagesTestEnvOn(t, db, func(c *Config) {
 			m, err := mail.New(db, mail.Options{Issuer: "http://localhost:8080", Now: time.Now})
 			if err != nil {
 				t.Fatal(err)
