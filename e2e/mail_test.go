@@ -208,19 +208,27 @@ func TestVerifyOwnEmailChange(t *testing.T) {
 	if u["email"] != "carol@example.com" {
 		t.Fatalf("changed before the link was used: %v", u["email"])
 	}
-	mails := smtp.WaitFor(2, 15*time.Second)
+	// Three mails: the notice of carol's new API key, then the link to the
+	// new address and the notice to the old one.
+	mails := smtp.WaitFor(3, 15*time.Second)
 	var link string
+	notices := 0
 	for _, m := range mails {
-		switch m.To {
-		case "carol@new.example.com":
+		switch {
+		case m.To == "carol@new.example.com":
 			link = linkIn(t, m)
-		case "carol@example.com":
+		case m.To == "carol@example.com" && strings.Contains(m.Body, `A new API key named "own"`):
+		case m.To == "carol@example.com":
+			notices++
 			if !strings.Contains(m.Body, "carol@new.example.com") {
 				t.Errorf("notice to the old address: %s", m.Body)
 			}
 		default:
 			t.Errorf("mail to %s", m.To)
 		}
+	}
+	if link == "" || notices != 1 {
+		t.Fatalf("mails: %+v", mails)
 	}
 	a := newAgent(t, srv)
 	confirm := a.get(link)

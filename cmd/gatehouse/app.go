@@ -75,7 +75,8 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (a *app
 
 	// Services. Audit and mail depend on nothing; identity records through
 	// audit and mails links through mail; authz reads identity's roles; the
-	// rest use all three.
+	// rest use all three (mail for security notices: a passkey added or
+	// removed, an API key created, an account locked).
 	a.audit = audit.New(db)
 	a.mail, err = mail.New(db, mailOptions(cfg, logger))
 	if err != nil {
@@ -89,8 +90,8 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (a *app
 	if err != nil {
 		return nil, err
 	}
-	a.apikeys = apikeys.New(db, apikeys.Deps{Users: a.identity, Audit: a.audit}, apikeys.Options{Logger: logger})
-	a.passkeys, err = passkeys.New(db, passkeys.Deps{Users: a.identity, Audit: a.audit},
+	a.apikeys = apikeys.New(db, apikeys.Deps{Users: a.identity, Audit: a.audit, Notifier: a.mail}, apikeys.Options{Logger: logger})
+	a.passkeys, err = passkeys.New(db, passkeys.Deps{Users: a.identity, Audit: a.audit, Notifier: a.mail},
 		passkeys.Options{RPOrigin: cfg.Issuer, Logger: logger})
 	if err != nil {
 		return nil, err
@@ -99,6 +100,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (a *app
 		Users: a.identity, Audit: a.audit, Authorizer: a.authz, Permissions: a.authz, Pages: pages, Passkeys: a.passkeys,
 		Recovery: a.identity,
 		APIKeys:  a.apikeys, // API keys as token-exchange subjects and at /forward-auth
+		Notifier: a.mail,    // an account locked after failed sign-ins is told
 	}, oidc.Options{Issuer: cfg.Issuer, MasterKey: masterKey, Logger: logger, RefreshReuseInterval: cfg.RefreshReuse()})
 	if err != nil {
 		return nil, err

@@ -129,6 +129,16 @@ func Transact(ctx context.Context, db *gorm.DB, fn func(ctx context.Context) err
 	})
 }
 
+// TransactAlone runs fn in a transaction of its own even when ctx carries
+// one (which fn's context then no longer sees): for writes that must commit
+// whatever becomes of the caller's transaction, such as counting a failed
+// sign-in.
+func TransactAlone(ctx context.Context, db *gorm.DB, fn func(ctx context.Context) error) error {
+	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(context.WithValue(ctx, txKey{}, tx))
+	})
+}
+
 // Conn returns the transaction carried by ctx, or db bound to ctx.
 func Conn(ctx context.Context, db *gorm.DB) *gorm.DB {
 	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {

@@ -44,18 +44,22 @@ type Options struct {
 
 // Service is the apikeys module's public API.
 type Service struct {
-	store store
-	users Users
-	audit AuditLog
-	opts  Options
-	cache *keyCache
-	usage *usage
+	store  store
+	users  Users
+	audit  AuditLog
+	notify Notifier
+	opts   Options
+	cache  *keyCache
+	usage  *usage
 }
 
 // Deps are the services apikeys calls out to.
 type Deps struct {
 	Users Users
 	Audit AuditLog
+	// Notifier is optional: a person (not a service account) is mailed a
+	// notice when a key is created for them, naming the key and its prefix.
+	Notifier Notifier
 }
 
 // New returns the service over db.
@@ -67,7 +71,7 @@ func New(db database.DB, deps Deps, opts Options) *Service {
 	}
 	opts.Logger = cmp.Or(opts.Logger, slog.New(slog.DiscardHandler))
 	return &Service{
-		store: store{db: db.Gorm}, users: deps.Users, audit: deps.Audit, opts: opts,
+		store: store{db: db.Gorm}, users: deps.Users, audit: deps.Audit, notify: deps.Notifier, opts: opts,
 		cache: newKeyCache(opts.CacheTTL, opts.Now), usage: newUsage(),
 	}
 }
@@ -87,7 +91,8 @@ const MaxNameLen = 100
 // CLI) may request any valid scopes: at use time the authorizer intersects
 // them with the owner's rights, so a scope never grants more than its owner
 // has. Whether the caller may create keys for n.UserID at all is the HTTP
-// handler's authorization check.
+// handler's authorization check. The key's creation is audited and, for a
+// person, mailed to them as a security notice in the same transaction.
 func (s *Service) Create(ctx context.Context, n NewKey) (Created, error) {
 	name := strings.TrimSpace(n.Name)
 	if err := validName(name); err != nil {
@@ -144,13 +149,22 @@ func (s *Service) Create(ctx context.Context, n NewKey) (Created, error) {
 		if err := s.store.insert(ctx, &row); err != nil {
 			return err
 		}
-		return s.audit.Record(ctx, audit.Event{
+		if err := s.audit.Record(ctx, audit.Event{
 			Action: "apikey.create",
 			Target: audit.Ref{Type: "api_key", ID: row.ID},
 			Details: map[string]string{
 				"owner": owner.ID, "name": name, "public_id": row.PublicID, "scopes": row.Scopes,
 			},
-		})
+		}); err != nil {
+			return err
+		}
+		if s.notify == nil || owner.Machine {
+			return nil
+		}
+		// The name and the prefix identify the key; the secret never
+		// leaves this function but in the answer.
+		return s.notify.Notify(ctx, noticeTemplate, owner.Email, map[string]string{"detail": fmt.Sprintf(
+			"A new API key named %q, starting %s%s, was created for your account.", name, Prefix, row.PublicID)})
 	})
 	if err != nil {
 		return Created{}, err

@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse/gatehouse/modules/apikeys"
 	"github.com/gatehouse/gatehouse/modules/audit"
 	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/mail"
 )
 
 var start = time.Date(2025, 6, 1, 9, 0, 0, 0, time.UTC)
@@ -37,7 +38,13 @@ func newEnv(t testing.TB, db database.DB) *env {
 	clock := testutil.NewClock(start)
 	auditSvc := audit.New(db)
 	users := identity.New(db, identity.Deps{Audit: auditSvc}, identity.Options{Now: clock.Now})
-	svc := apikeys.New(db, apikeys.Deps{Users: users, Audit: auditSvc}, apikeys.Options{Now: clock.Now})
+	// The real mail service queues notices in mail_outbox (nothing is
+	// delivered: its worker does not run).
+	mailer, err := mail.New(db, mail.Options{Issuer: "https://id.example.com", Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := apikeys.New(db, apikeys.Deps{Users: users, Audit: auditSvc, Notifier: mailer}, apikeys.Options{Now: clock.Now})
 	users.AddListener(svc)
 	ctx := principal.With(context.Background(), principal.Principal{Kind: principal.User, ID: "creator", Via: principal.ViaSession})
 	return &env{db: db, clock: clock, users: users, audit: auditSvc, svc: svc, ctx: ctx}

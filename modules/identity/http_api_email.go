@@ -20,13 +20,20 @@ type createInvitationInput struct {
 	}
 }
 
+// invitationOutput is the invited user: 201 when the invitation created
+// them, 200 when it re-invited a user who has no password yet.
+type invitationOutput struct {
+	Status int
+	Body   userJSON
+}
+
 type userVerificationInput struct {
 	ID string `path:"id" maxLength:"64"`
 }
 
 func (m *identityModule) mountEmailAPI(api huma.API) {
 	huma.Register(api, huma.Operation{OperationID: "create-invitation", Method: http.MethodPost, Path: "/invitations",
-		Summary: "Invite a user (creates one without a password, or re-invites one who has none)", Tags: []string{"users"},
+		Summary: "Invite a user (creates one without a password: 201; or re-invites one who has none: 200)", Tags: []string{"users"},
 		DefaultStatus: http.StatusCreated, MaxBodyBytes: userBody}, m.createInvitation)
 	huma.Register(api, huma.Operation{OperationID: "send-email-verification", Method: http.MethodPost, Path: "/users/{id}/email-verification",
 		Summary: "Mail the user a link that confirms their email address", Tags: []string{"users"},
@@ -36,7 +43,7 @@ func (m *identityModule) mountEmailAPI(api huma.API) {
 // createInvitation needs what creating the user needs: users:create, and
 // for each role the right to assign it without escalation. Re-inviting an
 // existing user also needs every right that user holds.
-func (m *identityModule) createInvitation(ctx context.Context, in *createInvitationInput) (*userOutput, error) {
+func (m *identityModule) createInvitation(ctx context.Context, in *createInvitationInput) (*invitationOutput, error) {
 	if err := m.can(ctx, allUsers, "create"); err != nil {
 		return nil, err
 	}
@@ -52,10 +59,12 @@ func (m *identityModule) createInvitation(ctx context.Context, in *createInvitat
 			return nil, err
 		}
 	}
+	status := http.StatusCreated
 	if existing, err := m.svc.UserByEmail(ctx, in.Body.Email); err == nil {
 		if err := m.guardTarget(ctx, existing.ID); err != nil {
 			return nil, err
 		}
+		status = http.StatusOK
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, m.internal(ctx, err)
 	}
@@ -67,7 +76,7 @@ func (m *identityModule) createInvitation(ctx context.Context, in *createInvitat
 	if err != nil {
 		return nil, m.apiError(ctx, err, "body.roles")
 	}
-	return &userOutput{Body: toUserJSON(u)}, nil
+	return &invitationOutput{Status: status, Body: toUserJSON(u)}, nil
 }
 
 // sendVerification mails a confirmation link to the user's own address;

@@ -131,6 +131,13 @@ type apiFixture struct {
 func newAPIFixture(t testing.TB, db database.DB) *apiFixture {
 	t.Helper()
 	svc, _ := newService(t, db)
+	return newAPIFixtureOn(t, db, svc)
+}
+
+// newAPIFixtureOn is newAPIFixture over a service the test built (one with
+// a mailer, say).
+func newAPIFixtureOn(t testing.TB, db database.DB, svc *identity.Service) *apiFixture {
+	t.Helper()
 	renderer, err := web.New()
 	if err != nil {
 		t.Fatal(err)
@@ -173,6 +180,7 @@ func (f *apiFixture) fingerprint() string {
 		"SELECT COUNT(*) FROM identity_users WHERE status = 'disabled'",
 		"SELECT COUNT(DISTINCT password_hash) FROM identity_users",
 		"SELECT COUNT(DISTINCT description) FROM identity_roles",
+		"SELECT COUNT(*) FROM identity_email_tokens",
 	} {
 		var v string
 		f.db.Gorm.Raw(q).Row().Scan(&v)

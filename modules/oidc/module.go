@@ -45,6 +45,9 @@ type Deps struct {
 	// APIKeys is optional (apikeys.Service): API keys as subject tokens of
 	// the token exchange grant.
 	APIKeys provider.APIKeyAuthenticator
+	// Notifier is optional (mail.Service): an account locked after failed
+	// sign-ins is told by mail.
+	Notifier signin.Notifier
 }
 
 // Options configure the module.
@@ -107,7 +110,7 @@ func New(db database.DB, deps Deps, opts Options) (*Module, error) {
 	}
 	pages, err := signin.New(signin.Config{
 		DB: db.Gorm, Renderer: deps.Pages, Users: deps.Users, Audit: deps.Audit, Flow: p,
-		Passkeys: deps.Passkeys, Recovery: deps.Recovery, Issuer: opts.Issuer, Logger: opts.Logger, IdentifierKey: idKey,
+		Passkeys: deps.Passkeys, Recovery: deps.Recovery, Notifier: deps.Notifier, Issuer: opts.Issuer, Logger: opts.Logger, IdentifierKey: idKey,
 	})
 	if err != nil {
 		return nil, err

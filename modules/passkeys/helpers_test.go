@@ -19,6 +19,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/testutil"
 	"github.com/gatehouse/gatehouse/modules/audit"
 	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/mail"
 	"github.com/gatehouse/gatehouse/modules/passkeys"
 )
 
@@ -45,7 +46,13 @@ func newEnv(t testing.TB, db database.DB) *env {
 	clock := testutil.NewClock(start)
 	auditSvc := audit.New(db)
 	users := identity.New(db, identity.Deps{Audit: auditSvc}, identity.Options{Now: clock.Now})
-	svc, err := passkeys.New(db, passkeys.Deps{Users: users, Audit: auditSvc}, passkeys.Options{RPOrigin: issuer, Now: clock.Now})
+	// The real mail service queues notices in mail_outbox (nothing is
+	// delivered: its worker does not run).
+	mailer, err := mail.New(db, mail.Options{Issuer: issuer, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := passkeys.New(db, passkeys.Deps{Users: users, Audit: auditSvc, Notifier: mailer}, passkeys.Options{RPOrigin: issuer, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,7 +69,8 @@ func (s *Service) begin(ctx context.Context, kind, userID string, options any, s
 
 // FinishRegistration verifies the browser's attestation response body (the
 // PublicKeyCredential's toJSON()) against the ceremony named by handle,
-// which userID must have begun, and stores the passkey. name may be empty:
+// which userID must have begun, and stores the passkey (audited; the user is
+// mailed a notice in the same transaction). name may be empty:
 // the authenticator's model name (from its AAGUID) or DefaultName is used.
 //
 // On any failure nothing is stored, the handle is spent, and the refusal is
@@ -108,13 +109,16 @@ func (s *Service) FinishRegistration(ctx context.Context, userID, handle, name s
 		if err := s.store.insertCredential(ctx, &out); err != nil {
 			return err
 		}
-		return s.audit.Record(ctx, audit.Event{
+		if err := s.audit.Record(ctx, audit.Event{
 			Action: "passkey.register", Target: audit.Ref{Type: "passkey", ID: out.ID},
 			Details: map[string]string{
 				"user": userID, "name": out.Name, "aaguid": out.AAGUID,
 				"credential_id": out.CredentialID, "backup_eligible": fmt.Sprint(out.BackupEligible),
 			},
-		})
+		}); err != nil {
+			return err
+		}
+		return s.notify(ctx, user, fmt.Sprintf("A passkey named %q was added to your account.", out.Name))
 	})
 	if err != nil {
 		s.refuse(ctx, handle, audit.Event{

@@ -55,6 +55,7 @@ type Service struct {
 	store    store
 	users    UserDirectory
 	audit    AuditLog
+	notifier Notifier
 	opts     Options
 	webauthn *webauthn.WebAuthn
 }
@@ -63,6 +64,9 @@ type Service struct {
 type Deps struct {
 	Users UserDirectory
 	Audit AuditLog
+	// Notifier is optional: the user is mailed a notice when a passkey is
+	// added to or removed from their account.
+	Notifier Notifier
 }
 
 // New returns the service over db. It fails when RPOrigin is not an
@@ -103,7 +107,7 @@ func New(db database.DB, deps Deps, opts Options) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("passkeys: relying party: %w", err)
 	}
-	return &Service{store: store{db: db.Gorm}, users: deps.Users, audit: deps.Audit, opts: opts, webauthn: w}, nil
+	return &Service{store: store{db: db.Gorm}, users: deps.Users, audit: deps.Audit, notifier: deps.Notifier, opts: opts, webauthn: w}, nil
 }
 
 func (s *Service) now() time.Time { return s.opts.Now().UTC().Truncate(time.Microsecond) }
@@ -177,7 +181,8 @@ func (s *Service) Rename(ctx context.Context, userID, id, name string) (Passkey,
 }
 
 // Remove deletes the user's passkey id (ErrNotFound when the user has no
-// such passkey) and audits it.
+// such passkey), audits it and mails the user a notice, all in one
+// transaction.
 func (s *Service) Remove(ctx context.Context, userID, id string) error {
 	return database.Transact(ctx, s.store.db, func(ctx context.Context) error {
 		r, err := s.store.byID(ctx, userID, id)
@@ -187,10 +192,20 @@ func (s *Service) Remove(ctx context.Context, userID, id string) error {
 		if err := s.store.remove(ctx, userID, id); err != nil {
 			return err
 		}
-		return s.audit.Record(ctx, audit.Event{
+		if err := s.audit.Record(ctx, audit.Event{
 			Action: "passkey.remove", Target: audit.Ref{Type: "passkey", ID: id},
 			Details: map[string]string{"user": userID, "name": r.Name, "credential_id": r.CredentialID},
-		})
+		}); err != nil {
+			return err
+		}
+		if s.notifier == nil {
+			return nil
+		}
+		user, err := s.users.UserByID(ctx, userID)
+		if err != nil {
+			return fmt.Errorf("passkeys: read user: %w", err)
+		}
+		return s.notify(ctx, user, fmt.Sprintf("The passkey %q was removed from your account.", r.Name))
 	})
 }
 

@@ -21,6 +21,9 @@ import (
 type attempt struct {
 	// UserID is the account the identifier names ("" when none).
 	UserID string
+	// Email is where that account's notices go ("" for none, or for a
+	// service account).
+	Email string
 	// LockKey is the failure counter's key: the account's, or the
 	// normalized identifier's (hashed, see throttleKey).
 	LockKey string
@@ -45,7 +48,11 @@ func (p *Pages) resolveAttempt(ctx context.Context, login string) (attempt, erro
 	case err != nil:
 		return attempt{}, fmt.Errorf("oidc: resolve sign-in identifier: %w", err)
 	}
-	return attempt{UserID: u.ID, LockKey: throttleKey("user", u.ID), Target: audit.Ref{Type: "user", ID: u.ID}}, nil
+	a := attempt{UserID: u.ID, LockKey: throttleKey("user", u.ID), Target: audit.Ref{Type: "user", ID: u.ID}}
+	if !u.Machine {
+		a.Email = u.Email
+	}
+	return a, nil
 }
 
 // IdentifierKeyInfo is the HKDF info label under which the façade derives

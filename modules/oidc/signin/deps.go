@@ -61,3 +61,14 @@ type Passkeys interface {
 	HasPasskey(ctx context.Context, userID string) (bool, error)
 	List(ctx context.Context, userID string) ([]passkeys.Passkey, error)
 }
+
+// Notifier mails a user a security notice, queued in the transaction in ctx
+// so it is sent exactly when the change commits (implemented by
+// mail.Service). Optional: nil means no notices.
+type Notifier interface {
+	Notify(ctx context.Context, template, to string, vars map[string]string) error
+}
+
+// noticeTemplate is the mail module's security-notice template; its one
+// variable, "detail", is the sentence saying what happened.
+const noticeTemplate = "notice"

@@ -118,7 +118,12 @@ type pagesTestEnv struct {
 
 func newPagesTestEnv(t *testing.T, configure ...func(*Config)) *pagesTestEnv {
 	t.Helper()
-	db := testutil.NewSQLite(t)
+	return newPagesTestEnvOn(t, testutil.NewSQLite(t), configure...)
+}
+
+// newPagesTestEnvOn is newPagesTestEnv over db (for tests on both dialects).
+func newPagesTestEnvOn(t *testing.T, db database.DB, configure ...func(*Config)) *pagesTestEnv {
+	t.Helper()
 	renderer, err := web.New()
 	if err != nil {
 		t.Fatal(err)

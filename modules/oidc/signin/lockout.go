@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/gatehouse/gatehouse/internal/database"
 )
 
 // Sign-in protection (CONTRACT "Sign-in protection"): ten failed sign-ins in
@@ -111,11 +113,15 @@ func (c *lockout) lockedFor(ctx context.Context, login string, now time.Time) (t
 }
 
 // fail counts one failed sign-in; when it locks the identifier it
-// returns the lock's length (else 0). It counts even when the client has
-// gone away meanwhile: aborting the request must not undo the failure.
-func (c *lockout) fail(ctx context.Context, login string, now time.Time) (time.Duration, error) {
+// returns the lock's length (else 0) and, before the lock commits, calls
+// onLock (when not nil) with the lock's transaction in its context, so what
+// onLock writes (the account's notice) commits or rolls back with the lock.
+// It counts even when the client has gone away meanwhile: aborting the
+// request must not undo the failure.
+func (c *lockout) fail(ctx context.Context, login string, now time.Time, onLock func(ctx context.Context, locked time.Duration) error) (time.Duration, error) {
 	var locked time.Duration
-	err := c.db.WithContext(context.WithoutCancel(ctx)).Transaction(func(tx *gorm.DB) error {
+	err := database.TransactAlone(context.WithoutCancel(ctx), c.db, func(ctx context.Context) error {
+		tx := database.Conn(ctx, c.db)
 		type counts struct {
 			Failures int
 			Locks    int
@@ -137,8 +143,14 @@ RETURNING failures, locks`, login, now.Unix(), now.Add(-c.policy.ForgetAfter).Un
 			return nil
 		}
 		locked = c.policy.lockDuration(got.Locks + 1)
-		return tx.Exec(`UPDATE oidc_signin_failures SET failures = 0, locks = ?, locked_until = ? WHERE login_key = ?`,
-			got.Locks+1, now.Add(locked).Unix(), login).Error
+		if err := tx.Exec(`UPDATE oidc_signin_failures SET failures = 0, locks = ?, locked_until = ? WHERE login_key = ?`,
+			got.Locks+1, now.Add(locked).Unix(), login).Error; err != nil {
+			return err
+		}
+		if onLock != nil {
+			return onLock(ctx, locked)
+		}
+		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("oidc: count sign-in failure: %w", err)

@@ -39,7 +39,7 @@ func TestSignInCounterLocksAndDoubles(t *testing.T) {
 			t.Helper()
 			var locked time.Duration
 			for i := 0; i < n; i++ {
-				d, err := c.fail(ctx, key, clock.Now())
+				d, err := c.fail(ctx, key, clock.Now(), nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -108,7 +108,7 @@ func TestSignInCounterCapsAtMaxLock(t *testing.T) {
 		var last time.Duration
 		for lock := 1; lock <= 8; lock++ {
 			for i := 0; i < 10; i++ {
-				d, err := c.fail(ctx, key, clock.Now())
+				d, err := c.fail(ctx, key, clock.Now(), nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -131,12 +131,12 @@ func TestSignInCounterForgetsOldFailures(t *testing.T) {
 		clock := testutil.NewClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 		key := throttleKey("login", "dave")
 		for i := 0; i < 9; i++ {
-			if _, err := c.fail(ctx, key, clock.Now()); err != nil {
+			if _, err := c.fail(ctx, key, clock.Now(), nil); err != nil {
 				t.Fatal(err)
 			}
 		}
 		clock.Advance(25 * time.Hour)
-		d, err := c.fail(ctx, key, clock.Now())
+		d, err := c.fail(ctx, key, clock.Now(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,7 +152,7 @@ func TestDBSignInCounterDeleteStale(t *testing.T) {
 		c := newDBSignInCounter(db.Gorm, throttlePolicy{})
 		clock := testutil.NewClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 		for i := 0; i < 10; i++ {
-			if _, err := c.fail(ctx, throttleKey("login", "erin"), clock.Now()); err != nil {
+			if _, err := c.fail(ctx, throttleKey("login", "erin"), clock.Now(), nil); err != nil {
 				t.Fatal(err)
 			}
 		}

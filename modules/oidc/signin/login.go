@@ -159,7 +159,7 @@ func (p *Pages) postLogin(c echo.Context) error {
 	user, err := p.users.VerifyPassword(ctx, username, password)
 	switch {
 	case errors.Is(err, identity.ErrInvalidCredentials):
-		locked, cerr := p.counter.fail(ctx, loginKey, now)
+		locked, cerr := p.counter.fail(ctx, loginKey, now, p.lockNotice(who))
 		if cerr != nil {
 			return cerr
 		}
@@ -203,6 +203,44 @@ func (p *Pages) postLogin(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, safeReturnTo(v.ReturnTo))
 	}
 	return p.afterAuthentication(c, req, sess)
+}
+
+// lockNotice is what fail does when an attempt locks an account: mail its
+// owner a notice in the lock's transaction (nothing for an identifier that
+// names no account, or without a Notifier). A notice that cannot be queued
+// (an address the mail module refuses) is logged and does not undo the
+// lock; a database error fails the transaction like any other.
+func (p *Pages) lockNotice(who attempt) func(ctx context.Context, locked time.Duration) error {
+	if p.notifier == nil || who.Email == "" {
+		return nil
+	}
+	return func(ctx context.Context, locked time.Duration) error {
+		err := p.notifier.Notify(ctx, noticeTemplate, who.Email, map[string]string{"detail": fmt.Sprintf(
+			"After %d failed sign-in attempts, signing in to your account with its password was blocked for %s.",
+			p.counter.policy.LockAfter, lockText(locked))})
+		if err != nil {
+			p.logger.ErrorContext(ctx, "oidc: could not queue the account-locked notice", "user", who.UserID, "error", err)
+		}
+		return nil
+	}
+}
+
+// lockText says how long a lock lasts ("1 minute", "8 minutes", "1 hour").
+func lockText(d time.Duration) string {
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		return plural(int(d/time.Hour), "hour")
+	case d >= time.Minute && d%time.Minute == 0:
+		return plural(int(d/time.Minute), "minute")
+	}
+	return plural(retrySeconds(d), "second")
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
 }
 
 // refuse answers a throttled attempt: 429 with Retry-After and a page

@@ -52,6 +52,9 @@ type Config struct {
 	// Recovery is optional: nil means no "Forgot password?" and no pages
 	// for emailed links.
 	Recovery Recovery
+	// Notifier is optional: nil means an account locked after failed
+	// sign-ins is not told by mail.
+	Notifier Notifier
 	// Issuer: cookies are Secure when it is https.
 	Issuer string
 	Logger *slog.Logger
@@ -84,6 +87,7 @@ type Pages struct {
 	consents *consentDB
 	counter  *lockout
 	recovery Recovery
+	notifier Notifier
 	// resetLimit bounds reset requests per address (reset.go).
 	resetLimit addressLimit
 	// identifierKey: see Config.IdentifierKey.
@@ -129,6 +133,7 @@ func New(cfg Config) (*Pages, error) {
 		identifierKey: idKey,
 		passkeys:      cfg.Passkeys,
 		recovery:      cfg.Recovery,
+		notifier:      cfg.Notifier,
 	}
 	return p, nil
 }
