@@ -1,10 +1,13 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"testing"
+
+	"golang.org/x/oauth2"
 )
 
 // TestResourcesPatch: PATCH /api/v1/resources/{id} changes an API's name,
@@ -91,4 +94,51 @@ func TestResourcesPatch(t *testing.T) {
 	if len(events.Items) != 2 || events.Items[0].Target.ID != created.ID || events.Items[1].Target.ID != created.ID {
 		t.Errorf("resource.update events: %+v", events.Items)
 	}
+}
+
+// TestRefreshKeepsResource: a refresh token of an authorization request
+// with resource=<API> gives access tokens for that API (aud, the API's
+// scopes) without repeating resource=, across rotations; naming another
+// API on the refresh is invalid_target (RFC 8707 §2.2).
+func TestRefreshKeepsResource(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, serverOpts{})
+	cb := newCallbackServer(t)
+	client := createOIDCClient(t, srv, "--name", "app", "--redirect-uri", cb.URL+"/callback", "--first-party",
+		"--scope", "openid", "--scope", "offline_access", "--scope", "invoices:read")
+	createResource(t, srv, "--identifier", gatewayAPI, "--name", "Invoices", "--scope", "invoices:read")
+	createResource(t, srv, "--identifier", "https://other.example.com", "--name", "Other", "--scope", "invoices:read")
+	password := "pw-" + randomHex(8)
+	createUser(t, srv, "rr@example.com", password)
+	p := newProvider(t, srv)
+	tokenURL, _, _ := endpoints(t, p)
+
+	cfg := oauthConfig(p, client, "openid", "offline_access", "invoices:read")
+	ar := newAuthRequest(cfg, oauth2.SetAuthURLParam("resource", gatewayAPI))
+	code := codeFrom(t, newUserAgent(t, srv).signIn(ar.URL, "rr@example.com", password).Query(), ar.State)
+	tok, err := cfg.Exchange(ctxTimeout(t), code, oauth2.VerifierOption(ar.Verifier))
+	if err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
+	check := func(what, access string) {
+		t.Helper()
+		_, c := jwtParts(t, access)
+		if !slices.Equal(claimStrings(c["aud"]), []string{gatewayAPI}) || c["scope"] != "invoices:read" {
+			t.Errorf("%s: aud %v scope %v, want %s and invoices:read", what, c["aud"], c["scope"], gatewayAPI)
+		}
+	}
+	check("code exchange", tok.AccessToken)
+	rt := tok.RefreshToken
+	for i := range 2 {
+		var next tokenResponse
+		refresh(t, tokenURL, client, rt).expect(t, http.StatusOK).decode(t, &next)
+		check(fmt.Sprintf("refresh %d without resource", i+1), next.AccessToken)
+		rt = next.RefreshToken
+	}
+	expectOAuthError(t, postForm(t, tokenURL, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt},
+		"resource": {"https://other.example.com"}}, client.ID, client.Secret), http.StatusBadRequest, "invalid_target")
+	var same tokenResponse
+	postForm(t, tokenURL, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "resource": {gatewayAPI}},
+		client.ID, client.Secret).expect(t, http.StatusOK).decode(t, &same)
+	check("refresh repeating resource", same.AccessToken)
 }
