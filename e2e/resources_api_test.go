@@ -12,10 +12,15 @@ import (
 
 // TestResourcesPatch: PATCH /api/v1/resources/{id} changes an API's name,
 // scopes and registered clients (admin only; validated as on create;
-// audited), and the token path uses the new scopes and clients at once.
+// audited), and the token path uses the new scopes and clients at once; on
+// SQLite and PostgreSQL.
 func TestResourcesPatch(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, serverOpts{})
+	forEachDB(t, testResourcesPatch)
+}
+
+func testResourcesPatch(t *testing.T, db dbKind) {
+	srv := startServer(t, serverOpts{DB: db})
 	admin := api(srv, srv.AdminKey(t))
 	createUser(t, srv, "res-auditor@example.com", "correct horse battery", "auditor")
 	auditor := api(srv, createAPIKey(t, srv, "res-auditor@example.com", "audit"))
@@ -99,10 +104,15 @@ func TestResourcesPatch(t *testing.T) {
 // TestRefreshKeepsResource: a refresh token of an authorization request
 // with resource=<API> gives access tokens for that API (aud, the API's
 // scopes) without repeating resource=, across rotations; naming another
-// API on the refresh is invalid_target (RFC 8707 §2.2).
+// API on the refresh is invalid_target (RFC 8707 §2.2); on SQLite and
+// PostgreSQL.
 func TestRefreshKeepsResource(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, serverOpts{})
+	forEachDB(t, testRefreshKeepsResource)
+}
+
+func testRefreshKeepsResource(t *testing.T, db dbKind) {
+	srv := startServer(t, serverOpts{DB: db})
 	cb := newCallbackServer(t)
 	client := createOIDCClient(t, srv, "--name", "app", "--redirect-uri", cb.URL+"/callback", "--first-party",
 		"--scope", "openid", "--scope", "offline_access", "--scope", "invoices:read")
