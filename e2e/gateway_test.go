@@ -58,10 +58,15 @@ func gatewayGet(t *testing.T, u, key string) (int, http.Header, http.Header) {
 // TestGatewayForwardAuth puts real nginx (auth_request) and Caddy
 // (forward_auth) in front of an upstream: an API key at the gateway becomes
 // a JWT for the API at the upstream; no credential is 401, a denied
-// permission 403, and a revoked key is refused at once.
+// permission 403, and a revoked key is refused at once; on SQLite and
+// PostgreSQL.
 func TestGatewayForwardAuth(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, serverOpts{})
+	forEachDB(t, testGatewayForwardAuth)
+}
+
+func testGatewayForwardAuth(t *testing.T, db dbKind) {
+	srv := startServer(t, serverOpts{DB: db})
 	userID := createUser(t, srv, "gw-user@example.com", "correct horse battery", "auditor")
 	createResource(t, srv, "--identifier", gatewayAPI, "--name", "Invoices", "--scope", "invoices:read")
 	key := createAPIKey(t, srv, "gw-user@example.com", "gateway")

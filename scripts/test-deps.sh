@@ -7,7 +7,9 @@
 #     audit (the e2e test reads node_modules/axe-core/axe.min.js there);
 #   - nginx and Caddy (Debian's packages) for the reverse-proxy and gateway
 #     end-to-end tests, which run their own with their own configuration (no
-#     service is left running).
+#     service is left running);
+#   - oauth2-proxy (built from the Go module proxy with `go install`) in
+#     ~/.cache/gatehouse-bin for the browser-BFF end-to-end test.
 # Either it ends with all of them available, or it stops with a one-line reason.
 set -euo pipefail
 
@@ -57,6 +59,23 @@ if ! command -v caddy >/dev/null; then
 	as_root pkill -x caddy >/dev/null 2>&1 || true
 fi
 
+# --- oauth2-proxy -------------------------------------------------------------
+# Not in Debian's packages: built once into a cache outside the repository
+# (GATEHOUSE_BIN_DIR); e2e/oauth2proxy_test.go runs it from there and fails
+# without it.
+oauth2_proxy_version=v7.15.6
+bin_dir="${GATEHOUSE_BIN_DIR:-$HOME/.cache/gatehouse-bin}"
+# The module version recorded in the binary (its --version says "undefined"
+# when built by go install).
+if ! go version -m "$bin_dir/oauth2-proxy" 2>/dev/null | grep -qE "^\s+mod\s+github.com/oauth2-proxy/oauth2-proxy/v7\s+${oauth2_proxy_version}\s"; then
+	command -v go >/dev/null || die "oauth2-proxy is missing in $bin_dir and go is not available to build it"
+	echo "test-deps: building oauth2-proxy $oauth2_proxy_version (go install) into $bin_dir"
+	mkdir -p "$bin_dir"
+	GOBIN="$bin_dir" GOFLAGS=-mod=mod go install "github.com/oauth2-proxy/oauth2-proxy/v7@$oauth2_proxy_version" >/dev/null 2>&1 ||
+		die "go install oauth2-proxy $oauth2_proxy_version failed"
+	[ -x "$bin_dir/oauth2-proxy" ] || die "oauth2-proxy built but $bin_dir/oauth2-proxy is missing"
+fi
+
 # --- axe-core ---------------------------------------------------------------
 # Outside the repository: the browser tests inject it into console pages.
 axe_dir="${GATEHOUSE_AXE_DIR:-$HOME/.cache/gatehouse-axe}"
@@ -91,4 +110,4 @@ else
 	done
 	answers 127.0.0.1 5432 || die "PostgreSQL $ver started but 127.0.0.1:5432 does not answer"
 fi
-echo "test-deps: chromium, nginx, caddy, axe-core and PostgreSQL ready"
+echo "test-deps: chromium, nginx, caddy, oauth2-proxy, axe-core and PostgreSQL ready"

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/gatehouse/gatehouse/internal/logging"
@@ -12,6 +13,14 @@ import (
 
 type resourcesCmd struct {
 	Create resourcesCreateCmd `cmd:"" help:"Register an API (resource server, RFC 8707); prints it as JSON."`
+	List   resourcesListCmd   `cmd:"" help:"Print the registered APIs, one JSON object a line."`
+	Delete resourcesDeleteCmd `cmd:"" help:"Delete an API by identifier or id (tokens already issued for it verify until they expire)."`
+}
+
+type resourcesListCmd struct{}
+
+type resourcesDeleteCmd struct {
+	API string `arg:"" name:"identifier-or-id" help:"The API's identifier (URI) or id."`
 }
 
 type resourcesCreateCmd struct {
@@ -49,6 +58,64 @@ func (c *resourcesCreateCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
-	return json.NewEncoder(e.stdout).Encode(resourceCreated{ID: r.ID, Identifier: r.Identifier, Name: r.Name,
-		Scopes: r.Scopes, ClientIDs: r.ClientIDs})
+	return json.NewEncoder(e.stdout).Encode(resourceJSON(r))
+}
+
+func resourceJSON(r resources.Resource) resourceCreated {
+	return resourceCreated{ID: r.ID, Identifier: r.Identifier, Name: r.Name, Scopes: r.Scopes, ClientIDs: r.ClientIDs}
+}
+
+// Run prints every API, in creation order, one JSON object a line.
+func (c *resourcesListCmd) Run(e *env) error {
+	a, err := newApp(e.ctx, e.cfg, logging.Discard())
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	ctx := principal.With(e.ctx, principal.SystemPrincipal)
+	enc := json.NewEncoder(e.stdout)
+	token := ""
+	for {
+		l, err := a.oidc.Resources().List(ctx, 0, token)
+		if err != nil {
+			return err
+		}
+		for _, r := range l.Items {
+			if err := enc.Encode(resourceJSON(r)); err != nil {
+				return err
+			}
+		}
+		if l.NextPageToken == "" {
+			return nil
+		}
+		token = l.NextPageToken
+	}
+}
+
+// Run deletes the API named by identifier (an absolute URI) or id, as the
+// system principal (audited as actor "gatehouse").
+func (c *resourcesDeleteCmd) Run(e *env) error {
+	a, err := newApp(e.ctx, e.cfg, logging.Discard())
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	ctx := principal.With(e.ctx, principal.SystemPrincipal)
+	reg := a.oidc.Resources()
+	id := c.API
+	if resources.ValidateIdentifier(c.API) == nil {
+		r, err := reg.ByIdentifier(ctx, c.API)
+		if errors.Is(err, resources.ErrNotFound) {
+			return fmt.Errorf("no API with identifier %q", c.API)
+		}
+		if err != nil {
+			return err
+		}
+		id = r.ID
+	}
+	err = reg.Delete(ctx, id)
+	if errors.Is(err, resources.ErrNotFound) {
+		return fmt.Errorf("no API %q", c.API)
+	}
+	return err
 }

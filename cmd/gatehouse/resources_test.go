@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-func TestResourcesCreate(t *testing.T) {
+func TestResourcesCLI(t *testing.T) {
 	dbURL := "sqlite:" + filepath.Join(t.TempDir(), "g.db")
 	lookup := func(k string) (string, bool) {
 		if k == "GATEHOUSE_DATABASE_URL" {
@@ -39,5 +39,31 @@ func TestResourcesCreate(t *testing.T) {
 	}
 	if _, err := cli("resources", "create", "--identifier", "https://api.example.com", "--name", "Again"); err == nil {
 		t.Errorf("a duplicate identifier was accepted")
+	}
+	if _, err := cli("resources", "create", "--identifier", "urn:example:billing", "--name", "Billing"); err != nil {
+		t.Fatal(err)
+	}
+	out, err = cli("resources", "list")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); err != nil || len(lines) != 2 ||
+		!strings.Contains(lines[0], `"identifier":"https://api.example.com"`) || !strings.Contains(lines[1], `"identifier":"urn:example:billing"`) {
+		t.Fatalf("resources list: %q, %v", out, err)
+	}
+	// By identifier, then by id.
+	if _, err := cli("resources", "delete", "https://api.example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli("resources", "delete", "https://api.example.com"); err == nil || !strings.Contains(err.Error(), "no API") {
+		t.Errorf("deleting twice: %v", err)
+	}
+	var billing struct{ ID string }
+	out, _ = cli("resources", "list")
+	if err := json.Unmarshal([]byte(out), &billing); err != nil || billing.ID == "" {
+		t.Fatalf("resources list: %q, %v", out, err)
+	}
+	if _, err := cli("resources", "delete", billing.ID); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := cli("resources", "list"); err != nil || out != "" {
+		t.Errorf("resources list after deleting all: %q, %v", out, err)
 	}
 }

@@ -125,6 +125,13 @@ func setUserInfo(info *oidc.UserInfo, c map[string]any) {
 		case "email_verified":
 			b, _ := v.(bool)
 			info.EmailVerified = oidc.Bool(b)
+			if !b {
+				// The library's field is omitempty: false would vanish, and
+				// relying parties such as oauth2-proxy take a missing
+				// email_verified for a verified address. As an extra claim
+				// it is kept (the registered fields only add to them).
+				info.AppendClaims("email_verified", false)
+			}
 		default:
 			info.AppendClaims(k, v)
 		}

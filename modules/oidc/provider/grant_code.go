@@ -39,7 +39,7 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 	g := grant{
 		subject: a.authn.UserID, clientID: a.ClientID, scopes: a.Scopes, grantID: a.grantID,
 		sessionID: a.authn.SessionID, authTime: a.authn.AuthTime, amr: a.authn.AMR, acr: a.authn.ACR,
-		idRequest: a, code: r.Data.Code, resource: target,
+		idRequest: a, code: r.Data.Code, resource: target, boundResource: a.Resource,
 	}
 	if containsScope(a.Scopes, scopeOfflineAccess) && rec.Allows(clients.GrantRefreshToken) {
 		g.newFamily = true

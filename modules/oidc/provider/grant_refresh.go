@@ -18,15 +18,18 @@ import (
 )
 
 type refreshTokenRow struct {
-	ID              string `gorm:"primaryKey"`
-	TokenHash       string
-	FamilyID        string
-	ClientID        string
-	UserID          string
-	SessionID       string
-	Scopes          []string `gorm:"serializer:json"`
-	AMR             []string `gorm:"column:amr;serializer:json"`
-	ACR             string   `gorm:"column:acr"`
+	ID        string `gorm:"primaryKey"`
+	TokenHash string
+	FamilyID  string
+	ClientID  string
+	UserID    string
+	SessionID string
+	Scopes    []string `gorm:"serializer:json"`
+	AMR       []string `gorm:"column:amr;serializer:json"`
+	ACR       string   `gorm:"column:acr"`
+	// Resource is the API the authorization request named (RFC 8707); its
+	// refreshes are for it unless they name it again (resource.go).
+	Resource        string
 	AuthTime        time.Time
 	CreatedAt       time.Time
 	ExpiresAt       time.Time
@@ -188,7 +191,8 @@ func (s *storage) GetRefreshTokenInfo(ctx context.Context, clientID, token strin
 // RefreshToken redeems and rotates a refresh token (RFC 6749 §6): scopes
 // the client may no longer use are dropped (the grant too when none is left),
 // a narrower scope may be asked for (library check), a used token revokes
-// the family.
+// the family. A grant whose authorization request named an API gives tokens
+// for that API, resource= or not, and no other (RFC 8707 §2.2).
 func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.RefreshTokenRequest]) (*op.Response, error) {
 	rt, err := s.p.refreshByToken(ctx, r.Data.RefreshToken, r.Client.GetID())
 	if err != nil {
@@ -201,7 +205,7 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 		return nil, err
 	}
 	rec := r.Client.(*opClient).rec
-	target, err := s.p.tokenResource(ctx, r.Form[paramResource], "")
+	target, err := s.p.tokenResource(ctx, r.Form[paramResource], rt.row.Resource)
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,7 @@ type grant struct {
 	acr               string
 	idRequest         op.IDTokenRequest
 	resource          *resources.Resource // RFC 8707 target; nil: the client
+	boundResource     string              // the authorization request's resource: a new family keeps it
 	code              string
 	newFamily         bool            // start a refresh token family (code + offline_access)
 	rotate            *refreshRequest // rotate this refresh token
@@ -56,7 +57,7 @@ func (p *Provider) issueTokens(ctx context.Context, c clients.Client, g grant) (
 	case g.newFamily:
 		refresh, err = p.newRefreshToken(ctx, refreshTokenRow{
 			FamilyID: g.grantID, ClientID: g.clientID, UserID: g.subject, SessionID: g.sessionID,
-			Scopes: g.scopes, AMR: nonNil(g.amr), ACR: g.acr, AuthTime: g.authTime,
+			Scopes: g.scopes, AMR: nonNil(g.amr), ACR: g.acr, AuthTime: g.authTime, Resource: g.boundResource,
 		}, &c)
 		if err != nil {
 			err = oidc.ErrServerError().WithParent(err)

@@ -4,7 +4,10 @@ package provider
 // authorization request (kept with the stored request, authrequest.go) or
 // on a token request names a registered API (modules/oidc/resources); the
 // access token's aud is then that identifier and its scopes are those of
-// the grant that the API defines. Without one, tokens are for the client
+// the grant that the API defines. The authorization request's resource binds
+// the grant: its refresh tokens keep it (oidc_refresh_tokens.resource) and
+// a refresh gives tokens for that API without repeating resource=
+// (grant_refresh.go). Without one, tokens are for the client
 // (aud = client_id). Gatehouse's own API does not accept a token for
 // another audience as an admin credential (AuthenticateBearer).
 
@@ -53,8 +56,10 @@ func requestedResource(values []string) (string, error) {
 }
 
 // tokenResource resolves the resource of a token request; authorized is the
-// one the authorization request named (code grant), which a token request
-// may repeat but not change (RFC 8707 §2.2).
+// one the authorization request named (code grant, and the refreshes of its
+// grant, which keep it in oidc_refresh_tokens.resource), which a token
+// request may repeat but not change (RFC 8707 §2.2: it may narrow the
+// grant's resources, and a grant has one).
 func (p *Provider) tokenResource(ctx context.Context, values []string, authorized string) (*resources.Resource, error) {
 	id, err := requestedResource(values)
 	if err != nil {

@@ -2,6 +2,9 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -145,4 +148,120 @@ func claimList(v any) []string {
 		return out
 	}
 	return nil
+}
+
+// A refresh keeps the authorization request's resource (RFC 8707 §2.2): the
+// grant's refresh tokens give access tokens for that API without resource=,
+// across rotations; repeating it is fine, naming another API is
+// invalid_target. A grant whose authorization request named none stays free
+// to name one per refresh.
+func TestRefreshKeepsResource(t *testing.T) {
+	ts, apis := newResourceServer(t)
+	ctx := context.Background()
+	ts.users.Add(identity.User{ID: "user-1", Email: "ada@example.test", Name: "Ada"}, "")
+	c, secret := mustCreateClient(t, ts.p, clients.NewClient{Name: "web", RedirectURIs: []string{"https://app.test/cb"},
+		Scopes: []string{"openid", "offline_access", "invoices:read"}})
+	api, err := apis.Create(oidctest.SystemCtx(), resources.NewResource{Identifier: "https://invoices.example.com", Name: "Invoices",
+		Scopes: []string{"invoices:read"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := apis.Create(oidctest.SystemCtx(), resources.NewResource{Identifier: "https://billing.example.com", Name: "Billing",
+		Scopes: []string{"invoices:read"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &oauth2.Config{ClientID: c.ID, ClientSecret: secret, RedirectURL: "https://app.test/cb",
+		Endpoint: oauth2.Endpoint{AuthURL: ts.URL + "/authorize", TokenURL: ts.URL + "/oauth/token"},
+		Scopes:   []string{"openid", "offline_access", "invoices:read"}}
+	authn := flow.Authentication{UserID: "user-1", SessionID: "s", AuthTime: time.Now().UTC(), AMR: []string{flow.AMRPassword}, ACR: flow.ACRPassword}
+	grantFor := func(resource string) string {
+		t.Helper()
+		verifier := oauth2.GenerateVerifier()
+		opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier)}
+		if resource != "" {
+			opts = append(opts, oauth2.SetAuthURLParam("resource", resource))
+		}
+		tok, err := cfg.Exchange(ctx, codeFlow(t, ts, cfg, authn, opts...), oauth2.VerifierOption(verifier))
+		if err != nil {
+			t.Fatalf("exchange: %v", err)
+		}
+		if tok.RefreshToken == "" {
+			t.Fatal("no refresh token")
+		}
+		return tok.RefreshToken
+	}
+	refresh := func(rt string, resource ...string) (*oauth2.Token, error) {
+		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}
+		if len(resource) > 0 {
+			form["resource"] = resource
+		}
+		return postTokenForm(ts, c.ID, secret, form)
+	}
+	audOf := func(tok *oauth2.Token) ([]string, any) {
+		cl := jwtClaims(t, tok.AccessToken)
+		return claimList(cl["aud"]), cl["scope"]
+	}
+
+	rt := grantFor(api.Identifier)
+	for i, res := range [][]string{nil, {api.Identifier}, nil} { // twice without, across rotations
+		tok, err := refresh(rt, res...)
+		if err != nil {
+			t.Fatalf("refresh %d (resource %v): %v", i, res, err)
+		}
+		if aud, scope := audOf(tok); !slices.Equal(aud, []string{api.Identifier}) || scope != "invoices:read" {
+			t.Errorf("refresh %d (resource %v): aud %v scope %v, want the API's", i, res, aud, scope)
+		}
+		rt = tok.RefreshToken
+	}
+	if _, err := refresh(rt, other.Identifier); err == nil {
+		t.Error("a refresh of a grant for one API got a token for another")
+	} else if st, code := retrieveCode(err); st != 400 || code != "invalid_target" {
+		t.Errorf("another API on refresh: %d %s, want 400 invalid_target", st, code)
+	}
+
+	// Not bound: the client's own tokens, or any API named on the refresh.
+	rt = grantFor("")
+	tok, err := refresh(rt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aud, _ := audOf(tok); !slices.Equal(aud, []string{c.ID}) {
+		t.Errorf("unbound refresh: aud %v, want the client", aud)
+	}
+	if tok, err = refresh(tok.RefreshToken, other.Identifier); err != nil {
+		t.Fatal(err)
+	}
+	if aud, _ := audOf(tok); !slices.Equal(aud, []string{other.Identifier}) {
+		t.Errorf("unbound refresh naming an API: aud %v", aud)
+	}
+}
+
+// postTokenForm posts form to the token endpoint with client_secret_basic;
+// an error answer is an *oauth2.RetrieveError (retrieveCode reads it).
+func postTokenForm(ts *testServer, id, secret string, form url.Values) (*oauth2.Token, error) {
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/oauth/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error string `json:"error"`
+		}
+		_ = json.Unmarshal(body, &e)
+		return nil, &oauth2.RetrieveError{Response: resp, Body: body, ErrorCode: e.Error}
+	}
+	var tok struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+	}
+	if err := json.Unmarshal(body, &tok); err != nil {
+		return nil, err
+	}
+	return &oauth2.Token{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken}, nil
 }

@@ -39,6 +39,15 @@ type createInput struct {
 	}
 }
 
+type patchInput struct {
+	ID   string `path:"id" maxLength:"64"`
+	Body struct {
+		Name      *string   `json:"name,omitempty" minLength:"1" maxLength:"200"`
+		Scopes    *[]string `json:"scopes,omitempty" maxItems:"100" doc:"Replaces the API's scopes."`
+		ClientIDs *[]string `json:"client_ids,omitempty" maxItems:"100" doc:"Replaces the clients registered for the API."`
+	}
+}
+
 type idInput struct {
 	ID string `path:"id" maxLength:"64"`
 }
@@ -65,6 +74,9 @@ func MountAPI(hapi huma.API, s *Service, authz Authorizer) {
 		Summary: "List APIs", Tags: tags}, a.list)
 	huma.Register(hapi, huma.Operation{OperationID: "get-resource", Method: http.MethodGet, Path: "/resources/{id}",
 		Summary: "Get an API", Tags: tags}, a.get)
+	huma.Register(hapi, huma.Operation{OperationID: "update-resource", Method: http.MethodPatch, Path: "/resources/{id}",
+		Summary: "Update an API (name, scopes, registered clients; the identifier cannot change)", Tags: tags,
+		MaxBodyBytes: 64 << 10}, a.patch)
 	huma.Register(hapi, huma.Operation{OperationID: "delete-resource", Method: http.MethodDelete, Path: "/resources/{id}",
 		Summary: "Delete an API", Tags: tags, DefaultStatus: http.StatusNoContent}, a.delete)
 }
@@ -91,6 +103,8 @@ func apiError(err error) error {
 		return huma.Error404NotFound("resource not found")
 	case errors.Is(err, ErrIdentifierTaken):
 		return huma.Error409Conflict("an API with this identifier is already registered")
+	case errors.Is(err, ErrChanged):
+		return huma.Error409Conflict("the API changed concurrently; read it again and retry")
 	}
 	return err
 }
@@ -123,6 +137,17 @@ func (a api) get(ctx context.Context, in *idInput) (*output, error) {
 		return nil, err
 	}
 	r, err := a.s.Get(ctx, in.ID)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	return &output{Body: toBody(r)}, nil
+}
+
+func (a api) patch(ctx context.Context, in *patchInput) (*output, error) {
+	if err := a.can(ctx, in.ID, "update"); err != nil {
+		return nil, err
+	}
+	r, err := a.s.Update(ctx, in.ID, Update{Name: in.Body.Name, Scopes: in.Body.Scopes, ClientIDs: in.Body.ClientIDs})
 	if err != nil {
 		return nil, apiError(err)
 	}

@@ -60,12 +60,23 @@ type NewResource struct {
 	ClientIDs  []string
 }
 
+// Update is the input of Service.Update: nil fields are left as they are.
+// The identifier cannot change (tokens already carry it as aud): register
+// another API instead.
+type Update struct {
+	Name      *string
+	Scopes    *[]string
+	ClientIDs *[]string
+}
+
 // Sentinels of the registry.
 var (
 	// ErrNotFound: no such API.
 	ErrNotFound = errors.New("oidc: resource not found")
 	// ErrIdentifierTaken: another API has this identifier.
 	ErrIdentifierTaken = errors.New("oidc: resource identifier already registered")
+	// ErrChanged: the API changed (or went) while it was being updated.
+	ErrChanged = errors.New("oidc: resource changed concurrently")
 )
 
 // normalize trims, deduplicates and validates r (fields named as in the API).

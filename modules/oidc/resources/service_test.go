@@ -46,6 +46,43 @@ func TestService(t *testing.T) {
 		if _, err := s.ByIdentifier(ctx, "https://other.example.com"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("unknown identifier: %v", err)
 		}
+		// Update: nil fields kept, lists replaced and normalized, the
+		// token path's cache refreshed, validation as on create.
+		clock.Advance(time.Second)
+		scopes, clientIDs := []string{" invoices:read ", "invoices:admin"}, []string{"c2", "c2"}
+		up, err := s.Update(ctx, r.ID, Update{Scopes: &scopes, ClientIDs: &clientIDs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if up.Name != "Invoices" || !slices.Equal(up.Scopes, []string{"invoices:read", "invoices:admin"}) ||
+			!slices.Equal(up.ClientIDs, []string{"c2"}) || !up.UpdatedAt.After(r.UpdatedAt) || up.Identifier != r.Identifier {
+			t.Errorf("Update = %+v", up)
+		}
+		if got, _ := s.ByIdentifier(ctx, r.Identifier); !got.HasClient("c2") || got.HasClient("c1") {
+			t.Errorf("ByIdentifier after Update = %+v (stale cache?)", got)
+		}
+		name, badScopes := "Billing", []string{"two words"}
+		if _, err := s.Update(ctx, r.ID, Update{Name: &name, Scopes: &badScopes}); func() bool {
+			ve, ok := validation.As(err)
+			return !ok || ve.Field != "scopes"
+		}() {
+			t.Errorf("invalid scope: %v, want a validation error on scopes", err)
+		}
+		if got, _ := s.Get(ctx, r.ID); got.Name != "Invoices" {
+			t.Errorf("a refused update changed the name: %+v", got)
+		}
+		if _, err := s.Update(ctx, r.ID, Update{Name: &name}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Update(ctx, "nope", Update{Name: &name}); !errors.Is(err, ErrNotFound) {
+			t.Errorf("unknown id: %v", err)
+		}
+		events, err := audit.New(db).List(ctx, audit.Filter{Action: "resource.update"})
+		if err != nil || len(events.Items) != 2 || events.Items[0].Details["name"] != "Billing" ||
+			events.Items[1].Details["client_ids"] != "c2" || events.Items[1].Details["name"] != "" {
+			t.Errorf("resource.update events = %+v, %v", events, err)
+		}
+
 		l, err := s.List(ctx, 0, "")
 		if err != nil || len(l.Items) != 1 {
 			t.Fatalf("List = %+v, %v", l, err)

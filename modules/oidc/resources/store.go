@@ -63,6 +63,22 @@ func (s *store) take(ctx context.Context, column, value string) (Resource, error
 	return row.toResource(), nil
 }
 
+// update replaces the name, scopes and client ids of r; the caller read it
+// in the same transaction (compare-and-swap by updated_at guards concurrent
+// writers).
+func (s *store) update(ctx context.Context, r Resource, prevUpdated time.Time) error {
+	res := database.Conn(ctx, s.db).Model(&resourceRow{}).Where("id = ? AND updated_at = ?", r.ID, prevUpdated).
+		Select("name", "scopes", "client_ids", "updated_at").
+		Updates(&resourceRow{Name: r.Name, Scopes: nonNil(r.Scopes), ClientIDs: nonNil(r.ClientIDs), UpdatedAt: r.UpdatedAt})
+	if res.Error != nil {
+		return fmt.Errorf("oidc: update resource: %w", res.Error)
+	}
+	if res.RowsAffected != 1 {
+		return fmt.Errorf("oidc: update resource %q: %w", r.ID, ErrChanged)
+	}
+	return nil
+}
+
 func (s *store) delete(ctx context.Context, id string) (Resource, error) {
 	r, err := s.take(ctx, "id", id)
 	if err != nil {
