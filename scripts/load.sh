@@ -92,6 +92,36 @@ wait_ready() {
 	return 1
 }
 
+# gateway_run TARGET BASE DIR KEY TOKEN_URL: an API registered with the CLI,
+# then GET /forward-auth with an API key (the gateway's question, JWT cached)
+# and POST token exchange of the key for a 5-minute JWT for that API.
+gateway_run() {
+	local target=$1 base=$2 dir=$3 key=$4 token=$5 api="https://api.load.test"
+	(cd "$dir" && "$BIN" resources create --identifier "$api" --name load --scope "users:read" >/dev/null 2>"$dir/cli.err") ||
+		{ echo "(resources create failed; skipping gateway runs)"; return; }
+	local lua="$WORK/forward.lua"
+	cat >"$lua" <<LUA
+wrk.method = "GET"
+wrk.headers["Authorization"] = "Bearer $key"
+LUA
+	echo "forward-auth answers: $(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $key" "$base/forward-auth?resource=$api")"
+	wrk_run "$target" "GET /forward-auth (API key, JWT cached)" "$base/forward-auth?resource=$api" "$lua"
+	local client id secret basic
+	client=$(cd "$dir" && "$BIN" clients create --name gateway --grant-type token_exchange 2>"$dir/cli.err") ||
+		{ echo "(clients create --grant-type token_exchange failed; skipping token exchange)"; return; }
+	id=$(grep -o '"client_id": *"[^"]*"' <<<"$client" | sed 's/.*"\([^"]*\)"$/\1/')
+	secret=$(grep -o '"client_secret": *"[^"]*"' <<<"$client" | sed 's/.*"\([^"]*\)"$/\1/')
+	basic=$(printf '%s:%s' "$id" "$secret" | base64 -w0)
+	lua="$WORK/exchange.lua"
+	cat >"$lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Authorization"] = "Basic $basic"
+wrk.body = "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange&subject_token=$key&subject_token_type=urn%3Agatehouse%3Aparams%3Aoauth%3Atoken-type%3Aapi-key&resource=$api"
+LUA
+	wrk_run "$target" "POST token exchange (API key → JWT)" "$token" "$lua"
+}
+
 echo "== hello-world Go server (machine ceiling)"
 "$WORK/hello" -addr "127.0.0.1:$HELLO_PORT" &
 PIDS+=($!)
@@ -312,6 +342,9 @@ LUA
 		authzen_run "$label" "$base" "$dir" "$key"
 	else
 		echo "(no admin API key; skipping AuthZEN)"
+	fi
+	if [ -n "${key:-}" ] && [ -n "$token" ]; then
+		gateway_run "$label" "$base" "$dir" "$key" "$token"
 	fi
 	if [ -n "$disc" ]; then
 		codeflow_run "$label" "$base" "$dir"
