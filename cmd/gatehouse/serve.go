@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/httpserver"
 	"github.com/gatehouse/gatehouse/internal/logging"
 	"github.com/gatehouse/gatehouse/migrations"
@@ -47,31 +48,9 @@ func (serveCmd) Run(e *env) error {
 		}
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(a.db.SQL(), "gatehouse"),
-	)
-	trustedProxies, err := e.cfg.TrustedProxyRanges()
+	srv, err := newServer(e.cfg, a, logger)
 	if err != nil {
 		return err
-	}
-	srv := httpserver.New(httpserver.Options{
-		Logger:         logger,
-		Version:        Version,
-		SecureCookies:  e.cfg.IssuerIsHTTPS(),
-		Registerer:     reg,
-		Bearer:         a.bearer,
-		Session:        a.session,
-		ErrorPage:      a.web,
-		TrustedProxies: trustedProxies,
-		Reauth:         a.reauth,
-		ReauthMaxAge:   e.cfg.ReauthMaxAge,
-	})
-	mountOps(srv.Routes.Public, a, reg)
-	for _, m := range a.modules {
-		m.Mount(srv.Routes)
 	}
 
 	// Start-up work (key generation, the bootstrap admin's argon2id hash)
@@ -120,6 +99,39 @@ func (serveCmd) Run(e *env) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// newServer builds the HTTP server with every module mounted, the ops
+// routes and a metrics registry of its own: what serve listens with (and
+// what the request-path benchmark measures).
+func newServer(cfg config.Config, a *app, logger *slog.Logger) (*httpserver.Server, error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(a.db.SQL(), "gatehouse"),
+	)
+	trustedProxies, err := cfg.TrustedProxyRanges()
+	if err != nil {
+		return nil, err
+	}
+	srv := httpserver.New(httpserver.Options{
+		Logger:         logger,
+		Version:        Version,
+		SecureCookies:  cfg.IssuerIsHTTPS(),
+		Registerer:     reg,
+		Bearer:         a.bearer,
+		Session:        a.session,
+		ErrorPage:      a.web,
+		TrustedProxies: trustedProxies,
+		Reauth:         a.reauth,
+		ReauthMaxAge:   cfg.ReauthMaxAge,
+	})
+	mountOps(srv.Routes.Public, a, reg)
+	for _, m := range a.modules {
+		m.Mount(srv.Routes)
+	}
+	return srv, nil
 }
 
 // mountOps adds the health, readiness, metrics and static routes.
