@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"time"
 
@@ -56,6 +57,7 @@ func (serveCmd) Run(e *env) error {
 	// Start-up work (key generation, the bootstrap admin's argon2id hash)
 	// leaves garbage behind; hand it back so an idle server stays small.
 	debug.FreeOSMemory()
+	memLimit := setMemoryLimit(a.identity.HashMemoryBytes())
 
 	ln, err := net.Listen("tcp", e.cfg.Addr)
 	if err != nil {
@@ -75,7 +77,8 @@ func (serveCmd) Run(e *env) error {
 		slog.String("addr", ln.Addr().String()),
 		slog.String("issuer", e.cfg.Issuer),
 		slog.String("database", string(a.db.Dialect)),
-		slog.Duration("startup", time.Since(started)))
+		slog.Duration("startup", time.Since(started)),
+		slog.Int64("memory_limit_mib", memLimit>>20))
 
 	g, ctx := errgroup.WithContext(e.ctx)
 	g.Go(func() error {
@@ -99,6 +102,24 @@ func (serveCmd) Run(e *env) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// memoryHeadroom is the soft memory limit above what the password hashes
+// running at once can hold: the binary's heap at rest, caches, requests.
+const memoryHeadroom = 64 << 20
+
+// setMemoryLimit sets the Go runtime's soft memory limit to the argon2id
+// memory of the hashes that may run at once plus memoryHeadroom, unless
+// GOMEMLIMIT is set (then that one stands). Near the limit the garbage
+// collector runs more often instead of letting the heap double, and the
+// runtime returns freed pages sooner. It returns the limit in force.
+func setMemoryLimit(hashBytes int64) int64 {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return debug.SetMemoryLimit(-1)
+	}
+	limit := hashBytes + memoryHeadroom
+	debug.SetMemoryLimit(limit)
+	return limit
 }
 
 // newServer builds the HTTP server with every module mounted, the ops
