@@ -82,7 +82,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (a *app
 	if err != nil {
 		return nil, err
 	}
-	a.identity = identity.New(db, identity.Deps{Audit: a.audit, Mailer: a.mail}, identity.Options{Issuer: cfg.Issuer})
+	a.identity = identity.New(db, identity.Deps{Audit: a.audit, Mailer: a.mail}, identity.Options{Issuer: cfg.Issuer, ReturnHashMemory: true})
 	a.authz, err = authz.New(ctx, db, authz.Deps{Roles: a.identity, Audit: a.audit}, authz.Options{
 		Logger:        logger,
 		IsUnknownUser: func(err error) bool { return errors.Is(err, identity.ErrNotFound) },

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/httpserver"
 	"github.com/gatehouse/gatehouse/internal/logging"
 	"github.com/gatehouse/gatehouse/migrations"
@@ -47,36 +49,15 @@ func (serveCmd) Run(e *env) error {
 		}
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(a.db.SQL(), "gatehouse"),
-	)
-	trustedProxies, err := e.cfg.TrustedProxyRanges()
+	srv, err := newServer(e.cfg, a, logger)
 	if err != nil {
 		return err
-	}
-	srv := httpserver.New(httpserver.Options{
-		Logger:         logger,
-		Version:        Version,
-		SecureCookies:  e.cfg.IssuerIsHTTPS(),
-		Registerer:     reg,
-		Bearer:         a.bearer,
-		Session:        a.session,
-		ErrorPage:      a.web,
-		TrustedProxies: trustedProxies,
-		Reauth:         a.reauth,
-		ReauthMaxAge:   e.cfg.ReauthMaxAge,
-	})
-	mountOps(srv.Routes.Public, a, reg)
-	for _, m := range a.modules {
-		m.Mount(srv.Routes)
 	}
 
 	// Start-up work (key generation, the bootstrap admin's argon2id hash)
 	// leaves garbage behind; hand it back so an idle server stays small.
 	debug.FreeOSMemory()
+	memLimit := setMemoryLimit(a.identity.HashMemoryBytes())
 
 	ln, err := net.Listen("tcp", e.cfg.Addr)
 	if err != nil {
@@ -96,7 +77,8 @@ func (serveCmd) Run(e *env) error {
 		slog.String("addr", ln.Addr().String()),
 		slog.String("issuer", e.cfg.Issuer),
 		slog.String("database", string(a.db.Dialect)),
-		slog.Duration("startup", time.Since(started)))
+		slog.Duration("startup", time.Since(started)),
+		slog.Int64("memory_limit_mib", memLimit>>20))
 
 	g, ctx := errgroup.WithContext(e.ctx)
 	g.Go(func() error {
@@ -120,6 +102,57 @@ func (serveCmd) Run(e *env) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// memoryHeadroom is the soft memory limit above what the password hashes
+// running at once can hold: the binary's heap at rest, caches, requests.
+const memoryHeadroom = 64 << 20
+
+// setMemoryLimit sets the Go runtime's soft memory limit to the argon2id
+// memory of the hashes that may run at once plus memoryHeadroom, unless
+// GOMEMLIMIT is set (then that one stands). Near the limit the garbage
+// collector runs more often instead of letting the heap double, and the
+// runtime returns freed pages sooner. It returns the limit in force.
+func setMemoryLimit(hashBytes int64) int64 {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return debug.SetMemoryLimit(-1)
+	}
+	limit := hashBytes + memoryHeadroom
+	debug.SetMemoryLimit(limit)
+	return limit
+}
+
+// newServer builds the HTTP server with every module mounted, the ops
+// routes and a metrics registry of its own: what serve listens with (and
+// what the request-path benchmark measures).
+func newServer(cfg config.Config, a *app, logger *slog.Logger) (*httpserver.Server, error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(a.db.SQL(), "gatehouse"),
+	)
+	trustedProxies, err := cfg.TrustedProxyRanges()
+	if err != nil {
+		return nil, err
+	}
+	srv := httpserver.New(httpserver.Options{
+		Logger:         logger,
+		Version:        Version,
+		SecureCookies:  cfg.IssuerIsHTTPS(),
+		Registerer:     reg,
+		Bearer:         a.bearer,
+		Session:        a.session,
+		ErrorPage:      a.web,
+		TrustedProxies: trustedProxies,
+		Reauth:         a.reauth,
+		ReauthMaxAge:   cfg.ReauthMaxAge,
+	})
+	mountOps(srv.Routes.Public, a, reg)
+	for _, m := range a.modules {
+		m.Mount(srv.Routes)
+	}
+	return srv, nil
 }
 
 // mountOps adds the health, readiness, metrics and static routes.

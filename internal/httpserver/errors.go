@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,6 +52,15 @@ func (s *Server) handleError(err error, c echo.Context) {
 			err = he.Internal
 		}
 	}
+	if status >= 500 && clientGone(c.Request(), err) {
+		// The client went away (closed the connection, cancelled the
+		// request) and the handler stopped on the cancelled context: not a
+		// server error. Recorded as 499 in the request log (info) and the
+		// metrics; nobody reads the answer.
+		s.opts.Logger.DebugContext(c.Request().Context(), "request canceled by the client", slog.String("error", err.Error()))
+		_ = c.NoContent(StatusClientClosedRequest)
+		return
+	}
 	if status >= 500 {
 		s.opts.Logger.ErrorContext(c.Request().Context(), "request failed", slog.String("error", err.Error()))
 		detail = "internal error; the request id is in the X-Request-Id header"
@@ -72,6 +82,13 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if rerr := s.opts.ErrorPage.RenderError(c, status, detail); rerr != nil {
 		s.opts.Logger.ErrorContext(c.Request().Context(), "render error page", slog.String("error", rerr.Error()))
 	}
+}
+
+// clientGone reports whether err is the request's own cancellation: the
+// error says so, or the request's context was cancelled (a driver may wrap
+// the cancellation in an error of its own).
+func clientGone(r *http.Request, err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(r.Context().Err(), context.Canceled)
 }
 
 // recoverPanics turns a handler panic into a logged 500 without details.

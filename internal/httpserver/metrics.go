@@ -1,16 +1,31 @@
 package httpserver
 
 import (
+	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
-	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// series caches the counter and histogram of each (method, route,
+	// status): looking a series up by label values hashes the strings and
+	// formats the status on every request.
+	series sync.Map // seriesKey → series
+}
+
+type seriesKey struct {
+	method, route string
+	status        int
+}
+
+type series struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -29,21 +44,25 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return m
 }
 
-func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		start := time.Now()
-		err := next(c)
-		if err != nil {
-			c.Error(err)
-		}
-		// The route pattern, never the raw path, keeps label cardinality bounded.
-		route := c.Path()
-		if route == "" {
-			route = "unmatched"
-		}
-		method := c.Request().Method
-		m.requests.WithLabelValues(method, route, strconv.Itoa(c.Response().Status)).Inc()
-		m.duration.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
-		return nil
+// observe counts one request. route is a route pattern (or "unmatched");
+// a method outside the standard ones is counted as OTHER, so neither the
+// series nor the cache grow with what clients send.
+func (m *metrics) observe(method, route string, status int, elapsed time.Duration) {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+	default:
+		method = "OTHER"
 	}
+	k := seriesKey{method: method, route: route, status: status}
+	v, ok := m.series.Load(k)
+	if !ok {
+		v, _ = m.series.LoadOrStore(k, series{
+			requests: m.requests.WithLabelValues(method, route, strconv.Itoa(status)),
+			duration: m.duration.WithLabelValues(method, route),
+		})
+	}
+	s := v.(series)
+	s.requests.Inc()
+	s.duration.Observe(elapsed.Seconds())
 }

@@ -6,7 +6,9 @@
 package httpserver
 
 import (
+	"encoding/binary"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -59,6 +61,7 @@ type Server struct {
 	// bearerRoutes are the root-level routes mounted through Routes.Bearer;
 	// like /api/, their errors are problem+json.
 	bearerRoutes map[string]bool
+	metrics      *metrics // nil without a Registerer
 }
 
 // New builds the server and its groups.
@@ -68,17 +71,15 @@ func New(opts Options) *Server {
 	e.HidePort = true
 	e.IPExtractor = ClientIPExtractor(opts.TrustedProxies)
 	s := &Server{Echo: e, opts: opts, bearerRoutes: map[string]bool{}}
+	if opts.Registerer != nil {
+		s.metrics = newMetrics(opts.Registerer)
+	}
 	e.HTTPErrorHandler = s.handleError
 
-	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
-		Generator: func() string { return uuid.NewString() },
-	}))
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}))
 	e.Use(requestContext)
 	e.Use(s.recoverPanics)
-	e.Use(s.logRequests)
-	if opts.Registerer != nil {
-		e.Use(newMetrics(opts.Registerer).middleware)
-	}
+	e.Use(s.observeRequests)
 	e.Use(securityHeaders)
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
 		Limit: "1MiB", // = MaxBodyBytes
@@ -132,62 +133,102 @@ func truncate(s string, n int) string {
 	return s
 }
 
-func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+// newRequestID returns a random UUID (version 4) for X-Request-Id. The id
+// correlates log lines and is no secret, so it comes from math/rand/v2
+// (ChaCha8 per thread, seeded by the runtime) rather than a crypto/rand read
+// per request.
+func newRequestID() string {
+	var u uuid.UUID
+	binary.LittleEndian.PutUint64(u[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(u[8:], rand.Uint64())
+	u[6] = u[6]&0x0f | 0x40 // version 4
+	u[8] = u[8]&0x3f | 0x80 // RFC 9562 variant
+	return u.String()
+}
+
+// StatusClientClosedRequest is recorded for a request whose client went
+// away before the answer (nginx's 499): not a server error.
+const StatusClientClosedRequest = 499
+
+// observeRequests counts every request in the metrics and writes the
+// request log line. Successful requests (below 400) log at debug level: at
+// the default level they cost no formatting or I/O, which under load was a
+// measurable share of a cheap request's CPU. Every 4xx (499 included) logs
+// at info and every 5xx at error, so failures stay visible at the default
+// level; security events have log lines and audit events of their own.
+func (s *Server) observeRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
 		err := next(c)
 		if err != nil {
 			c.Error(err)
 		}
+		elapsed := time.Since(start)
 		status := c.Response().Status
-		level := slog.LevelInfo
-		if status >= 500 {
-			level = slog.LevelError
+		// The route pattern, never the raw path, keeps label cardinality
+		// bounded (and keeps codes and tokens in a path or query out of logs).
+		route := c.Path()
+		if route == "" {
+			route = "unmatched"
 		}
-		path := c.Path()
-		// Probes, metrics scrapes, discovery and JWKS are polled constantly
-		// and say nothing on success; they log at debug level.
-		if status < 400 && quietRoutes[path] {
-			level = slog.LevelDebug
+		req := c.Request()
+		if s.metrics != nil {
+			s.metrics.observe(req.Method, route, status, elapsed)
 		}
-		if !s.opts.Logger.Enabled(c.Request().Context(), level) {
+		level := requestLogLevel(status)
+		ctx := req.Context()
+		if !s.opts.Logger.Enabled(ctx, level) {
 			return nil
 		}
-		if path == "" {
-			path = "unmatched"
-		}
-		// The raw query is never logged: it may hold codes or tokens.
-		s.opts.Logger.LogAttrs(c.Request().Context(), level, "http request",
-			slog.String("method", c.Request().Method),
-			slog.String("route", path),
+		s.opts.Logger.LogAttrs(ctx, level, "http request",
+			slog.String("method", req.Method),
+			slog.String("route", route),
 			slog.Int("status", status),
-			slog.Duration("duration", time.Since(start)),
+			slog.Duration("duration", elapsed),
 		)
 		return nil
 	}
 }
 
-// quietRoutes are logged only when they fail.
-var quietRoutes = map[string]bool{
-	"/healthz": true, "/readyz": true, "/metrics": true, "/static/*": true,
-	"/.well-known/openid-configuration": true, "/keys": true,
-	"/.well-known/authzen-configuration": true,
+func requestLogLevel(status int) slog.Level {
+	switch {
+	case status >= 500:
+		return slog.LevelError
+	case status >= 400:
+		return slog.LevelInfo
+	default:
+		return slog.LevelDebug
+	}
 }
 
 // securityHeaders sets the headers every page needs. The CSP allows no inline
 // script or style; form-action is left out on purpose: browsers apply it to
 // the redirect after the sign-in form posts, which must reach the client's
 // redirect_uri on another origin.
+//
+// The values are built once and assigned to the header map directly (the
+// names are already canonical): no canonicalisation and no []string per
+// header per request. The slices are shared, so nothing may write into them
+// in place (Header.Set and Add replace or append, which is safe).
 func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		for i := range securityHeaderValues {
+			h[securityHeaderValues[i].name] = securityHeaderValues[i].value
+		}
 		return next(c)
 	}
+}
+
+var securityHeaderValues = []struct {
+	name  string
+	value []string
+}{
+	{"Content-Security-Policy", []string{"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"}},
+	{"X-Content-Type-Options", []string{"nosniff"}},
+	{"Referrer-Policy", []string{"no-referrer"}},
+	{"X-Frame-Options", []string{"DENY"}},
+	{"Cross-Origin-Opener-Policy", []string{"same-origin"}},
 }
 
 // IsAPIRequest reports whether errors should be rendered as problem+json.

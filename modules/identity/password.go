@@ -8,7 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"strings"
+	"sync"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -38,7 +41,18 @@ var errMalformedHash = errors.New("identity: malformed password hash")
 type hasher struct {
 	params Argon2Params
 	sem    chan struct{}
+
+	// afterBurst, when set, runs once burstIdle has passed since the last
+	// computation of a burst ended with none running (returnMemory).
+	afterBurst func()
+	burstIdle  time.Duration
+	mu         sync.Mutex
+	active     int
+	idle       *time.Timer
 }
+
+// burstIdle is how long after a burst of hashes the memory is handed back.
+const burstIdle = 5 * time.Second
 
 func newHasher(p Argon2Params, concurrency int) *hasher {
 	if p.MemoryKiB == 0 || p.Time == 0 || p.Threads == 0 {
@@ -47,19 +61,52 @@ func newHasher(p Argon2Params, concurrency int) *hasher {
 	if concurrency <= 0 {
 		concurrency = 2 * runtime.GOMAXPROCS(0)
 	}
-	return &hasher{params: p, sem: make(chan struct{}, concurrency)}
+	return &hasher{params: p, sem: make(chan struct{}, concurrency), burstIdle: burstIdle}
 }
+
+// memoryBytes is what the hashes running at once can hold (at the current
+// parameters).
+func (h *hasher) memoryBytes() int64 { return int64(h.params.MemoryKiB) * 1024 * int64(cap(h.sem)) }
 
 func (h *hasher) acquire(ctx context.Context) error {
 	select {
 	case h.sem <- struct{}{}:
-		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	if h.afterBurst != nil {
+		h.mu.Lock()
+		h.active++
+		if h.idle != nil {
+			h.idle.Stop()
+		}
+		h.mu.Unlock()
+	}
+	return nil
 }
 
-func (h *hasher) release() { <-h.sem }
+func (h *hasher) release() {
+	<-h.sem
+	if h.afterBurst == nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.active--; h.active > 0 {
+		return
+	}
+	if h.idle == nil {
+		h.idle = time.AfterFunc(h.burstIdle, h.afterBurst)
+	} else {
+		h.idle.Reset(h.burstIdle)
+	}
+}
+
+// returnMemory hands the heap freed by a burst of hashes back to the
+// operating system: each argon2id computation allocates MemoryKiB (19 MiB by
+// default) and the runtime would otherwise keep the pages for minutes.
+// debug.FreeOSMemory costs one GC of the (small) live heap per burst.
+func returnMemory() { debug.FreeOSMemory() }
 
 // hash returns the PHC string of password with a fresh random salt:
 // $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash> (unpadded standard base64).

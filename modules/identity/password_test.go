@@ -206,3 +206,33 @@ func spaced(start rune, n int) string {
 	}
 	return b.String()
 }
+
+// After a burst of hashes the memory is handed back once, when the last one
+// has finished and none started for burstIdle.
+func TestHasherReturnsMemoryAfterBurst(t *testing.T) {
+	h := newHasher(Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}, 2)
+	h.burstIdle = 50 * time.Millisecond
+	calls := make(chan struct{}, 10)
+	h.afterBurst = func() { calls <- struct{}{} }
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if _, err := h.hash(context.Background(), "a password"); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	select {
+	case <-calls:
+	case <-time.After(5 * time.Second):
+		t.Fatal("memory not returned after the burst")
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := len(calls); n != 0 {
+		t.Errorf("returned %d more times after one burst", n)
+	}
+	if got, want := h.memoryBytes(), int64(2*64*1024); got != want {
+		t.Errorf("memoryBytes = %d, want %d", got, want)
+	}
+}

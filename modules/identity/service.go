@@ -36,6 +36,9 @@ type Options struct {
 	// HashConcurrency bounds simultaneous argon2 computations
 	// (default 2×GOMAXPROCS).
 	HashConcurrency int
+	// ReturnHashMemory hands the memory of a burst of password hashes back
+	// to the operating system a few seconds after the burst (serve sets it).
+	ReturnHashMemory bool
 	// SetupTokenTTL is the lifetime of a first-start setup link (24h).
 	SetupTokenTTL time.Duration
 	// Now is the clock (time.Now).
@@ -97,11 +100,19 @@ func New(db database.DB, deps Deps, opts Options) *Service {
 		now:      func() time.Time { return now().UTC().Truncate(time.Microsecond) },
 		setupTTL: ttl,
 	}
+	if opts.ReturnHashMemory {
+		svc.hasher.afterBurst = returnMemory
+	}
 	svc.ttl.invite = cmp.Or(opts.InviteTTL, 7*24*time.Hour)
 	svc.ttl.reset = cmp.Or(opts.ResetTTL, 30*time.Minute)
 	svc.ttl.verify = cmp.Or(opts.VerifyTTL, 24*time.Hour)
 	return svc
 }
+
+// HashMemoryBytes is the most memory the password hashes running at once
+// can hold: argon2id memory × hash concurrency (serve derives the soft
+// memory limit from it).
+func (s *Service) HashMemoryBytes() int64 { return s.hasher.memoryBytes() }
 
 // passwordChanged tells the password listeners, inside the transaction.
 // keepSessionID is the caller's own browser session when the user changed

@@ -3,6 +3,7 @@ package identity_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -477,6 +478,51 @@ func TestConcurrentCreateSameEmail(t *testing.T) {
 		}
 		if ok != 1 {
 			t.Fatalf("%d creates succeeded, want 1", ok)
+		}
+	})
+}
+
+// The list reads users and their roles in one statement: every field of a
+// listed user equals what UserByID returns (roles sorted, username, password
+// flag, last sign-in, times), inside a transaction too.
+func TestListUsersMatchesUserByID(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
+		svc, _ := newService(t, db)
+		ctx := sysCtx()
+		for _, r := range []string{"zeta", "alpha", "mid"} {
+			if _, err := svc.CreateRole(ctx, identity.Role{Name: r}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mustCreate(t, svc, identity.NewUser{Email: "many@example.com", Name: "Many", Username: "many",
+			Password: goodPassword, Roles: []string{"zeta", "auditor", "alpha", "mid"}, EmailVerified: true})
+		mustCreate(t, svc, identity.NewUser{Email: "none@example.com"})
+		mustCreate(t, svc, identity.NewUser{Email: "svc@example.com", Machine: true, Roles: []string{"mid"}})
+		if _, err := svc.VerifyPassword(ctx, "many", goodPassword); err != nil {
+			t.Fatal(err)
+		}
+		check := func(ctx context.Context) {
+			page, err := svc.ListUsers(ctx, identity.UserFilter{PageSize: 10})
+			if err != nil || len(page.Items) != 3 {
+				t.Fatalf("list: %d items, %v", len(page.Items), err)
+			}
+			for _, got := range page.Items {
+				want, err := svc.UserByID(ctx, got.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("listed %+v\n  by id %+v", got, want)
+				}
+				if got.Email == "many@example.com" && (strings.Join(got.Roles, ",") != "alpha,auditor,mid,zeta" ||
+					!got.HasPassword || got.LastSignInAt == nil || got.Username != "many") {
+					t.Errorf("many: %+v", got)
+				}
+			}
+		}
+		check(ctx)
+		if err := database.Transact(ctx, db.Gorm, func(ctx context.Context) error { check(ctx); return nil }); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -69,13 +70,22 @@ type keyManager struct {
 	loadedAt time.Time
 
 	reloadMu sync.Mutex
+
+	// pending is closed when the key generation ensure started in the
+	// background has ended; pendingErr is its error.
+	pending    atomic.Pointer[chan struct{}]
+	pendingErr atomic.Pointer[error]
 }
 
 func (m *keyManager) activeKey(alg jose.SignatureAlgorithm) (*signingKey, error) {
+	m.waitPending()
 	m.mu.RLock()
 	k := m.active[alg]
 	m.mu.RUnlock()
 	if k == nil {
+		if err := m.pendingErr.Load(); err != nil {
+			return nil, fmt.Errorf("oidc: no active %s signing key: %w", alg, *err)
+		}
 		return nil, fmt.Errorf("oidc: no active %s signing key (provider not initialised?)", alg)
 	}
 	return k, nil
@@ -104,6 +114,7 @@ func (m *keyManager) byKID(ctx context.Context, kid string) (*signingKey, bool) 
 }
 
 func (m *keyManager) published() []*signingKey {
+	m.waitPending()
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	now := m.now()
@@ -118,6 +129,7 @@ func (m *keyManager) published() []*signingKey {
 }
 
 func (m *keyManager) jwks() []byte {
+	m.waitPending()
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return m.jwksJSON

@@ -18,7 +18,12 @@ import (
 )
 
 // ensure creates a key for every algorithm that has no active one, then
-// loads the key set.
+// loads the key set. A missing RS256 key (first start: 2048-bit RSA
+// generation takes 50-500 ms on a small machine, most of the start) is
+// generated in the background so the server gets ready without it; until it
+// is stored and published, everything that signs with it, publishes or
+// rotates keys waits for it (waitPending), so no RS256 token is issued
+// before its key is in the JWKS.
 func (m *keyManager) ensure(ctx context.Context) error {
 	if err := m.load(ctx); err != nil {
 		return err
@@ -34,12 +39,49 @@ func (m *keyManager) ensure(ctx context.Context) error {
 	if len(missing) == 0 {
 		return nil
 	}
+	var background []jose.SignatureAlgorithm
 	for _, alg := range missing {
+		if alg == jose.RS256 {
+			background = append(background, alg)
+			continue
+		}
 		if err := m.insertNew(ctx, alg); err != nil {
 			return err
 		}
 	}
-	return m.load(ctx)
+	if err := m.load(ctx); err != nil {
+		return err
+	}
+	if len(background) > 0 {
+		done := make(chan struct{})
+		m.pending.Store(&done)
+		go func() {
+			defer close(done)
+			var err error
+			for _, alg := range background {
+				if err = m.insertNew(ctx, alg); err != nil {
+					break
+				}
+			}
+			if err == nil {
+				err = m.load(ctx)
+			}
+			if err != nil {
+				m.pendingErr.Store(&err)
+				if m.logger != nil {
+					m.logger.Error("oidc: generating a signing key failed", slog.Any("error", err))
+				}
+			}
+		}()
+	}
+	return nil
+}
+
+// waitPending waits for the key generation ensure left running, if any.
+func (m *keyManager) waitPending() {
+	if done := m.pending.Load(); done != nil {
+		<-*done
+	}
 }
 
 // rotate replaces the active key of every algorithm when force is set or it
@@ -48,6 +90,7 @@ func (m *keyManager) ensure(ctx context.Context) error {
 // compare-and-swap on retired_at keeps two replicas from rotating the same
 // key twice.
 func (m *keyManager) rotate(ctx context.Context, force bool) (bool, error) {
+	m.waitPending()
 	if err := m.load(ctx); err != nil {
 		return false, err
 	}

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -251,4 +252,39 @@ func TestRefreshRotationStore(t *testing.T) {
 func isGrantError(err error) bool {
 	var oe *zoidc.Error
 	return errors.As(err, &oe) && oe.ErrorType == zoidc.InvalidGrant
+}
+
+// On first start the RSA key is generated in the background (Init returns
+// once the ES256 key exists); the JWKS and every RS256 signer wait for it, so
+// nothing signed with RS256 goes out before its key is published. A restart
+// finds both keys and generates nothing.
+func TestRSAKeyGeneratedInBackground(t *testing.T) {
+	db := testutil.NewSQLite(t)
+	mk := oidctest.MasterKey(t)
+	p := newTestProvider(t, db, "https://id.example.test", oidctest.NewUsers(), mk)
+	if p.keys.pending.Load() == nil {
+		t.Fatal("first start generated the RSA key on the start path")
+	}
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(p.keys.jwks(), &set); err != nil {
+		t.Fatal(err)
+	}
+	algs := map[string]bool{}
+	for _, k := range set.Keys {
+		algs[k.Algorithm] = true
+	}
+	if len(set.Keys) != 2 || !algs["RS256"] || !algs["ES256"] {
+		t.Fatalf("JWKS after start: %v", algs)
+	}
+	k, err := p.keys.activeKey(jose.RS256)
+	if err != nil || k.alg != jose.RS256 {
+		t.Fatalf("RS256 key: %v %v", k, err)
+	}
+	restarted := newTestProvider(t, db, "https://id.example.test", oidctest.NewUsers(), mk)
+	if restarted.keys.pending.Load() != nil {
+		t.Error("a restart generated a key")
+	}
+	if k2, _ := restarted.keys.activeKey(jose.RS256); k2 == nil || k2.id != k.id {
+		t.Errorf("restart RS256 key %v, want %s", k2, k.id)
+	}
 }
