@@ -254,9 +254,17 @@ func TestOAuth2ProxyBFF(t *testing.T) {
 			if res.Status != tc.status || res.Final.Host != strings.TrimPrefix(proxy, "http://") || res.Final.Path != "/oauth2/callback" {
 				t.Errorf("%s: ended at %s (%d), want oauth2-proxy's refusal (%d) at its callback\n%.400s", tc.email, res.Final, res.Status, tc.status, res.Body)
 			}
-			if !slices.ContainsFunc(strings.Split(proxyLog.String(), "\n"), func(l string) bool {
-				return strings.Contains(l, tc.email) && strings.Contains(l, tc.logged)
-			}) {
+			// oauth2-proxy's log reaches us through a pipe, possibly after
+			// its answer: wait a moment for the line.
+			logged := func() bool {
+				return slices.ContainsFunc(strings.Split(proxyLog.String(), "\n"), func(l string) bool {
+					return strings.Contains(l, tc.email) && strings.Contains(l, tc.logged)
+				})
+			}
+			for deadline := time.Now().Add(5 * time.Second); !logged() && time.Now().Before(deadline); {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if !logged() {
 				t.Errorf("oauth2-proxy did not log %q", tc.logged)
 			}
 			if up.Hits() != before {
