@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -90,4 +91,31 @@ func apiGetStatus(t *testing.T, url, bearer string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// TestAccountCreateKeyAsksConfirmItsYou: creating an API key is a sensitive
+// action; with a sign-in older than GATEHOUSE_REAUTH_MAX_AGE, "Create API
+// key" shows "Confirm it's you" (password), then creates the key, once.
+func TestAccountCreateKeyAsksConfirmItsYou(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, serverOpts{Env: []string{"GATEHOUSE_REAUTH_MAX_AGE=2s"}})
+	password := "dan's passphrase " + randomHex(4)
+	createUser(t, srv, "dan@example.com", password)
+	ctx := newBrowser(t)
+	browserNavigate(t, ctx, srv.URL+"/login?return_to=/account")
+	browserSignIn(t, ctx, "dan@example.com", password)
+	waitPath(t, ctx, "/account")
+
+	time.Sleep(2500 * time.Millisecond) // the sign-in is now too old
+	browserNavigate(t, ctx, srv.URL+"/account")
+	browserFill(t, ctx, "Key name", "late key")
+	browserClick(t, ctx, "Create API key")
+	browserDo(t, ctx, "the Confirm it's you page", chromedp.WaitVisible(`//h1[normalize-space(.)="Confirm it's you"]`))
+	browserFill(t, ctx, "Password", password)
+	browserClick(t, ctx, "Confirm")
+	browserWaitText(t, ctx, "it will not be shown again")
+	browserNavigate(t, ctx, srv.URL+"/account")
+	if n := strings.Count(browserText(t, ctx), "late key"); n != 1 {
+		t.Fatalf("the key is listed %d times, want once:\n%s", n, pageState(ctx))
+	}
 }
