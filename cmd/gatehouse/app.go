@@ -101,6 +101,8 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (a *app
 		Recovery: a.identity,
 		APIKeys:  a.apikeys, // API keys as token-exchange subjects and at /forward-auth
 		Notifier: a.mail,    // an account locked after failed sign-ins is told
+		// /account: "Change password" and the user's own API keys.
+		Passwords: a.identity, AccountKeys: accountKeys{a.apikeys},
 	}, oidc.Options{Issuer: cfg.Issuer, MasterKey: masterKey, Logger: logger, RefreshReuseInterval: cfg.RefreshReuse()})
 	if err != nil {
 		return nil, err

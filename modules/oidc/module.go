@@ -45,6 +45,12 @@ type Deps struct {
 	// APIKeys is optional (apikeys.Service): API keys as subject tokens of
 	// the token exchange grant.
 	APIKeys provider.APIKeyAuthenticator
+	// AccountKeys is optional (main adapts apikeys.Service): a user's own
+	// personal API keys on /account.
+	AccountKeys signin.APIKeys
+	// Passwords is optional (identity.Service): "Change password" on
+	// /account.
+	Passwords signin.PasswordSetter
 	// Notifier is optional (mail.Service): an account locked after failed
 	// sign-ins is told by mail.
 	Notifier signin.Notifier
@@ -110,7 +116,8 @@ func New(db database.DB, deps Deps, opts Options) (*Module, error) {
 	}
 	pages, err := signin.New(signin.Config{
 		DB: db.Gorm, Renderer: deps.Pages, Users: deps.Users, Audit: deps.Audit, Flow: p,
-		Passkeys: deps.Passkeys, Recovery: deps.Recovery, Notifier: deps.Notifier, Issuer: opts.Issuer, Logger: opts.Logger, IdentifierKey: idKey,
+		Passkeys: deps.Passkeys, Recovery: deps.Recovery, Notifier: deps.Notifier,
+		Passwords: deps.Passwords, APIKeys: deps.AccountKeys, Issuer: opts.Issuer, Logger: opts.Logger, IdentifierKey: idKey,
 	})
 	if err != nil {
 		return nil, err

@@ -31,6 +31,15 @@ type accountView struct {
 	// PasskeysEnabled shows the passkeys section ("Add passkey" and the list).
 	PasskeysEnabled bool
 	Passkeys        []accountPasskeyView
+	// CanChangePassword shows "Change password"; HasPassword: the user has
+	// one to change (without, the section says so and offers nothing).
+	CanChangePassword bool
+	HasPassword       bool
+	// APIKeysEnabled shows the personal API keys; NewKey is the key just
+	// created, whose secret is on this one page only.
+	APIKeysEnabled bool
+	APIKeys        []accountKeyView
+	NewKey         *accountNewKeyView
 }
 
 // accountPasskeyView is one passkey in the list: its name (editable),
@@ -59,18 +68,34 @@ const accountTimeFormat = "2006-01-02 15:04 UTC"
 // getAccount shows the signed-in user (the Account group requires a
 // session, so the principal is in the context).
 func (p *Pages) getAccount(c echo.Context) error {
-	ctx := c.Request().Context()
-	pr, ok := principal.From(ctx)
+	pr, ok := principal.From(c.Request().Context())
 	if !ok || pr.Via != principal.ViaSession {
 		return echo.NewHTTPError(http.StatusUnauthorized, "sign in to see your account")
 	}
+	v, err := p.accountPage(c, pr)
+	if err != nil {
+		return err
+	}
+	switch v.Flash {
+	case flashSessionEnded, flashVerifySent, flashPasswordChanged, flashKeyRevoked:
+	default:
+		v.Flash = "" // only our own messages, never text from the URL
+	}
+	return p.render.HTML(c, http.StatusOK, tmplAccount, v)
+}
+
+// accountPage gathers /account for pr: profile, password, passkeys, API
+// keys and sessions. Handlers that answer with the page (an error, a new
+// key's secret) fill in the rest.
+func (p *Pages) accountPage(c echo.Context, pr principal.Principal) (accountView, error) {
+	ctx := c.Request().Context()
 	u, err := p.users.UserByID(ctx, pr.ID)
 	if err != nil {
-		return fmt.Errorf("oidc: account: %w", err)
+		return accountView{}, fmt.Errorf("oidc: account: %w", err)
 	}
 	list, err := p.sessions.listForUser(ctx, pr.ID)
 	if err != nil {
-		return err
+		return accountView{}, err
 	}
 	name := u.Name
 	if name == "" {
@@ -79,15 +104,13 @@ func (p *Pages) getAccount(c echo.Context) error {
 	v := accountView{
 		Page: web.Page{Title: "Your account", CSRF: httpserver.CSRFToken(c), User: name, Flash: c.QueryParam("flash")},
 		Name: u.Name, Email: u.Email, Username: u.Username, EmailVerified: u.EmailVerified, CanVerify: p.recovery != nil,
-	}
-	if v.Flash != "" && v.Flash != flashSessionEnded && v.Flash != flashVerifySent {
-		v.Flash = "" // only our own messages, never text from the URL
+		CanChangePassword: p.passwords != nil, HasPassword: u.HasPassword,
 	}
 	if p.passkeys != nil {
 		v.PasskeysEnabled = true
 		pks, err := p.passkeys.List(ctx, pr.ID)
 		if err != nil {
-			return fmt.Errorf("oidc: account: passkeys: %w", err)
+			return accountView{}, fmt.Errorf("oidc: account: passkeys: %w", err)
 		}
 		for _, k := range pks {
 			pv := accountPasskeyView{ID: k.ID, Name: k.Name, Created: k.CreatedAt.Format(accountTimeFormat), LastUsed: "never", Synced: k.BackupState}
@@ -97,6 +120,16 @@ func (p *Pages) getAccount(c echo.Context) error {
 			v.Passkeys = append(v.Passkeys, pv)
 		}
 	}
+	if p.apiKeys != nil {
+		v.APIKeysEnabled = true
+		keys, err := p.apiKeys.ListKeys(ctx, pr.ID)
+		if err != nil {
+			return accountView{}, fmt.Errorf("oidc: account: API keys: %w", err)
+		}
+		for _, k := range keys {
+			v.APIKeys = append(v.APIKeys, apiKeyView(k))
+		}
+	}
 	for _, s := range list {
 		v.Sessions = append(v.Sessions, accountSessionView{
 			ID: s.ID, Current: s.ID == pr.CredentialID,
@@ -104,7 +137,7 @@ func (p *Pages) getAccount(c echo.Context) error {
 			IP: s.IP, UserAgent: s.UserAgent, Methods: methodsLabel(s.AMR),
 		})
 	}
-	return p.render.HTML(c, http.StatusOK, tmplAccount, v)
+	return v, nil
 }
 
 const flashSessionEnded = "The session was signed out."

@@ -2,6 +2,7 @@ package signin
 
 import (
 	"context"
+	"time"
 
 	"github.com/gatehouse/gatehouse/modules/audit"
 	"github.com/gatehouse/gatehouse/modules/identity"
@@ -72,3 +73,40 @@ type Notifier interface {
 // noticeTemplate is the mail module's security-notice template; its one
 // variable, "detail", is the sentence saying what happened.
 const noticeTemplate = "notice"
+
+// PasswordSetter sets a signed-in user's new password on /account
+// ("Change password"); identity.Service satisfies it. SetPassword validates
+// the password (a *validation.Error for the user) and, in the same
+// transaction, ends the user's other sessions and refresh tokens (the
+// session in ctx stays). Optional: nil means /account offers no change.
+type PasswordSetter interface {
+	SetPassword(ctx context.Context, id, password string) error
+}
+
+// APIKeys is what /account needs for a user's own personal API keys. The
+// sign-in pages never import apikeys: main adapts apikeys.Service to this
+// (cmd/gatehouse), so the keys are created, listed and revoked by the same
+// service calls as through the API, audited alike. Optional: nil means
+// /account has no API keys section.
+type APIKeys interface {
+	// CreateKey issues an unrestricted key owned by userID and returns it
+	// with its secret, which is never available again. A bad name is a
+	// *validation.Error.
+	CreateKey(ctx context.Context, userID, name string) (APIKey, string, error)
+	// ListKeys returns userID's active (unrevoked) keys, newest first.
+	ListKeys(ctx context.Context, userID string) ([]APIKey, error)
+	// RevokeKey revokes the key with id. The pages check first that it is
+	// one of the user's own (ListKeys).
+	RevokeKey(ctx context.Context, id string) error
+}
+
+// APIKey is a personal API key as /account shows it: never its secret.
+type APIKey struct {
+	ID     string
+	Name   string
+	Prefix string // "gh_" and the public id: what a user matches a key by
+	// CreatedAt and LastUsedAt (nil: never used).
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	ExpiresAt  *time.Time
+}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/net/html"
+
 	"github.com/gatehouse/gatehouse/internal/httpserver"
 	"github.com/gatehouse/gatehouse/modules/identity"
 	"github.com/gatehouse/gatehouse/modules/oidc/flow"
@@ -79,7 +81,8 @@ func TestAccountEndsOtherSession(t *testing.T) {
 		t.Fatal("the phone's session is not listed")
 	}
 	acct := laptop.get("/account")
-	if !strings.Contains(acct.body, "This browser") || buttonNamed(acct.doc, "Sign out this session") == nil {
+	signOuts := htmlFindAll(acct.doc, func(n *html.Node) bool { return n.Data == "button" && htmlText(n) == "Sign out" })
+	if !strings.Contains(acct.body, "This browser") || len(signOuts) != 2 || !strings.Contains(acct.body, `action="/account/sessions/end"`) {
 		t.Fatalf("sessions list:\n%s", acct.body)
 	}
 	pg := laptop.submit("/account", "/account/sessions/end", url.Values{"session_id": {other}})

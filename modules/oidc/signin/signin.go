@@ -55,6 +55,10 @@ type Config struct {
 	// Notifier is optional: nil means an account locked after failed
 	// sign-ins is not told by mail.
 	Notifier Notifier
+	// Passwords is optional: nil means /account offers no "Change password".
+	Passwords PasswordSetter
+	// APIKeys is optional: nil means /account has no personal API keys.
+	APIKeys APIKeys
 	// Issuer: cookies are Secure when it is https.
 	Issuer string
 	Logger *slog.Logger
@@ -88,6 +92,9 @@ type Pages struct {
 	counter  *lockout
 	recovery Recovery
 	notifier Notifier
+	// passwords and apiKeys serve /account's password and API keys.
+	passwords PasswordSetter
+	apiKeys   APIKeys
 	// resetLimit bounds reset requests per address (reset.go).
 	resetLimit addressLimit
 	// identifierKey: see Config.IdentifierKey.
@@ -134,6 +141,8 @@ func New(cfg Config) (*Pages, error) {
 		passkeys:      cfg.Passkeys,
 		recovery:      cfg.Recovery,
 		notifier:      cfg.Notifier,
+		passwords:     cfg.Passwords,
+		apiKeys:       cfg.APIKeys,
 	}
 	return p, nil
 }
@@ -163,6 +172,7 @@ func (p *Pages) Mount(r module.Routes) {
 		r.Account.GET("", p.getAccount)
 		r.Account.GET("/", p.getAccount)
 		r.Account.POST("/sessions/end", p.postEndSession)
+		p.mountAccountCredentials(r)
 		if r.Sensitive != nil {
 			r.Account.GET("/confirm", p.getConfirm)
 			r.Account.POST("/confirm", p.postConfirm, r.Sensitive)
