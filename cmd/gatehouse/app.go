@@ -145,7 +145,10 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (a *app
 	return a, nil
 }
 
-func (a *app) close() { _ = a.db.Close() }
+func (a *app) close() {
+	a.oidc.Close() // background key generation uses the database
+	_ = a.db.Close()
+}
 
 // mailOptions turns the validated GATEHOUSE_SMTP_* settings into the mail
 // service's; without a server, mailed links go to the log.

@@ -163,6 +163,10 @@ func (m *Module) AuthenticateSession(r *http.Request) (principal.Principal, erro
 	return m.signin.AuthenticateSession(r)
 }
 
+// Close waits for the provider's start-up work still running; call it
+// before closing the database.
+func (m *Module) Close() { m.provider.Close() }
+
 // Reauth is the "Confirm it's you" step the kernel's Routes.Sensitive asks
 // for (httpserver.Reauthenticator).
 func (m *Module) Reauth() httpserver.Reauthenticator { return m.signin }

@@ -55,6 +55,7 @@ func (m *keyManager) ensure(ctx context.Context) error {
 	if len(background) > 0 {
 		done := make(chan struct{})
 		m.pending.Store(&done)
+		ctx := context.WithoutCancel(ctx) // finished even when start-up gives up; Close waits
 		go func() {
 			defer close(done)
 			var err error

@@ -87,6 +87,10 @@ func NewProvider(db database.DB, users UserDirectory, cl ClientLookup, auditLog 
 
 func (p *Provider) now() time.Time { return p.opts.Now() }
 
+// Close waits for work Init left running (the RS256 key generated in the
+// background), so the database is not closed under it.
+func (p *Provider) Close() { p.keys.waitPending() }
+
 // SetSessions connects the sign-in side's sessions, which RP-initiated
 // logout ends (the façade calls it once, before serving).
 func (p *Provider) SetSessions(s flow.SessionEnder) { p.sessions = s }
