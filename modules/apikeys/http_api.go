@@ -3,7 +3,6 @@ package apikeys
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -116,15 +115,7 @@ func registerAPI(hapi huma.API, svc *Service, authz Authorizer) {
 }
 
 func (a api) can(ctx context.Context, res principal.Resource, action string) error {
-	p, _ := principal.From(ctx)
-	ok, err := a.authz.Can(ctx, p, res, action)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return huma.Error403Forbidden(fmt.Sprintf("not allowed to %s %s", action, res.String()))
-	}
-	return nil
+	return httpserver.Require(ctx, a.authz, res, action)
 }
 
 // owner is the user id a request is about: the given one or the caller.

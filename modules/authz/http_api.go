@@ -201,18 +201,7 @@ func (m *Module) registerAPI(api huma.API) {
 
 // require answers 403 unless the caller may perform action.
 func (m *Module) require(ctx context.Context, typ, id, action string) error {
-	p, ok := principal.From(ctx)
-	if !ok {
-		return huma.Error401Unauthorized("authentication required")
-	}
-	allowed, err := m.svc.Can(ctx, p, principal.Resource{Type: typ, ID: id}, action)
-	if err != nil {
-		return apiError(err)
-	}
-	if !allowed {
-		return huma.Error403Forbidden("you may not " + action + " " + typ)
-	}
-	return nil
+	return apiError(httpserver.Require(ctx, m.svc, principal.Resource{Type: typ, ID: id}, action))
 }
 
 // noEscalation answers 403 unless the caller holds every right that storing

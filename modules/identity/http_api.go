@@ -171,18 +171,12 @@ func (m *identityModule) mountAPI(api huma.API) {
 
 // can enforces one permission; every handler calls it before acting.
 func (m *identityModule) can(ctx context.Context, res principal.Resource, action string) error {
-	p, ok := principal.From(ctx)
-	if !ok {
-		return huma.Error401Unauthorized("authentication required")
+	err := httpserver.Require(ctx, m.opts.Authorizer, res, action)
+	var answer huma.StatusError
+	if err != nil && !errors.As(err, &answer) {
+		return m.internal(ctx, err) // the authorizer failed: logged, no detail
 	}
-	allowed, err := m.opts.Authorizer.Can(ctx, p, res, action)
-	if err != nil {
-		return m.internal(ctx, err)
-	}
-	if !allowed {
-		return huma.Error403Forbidden("you may not " + action + " " + res.String())
-	}
-	return nil
+	return err
 }
 
 func userRes(id string) principal.Resource {

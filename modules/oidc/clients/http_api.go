@@ -3,7 +3,6 @@ package clients
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -154,15 +153,7 @@ func MountAPI(hapi huma.API, s *Service, authz Authorizer) {
 }
 
 func (a clientsAPI) can(ctx context.Context, res principal.Resource, action string) error {
-	pr, _ := principal.From(ctx)
-	ok, err := a.authz.Can(ctx, pr, res, action)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return huma.Error403Forbidden(fmt.Sprintf("not allowed to %s %s", action, res.String()))
-	}
-	return nil
+	return httpserver.Require(ctx, a.authz, res, action)
 }
 
 // apiError maps the module's errors to problem responses.

@@ -2,12 +2,12 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/gatehouse/gatehouse/internal/httpserver"
 	"github.com/gatehouse/gatehouse/internal/principal"
 )
 
@@ -33,13 +33,8 @@ func (p *Provider) mountAPI(hapi huma.API) {
 
 // rotateKeysAPI needs signing-keys:rotate; it answers the published keys.
 func (p *Provider) rotateKeysAPI(ctx context.Context, _ *struct{}) (*rotateKeysOutput, error) {
-	pr, _ := principal.From(ctx)
-	res := principal.Resource{Type: "signing-keys", ID: "*"}
-	if ok, err := p.authz.Can(ctx, pr, res, "rotate"); err != nil || !ok {
-		if err != nil {
-			return nil, err
-		}
-		return nil, huma.Error403Forbidden(fmt.Sprintf("not allowed to rotate %s", res.String()))
+	if err := httpserver.Require(ctx, p.authz, principal.Resource{Type: "signing-keys", ID: "*"}, "rotate"); err != nil {
+		return nil, err
 	}
 	if err := p.RotateSigningKeys(ctx); err != nil {
 		return nil, err

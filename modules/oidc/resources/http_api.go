@@ -3,7 +3,6 @@ package resources
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -82,16 +81,7 @@ func MountAPI(hapi huma.API, s *Service, authz Authorizer) {
 }
 
 func (a api) can(ctx context.Context, id, action string) error {
-	pr, _ := principal.From(ctx)
-	res := principal.Resource{Type: "resources", ID: id}
-	ok, err := a.authz.Can(ctx, pr, res, action)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return huma.Error403Forbidden(fmt.Sprintf("not allowed to %s %s", action, res.String()))
-	}
-	return nil
+	return httpserver.Require(ctx, a.authz, principal.Resource{Type: "resources", ID: id}, action)
 }
 
 func apiError(err error) error {
