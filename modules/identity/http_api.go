@@ -282,20 +282,9 @@ func (m *identityModule) guardRole(ctx context.Context, role string) error {
 }
 
 func (m *identityModule) createUser(ctx context.Context, in *createUserInput) (*userOutput, error) {
-	if err := m.can(ctx, allUsers, "create"); err != nil {
-		return nil, err
-	}
-	roles, err := cleanRoles(in.Body.Roles)
+	roles, err := m.mayCreateWithRoles(ctx, in.Body.Roles)
 	if err != nil {
-		return nil, m.apiError(ctx, err, "body.roles")
-	}
-	for _, r := range roles {
-		if err := m.can(ctx, roleRes(r), "assign"); err != nil {
-			return nil, err
-		}
-		if err := m.guardRole(ctx, r); err != nil {
-			return nil, err
-		}
+		return nil, err
 	}
 	u, err := m.svc.CreateUser(ctx, NewUser{
 		Email: in.Body.Email, Name: in.Body.Name, Username: in.Body.Username, Password: in.Body.Password,
@@ -495,4 +484,26 @@ func (m *identityModule) requireCurrentPassword(ctx context.Context, userID, cur
 		return m.internal(ctx, err)
 	}
 	return nil
+}
+
+// mayCreateWithRoles is what creating (or inviting) a user with roles needs:
+// users:create, and for each role the right to assign it and every right it
+// grants (no escalation). It returns the roles cleaned.
+func (m *identityModule) mayCreateWithRoles(ctx context.Context, names []string) ([]string, error) {
+	if err := m.can(ctx, allUsers, "create"); err != nil {
+		return nil, err
+	}
+	roles, err := cleanRoles(names)
+	if err != nil {
+		return nil, m.apiError(ctx, err, "body.roles")
+	}
+	for _, r := range roles {
+		if err := m.can(ctx, roleRes(r), "assign"); err != nil {
+			return nil, err
+		}
+		if err := m.guardRole(ctx, r); err != nil {
+			return nil, err
+		}
+	}
+	return roles, nil
 }

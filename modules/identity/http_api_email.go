@@ -44,20 +44,9 @@ func (m *identityModule) mountEmailAPI(api huma.API) {
 // for each role the right to assign it without escalation. Re-inviting an
 // existing user also needs every right that user holds.
 func (m *identityModule) createInvitation(ctx context.Context, in *createInvitationInput) (*invitationOutput, error) {
-	if err := m.can(ctx, allUsers, "create"); err != nil {
-		return nil, err
-	}
-	roles, err := cleanRoles(in.Body.Roles)
+	roles, err := m.mayCreateWithRoles(ctx, in.Body.Roles)
 	if err != nil {
-		return nil, m.apiError(ctx, err, "body.roles")
-	}
-	for _, r := range roles {
-		if err := m.can(ctx, roleRes(r), "assign"); err != nil {
-			return nil, err
-		}
-		if err := m.guardRole(ctx, r); err != nil {
-			return nil, err
-		}
+		return nil, err
 	}
 	status := http.StatusCreated
 	if existing, err := m.svc.UserByEmail(ctx, in.Body.Email); err == nil {
