@@ -9,8 +9,8 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/gatehouse/gatehouse/internal/httpserver"
-	"github.com/gatehouse/gatehouse/internal/validation"
 	"github.com/gatehouse/gatehouse/internal/principal"
+	"github.com/gatehouse/gatehouse/internal/validation"
 )
 
 // The checks every identity handler makes: permission (can), no escalation
