@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse/gatehouse/modules/audit"
 	"github.com/gatehouse/gatehouse/modules/authz"
 	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/mail"
 	"github.com/gatehouse/gatehouse/modules/oidc/clients"
 	"github.com/gatehouse/gatehouse/modules/oidc/provider"
 )
@@ -31,6 +32,20 @@ type Users interface {
 	SetPassword(ctx context.Context, id, password string) error
 	AssignRole(ctx context.Context, userID, role string) (identity.User, error)
 	UnassignRole(ctx context.Context, userID, role string) (identity.User, error)
+}
+
+// EmailLinks mails a user a link to set a password (identity.Service): an
+// invitation (again, for a user without one; the earlier link stops
+// working) or a password reset.
+type EmailLinks interface {
+	InviteUser(ctx context.Context, in identity.NewUser) (identity.User, error)
+	RequestPasswordReset(ctx context.Context, email string) error
+}
+
+// MailStats is the mail outbox's backlog and the worker's counters, for
+// the overview (mail.Service).
+type MailStats interface {
+	Stats(ctx context.Context) (mail.Stats, error)
 }
 
 // Roles is the identity module's role catalogue (identity.Service).
@@ -103,9 +118,10 @@ type EventCounts interface {
 	Counts(ctx context.Context, action string, start time.Time, step time.Duration, n int) ([]int64, error)
 }
 
-// Pages renders an HTML page (web.Renderer).
+// Pages renders an HTML page, or one block of it for htmx (web.Renderer).
 type Pages interface {
 	HTML(c echo.Context, status int, name string, data any) error
+	Fragment(c echo.Context, status int, name, block string, data any) error
 }
 
 // SigningKeys are the OpenID Provider's token signing keys (oidc.Module).

@@ -20,7 +20,8 @@ const (
 var allUsers = principal.Resource{Type: "users", ID: "*"}
 
 // usersView is the data of admin/users.html: the search form, the filters,
-// one page of users and the link to the next.
+// one page of users, the link to the next and the sentence that announces
+// how many are shown.
 type usersView struct {
 	view
 	Query     string
@@ -29,6 +30,7 @@ type usersView struct {
 	RoleNames []string // the role filter's options; empty hides it
 	Users     []userRow
 	NextHref  string
+	Shown     string
 	CanCreate bool
 }
 
@@ -38,7 +40,9 @@ type userRow struct {
 }
 
 // getUsers is /admin and /admin/users: users:read on the collection, as
-// GET /api/v1/users. Without it the console answers 403.
+// GET /api/v1/users. Without it the console answers 403. An htmx request
+// (search as you type, a filter, the next page) gets only the results
+// region (usersFragment); the same URL without htmx is the whole page.
 func (m *Module) getUsers(c echo.Context) error {
 	ctx := c.Request().Context()
 	if err := m.require(ctx, allUsers, "read"); err != nil {
@@ -69,6 +73,10 @@ func (m *Module) getUsers(c echo.Context) error {
 			}
 		}
 		v.NextHref = "/admin/users?" + q.Encode()
+	}
+	v.Shown = shownSentence(len(v.Users), v.NextHref != "")
+	if wantsFragment(c) {
+		return m.d.Pages.Fragment(c, http.StatusOK, tmplUsers, usersFragment, v)
 	}
 	if v.RoleNames, err = m.roleNames(c); err != nil {
 		return m.pageError(c, err)
