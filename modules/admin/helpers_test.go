@@ -29,7 +29,7 @@ import (
 // mail services (on SQLite unless newConsoleOn is given a database);
 // requests are made as a chosen user.
 type console struct {
-	t       *testing.T
+	t       testing.TB
 	e       *echo.Echo
 	ids     *identity.Service
 	az      *authz.Service
@@ -46,7 +46,7 @@ func newConsole(t *testing.T) *console {
 }
 
 // newConsoleOn is newConsole on db (testutil.ForEachDB).
-func newConsoleOn(t *testing.T, db database.DB) *console {
+func newConsoleOn(t testing.TB, db database.DB) *console {
 	t.Helper()
 	ctx := context.Background()
 	pages, err := web.New()
