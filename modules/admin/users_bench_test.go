@@ -22,8 +22,9 @@ const benchUsers = 100_000
 // BenchmarkUsersPage renders GET /admin/users through the real module (real
 // identity and authz services, the real templates) as an admin, against
 // 100,000 users on SQLite and on a fresh PostgreSQL schema (dropped after):
-// the first page, a search, and the htmx fragment of the same search (what
-// search as you type costs per keystroke). Seeding runs before the timed
+// the first page, a search, the htmx fragment of the same search (what
+// search as you type costs per keystroke), and the first page in the name
+// and email orders. Seeding runs before the timed
 // loops, and only under -bench.
 //
 // Reported per request: median-µs and p99-µs of the time in the server
@@ -49,6 +50,8 @@ func BenchmarkUsersPage(b *testing.B) {
 				{"search", "/admin/users?q=user0421", false, "user042149@example.com"},
 				{"search-fragment", "/admin/users?q=user0421", true, "user042149@example.com"},
 				{"search-name-fragment", "/admin/users?q=User+09999", true, "user099999@example.com"},
+				{"sort-name-fragment", "/admin/users?sort=name", true, "user000048@example.com"},
+				{"sort-email-fragment", "/admin/users?sort=email", true, "user000048@example.com"},
 			} {
 				b.Run(bc.name, func(b *testing.B) {
 					benchGet(b, c, bc.path, bc.htmx, bc.want)

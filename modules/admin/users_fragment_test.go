@@ -2,6 +2,7 @@ package admin
 
 import (
 	"fmt"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -78,6 +79,31 @@ func TestUsersSearchFragment(t *testing.T) {
 				t.Errorf("role filter admin:\n%s", body)
 			}
 		})
+		t.Run("sort by created, email or name", func(t *testing.T) {
+			order := func(sort string) []int {
+				body := get("/admin/users?sort="+sort, "HX-Request", "true").Body.String()
+				var at []int
+				for _, e := range []string{"root@", "nadia@", "nathan@", "olga@"} {
+					at = append(at, strings.Index(body, e))
+				}
+				return at
+			}
+			if at := order("created"); !(at[0] < at[1] && at[1] < at[2] && at[2] < at[3]) {
+				t.Errorf("by created (root first): positions %v", at)
+			}
+			if at := order("email"); !(at[1] < at[2] && at[2] < at[3] && at[3] < at[0]) {
+				t.Errorf("by email (root last): positions %v", at)
+			}
+			if at := order("nonsense"); !(at[0] < at[1]) {
+				t.Errorf("an unknown order is not the default: positions %v", at)
+			}
+			body := get("/admin/users?sort=name").Body.String()
+			for _, want := range []string{`<option value="name" selected>Name</option>`, `<th scope="col" aria-sort="ascending">Name</th>`} {
+				if !strings.Contains(body, want) {
+					t.Errorf("sorted by name, the page lacks %q", want)
+				}
+			}
+		})
 		t.Run("the next page link swaps the results too", func(t *testing.T) {
 			for i := range 51 {
 				c.user(fmt.Sprintf("page%02d@example.com", i), "Page")
@@ -86,6 +112,16 @@ func TestUsersSearchFragment(t *testing.T) {
 			if !strings.Contains(body, "Showing 50 matching users; more on the next page.") ||
 				!strings.Contains(body, `hx-target="#user-results"`) || !strings.Contains(body, `rel="next" hx-get="/admin/users?page_token=`) {
 				t.Errorf("first page of 51:\n%s", body)
+			}
+			// The order carries over to the next page.
+			body = get("/admin/users?q=page&sort=name", "HX-Request", "true").Body.String()
+			i := strings.Index(body, `hx-get="`)
+			if i < 0 || !strings.Contains(body[i:], "sort=name") {
+				t.Fatalf("the next link of a name-ordered page lacks sort=name:\n%s", body[max(0, i):])
+			}
+			next := html.UnescapeString(body[i+8 : i+8+strings.Index(body[i+8:], `"`)])
+			if body = get(next, "HX-Request", "true").Body.String(); !strings.Contains(body, "1 user matches.") {
+				t.Errorf("the second name-ordered page (%s):\n%s", next, body)
 			}
 		})
 	})
