@@ -30,7 +30,7 @@ type usersView struct {
 	Query     string
 	Role      string
 	Status    string
-	Sort      string // identity.SortCreated, SortEmail or SortName
+	Sort      string   // identity.SortCreated, SortEmail or SortName
 	RoleNames []string // the role filter's options; empty hides it
 	Users     []userRow
 	NextHref  string
