@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
@@ -262,6 +264,22 @@ func TestAdminUsersSearchAsYouType(t *testing.T) {
 
 	if v := seen(); len(v) != 0 {
 		t.Errorf("the console reported CSP violations or script errors: %q", v)
+	}
+
+	// The session ends: the next keystroke takes the whole tab to /login
+	// (HX-Redirect), rather than the sign-in page appearing in the table.
+	if _, err := chromedp.Call(ctx, network.ClearBrowserCookies, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	browserDo(t, ctx, "type after the session ended", chromedp.SendKeys(sel, "i", by))
+	waitPath(t, ctx, "/login")
+	waitUntil(t, func() bool {
+		loaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.stillThisPage === undefined && !document.querySelector("#user-results")`))
+		return err == nil && loaded
+	})
+	ret, err := url.Parse(browserLocation(t, ctx).Query().Get("return_to"))
+	if err != nil || ret.Path != "/admin/users" || ret.Query().Get("q") != "User nadi" {
+		t.Errorf("return_to %v (%v), want the search", ret, err)
 	}
 	// The detector works: an inline style is refused and reported.
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](
