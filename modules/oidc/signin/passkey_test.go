@@ -214,3 +214,39 @@ func TestAccountListsPasskeys(t *testing.T) {
 		t.Error("no “Add passkey” or “Remove passkey” button")
 	}
 }
+
+// TestPasskeyBeginIsLimitedPerSource: every begun ceremony is a stored
+// challenge, so one source may not begin them without bound; the limit is
+// counted apart from sign-in attempts (a throttled begin leaves the
+// password sign-in of the same address alone).
+func TestPasskeyBeginIsLimitedPerSource(t *testing.T) {
+	pk := newFakePasskeys()
+	e := newPagesTestEnv(t, func(c *Config) {
+		c.Passkeys = pk
+		c.Throttle.SourceLimit = 3
+	})
+	b := e.browser()
+	pg := b.get("/login")
+	btn := buttonNamed(pg.doc, "Use passkey")
+	csrf := htmlFindAll(pg.doc, func(n *html.Node) bool { return n.Data == "meta" && htmlAttr(n, "name") == "csrf-token" })
+	if btn == nil || len(csrf) != 1 {
+		t.Fatalf("no passkey button or csrf meta\n%s", pg.body)
+	}
+	form := url.Values{"csrf_token": {htmlAttr(csrf[0], "content")}}
+	for i := range 3 {
+		if r := b.post(htmlAttr(btn, "data-begin"), form); r.status != http.StatusOK {
+			t.Fatalf("begin %d: %d %s", i+1, r.status, r.body)
+		}
+	}
+	r := b.post(htmlAttr(btn, "data-begin"), form)
+	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" ||
+		!strings.Contains(r.header.Get("Content-Type"), "application/problem+json") {
+		t.Fatalf("4th begin: %d %q %s, want 429 problem with Retry-After", r.status, r.header.Get("Retry-After"), r.body)
+	}
+	if e.auditCount("login.throttled") != 1 {
+		t.Fatal("the throttled begin was not audited")
+	}
+	if pg := b.signIn("?return_to=/account"); pg.status != http.StatusSeeOther {
+		t.Fatalf("password sign-in after throttled begins: %d, want 303\n%s", pg.status, pg.body)
+	}
+}
