@@ -135,3 +135,28 @@ func azOpsRoles(t *testing.T, admin *apiClient) {
 	azCreateRole(t, admin, "ops-child")
 	admin.do(t, "PUT", "/roles/ops-child/parents/ops", nil).expect(t, http.StatusNoContent, http.StatusOK)
 }
+
+// TestEscalationThroughRoleRemoval: taking away a role whose deny rule
+// withholds a right gives that right back, so a user-admin who lacks it
+// (policies read) may not; a role without denies it may take away, and the
+// admin may take away either.
+func TestEscalationThroughRoleRemoval(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, serverOpts{})
+	admin := api(srv, srv.AdminKey(t))
+	azCreateRole(t, admin, "muzzled")
+	azDeny(t, admin, "role:muzzled", "policies:*", "read")
+	azCreateRole(t, admin, "empty")
+	createUser(t, srv, "ua-remove@example.com", "user-admin-password-1", "user-admin")
+	ua := api(srv, createAPIKey(t, srv, "ua-remove@example.com", "ua"))
+	bobID := createUser(t, srv, "bob-remove@example.com", "plain-user-password-1", "muzzled", "empty")
+
+	assertProblem(t, ua.do(t, "DELETE", "/users/"+bobID+"/roles/muzzled", nil), http.StatusForbidden, "deny rules")
+	var u userDTO
+	admin.get(t, "/users/"+bobID).expect(t, http.StatusOK).decode(t, &u)
+	if !contains(u.Roles, "muzzled") {
+		t.Fatalf("a refused removal took the role: %+v", u.Roles)
+	}
+	ua.do(t, "DELETE", "/users/"+bobID+"/roles/empty", nil).expect(t, http.StatusOK)
+	admin.do(t, "DELETE", "/users/"+bobID+"/roles/muzzled", nil).expect(t, http.StatusOK)
+}
