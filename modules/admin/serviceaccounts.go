@@ -28,7 +28,6 @@ type serviceAccountRow struct {
 	CanReadKeys                             bool
 }
 
-
 func (m *Module) mountServiceAccounts(g *echo.Group) {
 	if m.d.APIKeys == nil {
 		return
