@@ -40,8 +40,8 @@ func readClientForm(form url.Values) clientForm {
 		AccessTTL: strings.TrimSpace(form.Get("access_token_ttl")), IDTTL: strings.TrimSpace(form.Get("id_token_ttl")),
 		RefreshTTL: strings.TrimSpace(form.Get("refresh_token_ttl")), RefreshIdle: strings.TrimSpace(form.Get("refresh_token_idle_ttl")),
 		GrantTypes: form["grant_types"]}
-	if f.GrantTypes == nil {
-		f.GrantTypes = []string{}
+	if len(f.GrantTypes) == 0 { // the form's help: none means the default pair
+		f.GrantTypes = []string{clients.GrantAuthorizationCode, clients.GrantRefreshToken}
 	}
 	return f
 }
