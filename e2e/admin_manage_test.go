@@ -19,6 +19,7 @@ import (
 // log page. The API confirms each change reached the service.
 func TestAdminManage(t *testing.T) {
 	t.Parallel()
+	axe := axeScript(t)
 	srv := startServer(t, serverOpts{})
 	admin := api(srv, srv.AdminKey(t))
 	ctx := newBrowser(t)
@@ -42,6 +43,7 @@ func TestAdminManage(t *testing.T) {
 		chromedp.SetValue("combobox Parent role", "auditor", byName("combobox", "Parent role")))
 	browserClick(t, ctx, "Add parent")
 	browserWaitText(t, ctx, "The role now inherits from the chosen role.")
+	wantAccessible(t, ctx, axe, "the role page")
 	var role struct {
 		Description string `json:"description"`
 	}
@@ -87,6 +89,7 @@ func TestAdminManage(t *testing.T) {
 	browserWaitText(t, ctx, "New client secret")
 	browserWaitText(t, ctx, "shown only once")
 	browserHasButton(t, ctx, "Copy secret")
+	wantAccessible(t, ctx, axe, "the new secret page")
 	m = regexp.MustCompile(`client_secret: (\S+)`).FindStringSubmatch(browserText(t, ctx))
 	if m == nil || m[1] == firstSecret {
 		t.Fatalf("no new secret after rotation:\n%s", pageState(ctx))
@@ -99,6 +102,7 @@ func TestAdminManage(t *testing.T) {
 
 	// Service account and a key for it: used, then revoked.
 	browserNavigate(t, ctx, srv.URL+"/admin/service-accounts")
+	wantAccessible(t, ctx, axe, "the service accounts page")
 	browserFill(t, ctx, "Name", "CI bot")
 	browserClick(t, ctx, "Create service account")
 	browserWaitText(t, ctx, "The service account was created.")
@@ -108,6 +112,7 @@ func TestAdminManage(t *testing.T) {
 	browserClick(t, ctx, "Create API key")
 	browserWaitText(t, ctx, "shown only once")
 	browserHasButton(t, ctx, "Copy key")
+	wantAccessible(t, ctx, axe, "the new API key page")
 	key := regexp.MustCompile(`gh_\S+`).FindString(browserText(t, ctx))
 	if key == "" {
 		t.Fatalf("no key on the page:\n%s", pageState(ctx))
@@ -142,4 +147,13 @@ func browserOpenDetails(t *testing.T, ctx context.Context, summary string) {
 	t.Helper()
 	sel := `//summary[normalize-space(.)="` + summary + `"]`
 	browserDo(t, ctx, "open "+summary, chromedp.WaitVisible(sel), chromedp.Click(sel))
+}
+
+// wantAccessible fails the test for each serious or critical axe-core
+// violation on the page shown.
+func wantAccessible(t *testing.T, ctx context.Context, script, what string) {
+	t.Helper()
+	for _, v := range axeAudit(t, ctx, script) {
+		t.Errorf("%s: %s (%s) %s\n\t%s", what, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n\t"))
+	}
 }
