@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/testutil"
+	"github.com/gatehouse/gatehouse/modules/identity"
 )
 
 func TestRolesPage(t *testing.T) {
@@ -85,6 +87,10 @@ func TestRolePage(t *testing.T) {
 		c.post("/admin/roles/editor", url.Values{"description": {"changed"}}).want(t, http.StatusForbidden)
 		c.post("/admin/roles/editor/parents", url.Values{"parent": {"helper"}}).want(t, http.StatusForbidden)
 		c.post("/admin/roles/editor/delete", nil).want(t, http.StatusForbidden)
+		c.post("/admin/roles", url.Values{"name": {"audited"}}).want(t, http.StatusForbidden)
+		if _, err := c.ids.RoleByName(ctx, "audited"); !errors.Is(err, identity.ErrRoleNotFound) {
+			t.Errorf("an auditor created a role (%v)", err)
+		}
 		if role, _ := c.ids.RoleByName(ctx, "editor"); role.Description != "Edits <docs>" {
 			t.Errorf("an auditor changed the description to %q", role.Description)
 		}
