@@ -117,9 +117,6 @@ func (m *Module) postRoleDescription(c echo.Context) error {
 		return m.pageError(c, err)
 	}
 	d := strings.TrimSpace(c.FormValue("description"))
-	if len(d) > 500 {
-		return m.renderRole(c, http.StatusUnprocessableEntity, name, &d, "The description is too long: at most 500 characters.")
-	}
 	if _, err := m.d.Roles.UpdateRole(ctx, name, identity.RoleUpdate{Description: &d}); err != nil {
 		return m.roleActionFailed(c, name, &d, err)
 	}

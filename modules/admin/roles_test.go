@@ -55,7 +55,7 @@ func TestRolePage(t *testing.T) {
 		}
 		c.get("/admin/roles/editor?flash=role-saved").want(t, http.StatusOK, "The role was saved.", `value="Edits &lt;docs&gt;"`)
 		c.post("/admin/roles/editor", url.Values{"description": {strings.Repeat("x", 501)}}).
-			want(t, http.StatusUnprocessableEntity, "too long")
+			want(t, http.StatusUnprocessableEntity, "at most 500 characters")
 		if role, _ := c.ids.RoleByName(ctx, "editor"); role.Description != "Edits <docs>" {
 			t.Errorf("after a refused change the description is %q", role.Description)
 		}
