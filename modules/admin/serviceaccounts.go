@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -82,7 +83,7 @@ func (m *Module) postServiceAccount(c echo.Context) error {
 	if err := m.require(ctx, allUsers, "create"); err != nil {
 		return m.pageError(c, err)
 	}
-	if v.Name == "" || len(v.Name) > 200 {
+	if v.Name == "" || utf8.RuneCountInString(v.Name) > 200 { // the API's minLength and maxLength
 		v.Error = "Give the service account a name of at most 200 characters."
 		return m.renderServiceAccounts(c, http.StatusUnprocessableEntity, v)
 	}
