@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -66,6 +67,7 @@ func TestAdminManage(t *testing.T) {
 	clientID, firstSecret := m[1], m[2]
 	browserNavigate(t, ctx, srv.URL+"/admin/clients/"+clientID+"/edit")
 	browserFill(t, ctx, "Post-logout redirect URIs", "https://wiki.example.com/signed-out")
+	wantAccessible(t, ctx, axe, "the client page")
 	browserFill(t, ctx, "Access token lifetime", "15m")
 	browserFill(t, ctx, "ID token lifetime", "soon")
 	browserClick(t, ctx, "Save client")
@@ -150,9 +152,11 @@ func browserOpenDetails(t *testing.T, ctx context.Context, summary string) {
 }
 
 // wantAccessible fails the test for each serious or critical axe-core
-// violation on the page shown.
+// violation on the page shown, and saves a screenshot of it in the
+// artifacts (GATEHOUSE_ARTIFACTS) named after what.
 func wantAccessible(t *testing.T, ctx context.Context, script, what string) {
 	t.Helper()
+	screenshot(t, ctx, 1280, filepath.Join(artifactDir(t), "manage-"+strings.ReplaceAll(what, " ", "-")+".png"))
 	for _, v := range axeAudit(t, ctx, script) {
 		t.Errorf("%s: %s (%s) %s\n\t%s", what, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n\t"))
 	}

@@ -60,7 +60,7 @@ func TestServiceAccounts(t *testing.T) {
 
 		// A key for it: scopes and expiry, the secret once.
 		keys := "/admin/api-keys?user=" + sa.ID
-		c.get(keys+"&flash=sa-created").want(t, http.StatusOK, "The service account was created.", "API keys of service account "+sa.Email, "(service account)")
+		c.get(keys+"&flash=sa-created").want(t, http.StatusOK, "The service account was created.", "API keys of service account CI &lt;bot&gt;", sa.Email, "(service account)")
 		c.post("/admin/api-keys", url.Values{"user_id": {sa.ID}, "name": {"deploy"}, "expires": {"forever"}}).
 			want(t, http.StatusUnprocessableEntity, "Choose when the key expires", `value="deploy"`)
 		c.post("/admin/api-keys", url.Values{"user_id": {sa.ID}, "name": {"deploy"}, "scopes": {"not-a-scope"}}).want(t, http.StatusUnprocessableEntity)
