@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/module"
 	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/internal/testutil"
@@ -32,13 +33,19 @@ type console struct {
 	az      *authz.Service
 	audit   *audit.Service
 	clients *clients.Service
+	keys    *apikeys.Service
 	as      string // user id of the caller
 }
 
 func newConsole(t *testing.T) *console {
 	t.Helper()
+	return newConsoleOn(t, testutil.NewSQLite(t))
+}
+
+// newConsoleOn is newConsole over db (for testutil.ForEachDB).
+func newConsoleOn(t *testing.T, db database.DB) *console {
+	t.Helper()
 	ctx := context.Background()
-	db := testutil.NewSQLite(t)
 	pages, err := web.New()
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +64,7 @@ func newConsole(t *testing.T) *console {
 	c.ids.AddRoleListener(c.az)
 	keys := apikeys.New(db, apikeys.Deps{Users: c.ids, Audit: c.audit}, apikeys.Options{})
 	cls := clients.New(db, clients.Deps{Audit: c.audit}, clients.Options{})
-	c.clients = cls
+	c.clients, c.keys = cls, keys
 	sessions := func(context.Context) (int64, error) { return 3, nil }
 	m := New(Deps{Users: c.ids, Roles: c.ids, Authorizer: c.az, Grants: c.az, Pages: pages,
 		Policies: c.az, APIKeys: keys, Audit: c.audit, Clients: cls, Activity: c.audit,

@@ -235,6 +235,9 @@ func (s *store) listUsers(ctx context.Context, f UserFilter) (UserPage, error) {
 	if f.Status != "" {
 		cond("u.status = " + arg(f.Status))
 	}
+	if f.Machine {
+		cond("u.machine = " + arg(true))
+	}
 	sb.WriteString(" ORDER BY " + sortKey + " LIMIT " + arg(f.PageSize+1))
 
 	rows, err := s.query(ctx, sb.String(), args...)
