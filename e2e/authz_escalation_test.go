@@ -160,3 +160,31 @@ func TestEscalationThroughRoleRemoval(t *testing.T) {
 	ua.do(t, "DELETE", "/users/"+bobID+"/roles/empty", nil).expect(t, http.StatusOK)
 	admin.do(t, "DELETE", "/users/"+bobID+"/roles/muzzled", nil).expect(t, http.StatusOK)
 }
+
+// TestEscalationThroughParentRemoval: a role that stops inheriting one
+// with a deny rule gets back what the deny withheld, so a principal that
+// lacks it (the user-admin, policies read) may not remove the edge.
+func TestEscalationThroughParentRemoval(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, serverOpts{})
+	admin := api(srv, srv.AdminKey(t))
+	azCreateRole(t, admin, "muzzle")
+	azDeny(t, admin, "role:muzzle", "policies:*", "read")
+	azCreateRole(t, admin, "readers")
+	admin.do(t, "PUT", "/roles/readers/parents/muzzle", nil).expect(t, http.StatusNoContent, http.StatusOK)
+	createUser(t, srv, "ua-parent@example.com", "user-admin-password-1", "user-admin")
+	azAllow(t, admin, "role:user-admin", "roles:readers", "update")
+	ua := api(srv, createAPIKey(t, srv, "ua-parent@example.com", "ua"))
+
+	assertProblem(t, ua.do(t, "DELETE", "/roles/readers/parents/muzzle", nil), http.StatusForbidden, "deny rules")
+	var parents struct {
+		Items []struct {
+			Parent string `json:"parent"`
+		} `json:"items"`
+	}
+	admin.get(t, "/roles/readers/parents").expect(t, http.StatusOK).decode(t, &parents)
+	if len(parents.Items) != 1 || parents.Items[0].Parent != "muzzle" {
+		t.Fatalf("a refused removal changed the parents: %+v", parents.Items)
+	}
+	admin.do(t, "DELETE", "/roles/readers/parents/muzzle", nil).expect(t, http.StatusNoContent, http.StatusOK)
+}

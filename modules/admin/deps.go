@@ -52,6 +52,7 @@ type Authorizer interface {
 // grant, a change to another user, or a policy change (authz.Service).
 type Grants interface {
 	CoversRole(ctx context.Context, p principal.Principal, role string) (bool, error)
+	CoversRoleRemoval(ctx context.Context, p principal.Principal, role string) (bool, error)
 	CoversUser(ctx context.Context, p principal.Principal, userID string) (bool, error)
 	CoversRule(ctx context.Context, p principal.Principal, rule authz.Rule) (bool, error)
 	CoversRemoval(ctx context.Context, p principal.Principal, rule authz.Rule) (bool, error)

@@ -151,6 +151,19 @@ func (m *Module) postAddParent(c echo.Context) error {
 	return redirect(c, rolePath(name), "parent-added")
 }
 
+// guardRoleRemoval is the API's no-escalation rule for taking a role away
+// (from a user, or as a parent): what its deny rules withheld comes back.
+func (m *Module) guardRoleRemoval(c echo.Context, role string) error {
+	ok, err := m.d.Grants.CoversRoleRemoval(c.Request().Context(), signedIn(c), role)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &authz.EscalationError{What: "what the deny rules of role " + role + " withhold"}
+	}
+	return nil
+}
+
 // postRemoveParent stops the role inheriting from the posted parent
 // (roles:update on it), as DELETE /api/v1/roles/{name}/parents/{parent}.
 func (m *Module) postRemoveParent(c echo.Context) error {
@@ -161,6 +174,9 @@ func (m *Module) postRemoveParent(c echo.Context) error {
 	}
 	if m.d.Policies == nil {
 		return m.pageError(c, &failure{status: http.StatusNotFound, msg: "Role inheritance is not available."})
+	}
+	if err := m.guardRoleRemoval(c, parent); err != nil {
+		return m.roleActionFailed(c, name, nil, err)
 	}
 	if err := m.d.Policies.RemoveRoleParent(ctx, name, parent); err != nil {
 		return m.roleActionFailed(c, name, nil, err)
