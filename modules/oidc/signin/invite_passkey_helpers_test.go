@@ -192,3 +192,12 @@ func (d *device) assert(t *testing.T, c passkeys.Ceremony) string {
 	d.cred.Counter++
 	return virtualwebauthn.CreateAssertionResponse(inviteRP, d.auth, d.cred, *o)
 }
+
+func hasAttr(n *html.Node, key string) bool {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return true
+		}
+	}
+	return false
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/descope/virtualwebauthn"
+	"golang.org/x/net/html"
 
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/testutil"
@@ -36,6 +37,10 @@ func TestInvitePasskey(t *testing.T) {
 		}
 		if htmlAttr(btn, "data-begin") != pathInvitePasskeyBegin || htmlAttr(btn, "data-finish") != pathInvitePasskeyFinish {
 			t.Fatalf("button endpoints %q %q", htmlAttr(btn, "data-begin"), htmlAttr(btn, "data-finish"))
+		}
+		// Without script (or WebAuthn) the offer stays hidden: the password form is what works.
+		if offer := htmlFindAll(pg.doc, func(n *html.Node) bool { return hasAttr(n, "data-passkey-offer") }); len(offer) != 1 || !hasAttr(offer[0], "hidden") {
+			t.Errorf("the passkey offer is not one section hidden until the script shows it")
 		}
 		csrf := csrfOf(t, pg)
 		res, cer := b.begin(pathInvitePasskeyBegin, csrf, token)
