@@ -4,13 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse/gatehouse/internal/httpserver"
-	"github.com/gatehouse/gatehouse/modules/audit"
 	"github.com/gatehouse/gatehouse/modules/identity"
 	"github.com/gatehouse/gatehouse/modules/passkeys"
 )
@@ -68,10 +65,8 @@ func inviteLinkRefused(c echo.Context) error {
 func (p *Pages) postInvitePasskeyBegin(c echo.Context) error {
 	ctx := c.Request().Context()
 	reg, _ := p.inviteRegistration()
-	if wait, err := p.counter.hitSource(ctx, sourceKey(c), p.now()); err != nil {
+	if limited, err := p.passkeyThrottled(c, sourceKey(c), "invite-passkey"); limited || err != nil {
 		return err
-	} else if wait > 0 {
-		return p.refuseInvitePasskey(c, wait)
 	}
 	link, err := p.recovery.CheckEmailLink(ctx, c.FormValue("token"), identity.LinkInvite)
 	if err != nil {
@@ -121,19 +116,4 @@ func (p *Pages) postInvitePasskeyFinish(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]string{"redirect": "/login?notice=" + noticePasskeyAdded})
-}
-
-// refuseInvitePasskey audits a begin refused by the source limit and
-// answers 429 with Retry-After.
-func (p *Pages) refuseInvitePasskey(c echo.Context, wait time.Duration) error {
-	secs := retrySeconds(wait)
-	if err := p.audit.Record(c.Request().Context(), audit.Event{
-		Action: "login.throttled", Target: audit.Ref{Type: "login", ID: "invite-passkey"}, Outcome: audit.Denied,
-		Details: map[string]string{"reason": "source", "method": "invite-passkey", "retry_after": strconv.Itoa(secs)},
-	}); err != nil {
-		return err
-	}
-	c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
-	return httpserver.WriteProblem(c, http.StatusTooManyRequests,
-		"Too many attempts from your network. Try again after "+p.now().Add(time.Duration(secs)*time.Second).Format("15:04:05 UTC")+".")
 }
