@@ -32,6 +32,10 @@ type Recovery interface {
 	RequestPasswordReset(ctx context.Context, email string) error
 	CheckEmailLink(ctx context.Context, token string, kinds ...string) (identity.EmailLink, error)
 	SetPasswordWithLink(ctx context.Context, token, password string) (identity.User, error)
+	// AcceptInviteWithPasskey uses an invitation link up, in the
+	// transaction in ctx, for a user who added a passkey instead of a
+	// password (invite_passkey.go).
+	AcceptInviteWithPasskey(ctx context.Context, token string) (identity.User, error)
 	VerifyEmailWithLink(ctx context.Context, token string) (identity.User, error)
 	RequestEmailVerification(ctx context.Context, userID string) error
 }
@@ -54,8 +58,11 @@ const (
 // loginNotice is the message /login shows after ?notice=…; only our own
 // texts, never text from the URL.
 func loginNotice(code string) string {
-	if code == noticeReset {
+	switch code {
+	case noticeReset:
 		return flashPwSet
+	case noticePasskeyAdded:
+		return flashPasskeyAdded
 	}
 	return ""
 }
@@ -71,6 +78,10 @@ type setPasswordView struct {
 	Token   string
 	Invite  bool
 	Expires string
+	// Passkey offers "Add passkey" (an invitation, with passkeys wired).
+	Passkey bool
+	// PasskeyBegin and PasskeyFinish are its endpoints.
+	PasskeyBegin, PasskeyFinish string
 }
 
 type verifyEmailView struct {
@@ -113,6 +124,7 @@ func (p *Pages) mountRecovery(g *echo.Group, csrf echo.MiddlewareFunc) {
 	g.POST(pathForgot, p.postForgot, csrf)
 	g.GET(identity.PathPasswordLink, p.getSetPassword, csrf)
 	g.POST(identity.PathPasswordLink, p.postSetPassword, csrf)
+	p.mountInvitePasskey(g, csrf)
 	g.GET(identity.PathVerifyLink, p.getVerifyEmail, csrf)
 	g.POST(identity.PathVerifyLink, p.postVerifyEmail, csrf)
 }
@@ -166,12 +178,15 @@ func (p *Pages) getSetPassword(c echo.Context) error {
 
 func (p *Pages) renderSetPassword(c echo.Context, status int, token string, link identity.EmailLink, msg string) error {
 	title := "Choose a new password"
-	if link.Kind == identity.LinkInvite {
+	invite := link.Kind == identity.LinkInvite
+	_, canRegister := p.inviteRegistration()
+	if invite {
 		title = "Set your password"
 	}
 	return p.renderRecovery(c, status, tmplSetPassword, setPasswordView{
 		Page:  web.Page{Title: title, CSRF: httpserver.CSRFToken(c), Error: msg},
-		Token: token, Invite: link.Kind == identity.LinkInvite, Expires: link.ExpiresAt.Format(accountTimeFormat),
+		Token: token, Invite: invite, Expires: link.ExpiresAt.Format(accountTimeFormat),
+		Passkey: invite && canRegister, PasskeyBegin: pathInvitePasskeyBegin, PasskeyFinish: pathInvitePasskeyFinish,
 	})
 }
 
