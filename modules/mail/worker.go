@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"time"
 )
 
@@ -71,17 +72,20 @@ func (s *Service) settle(ctx context.Context, r outboxRow, sendErr error) error 
 	if len(msg) > 1000 {
 		msg = msg[:1000]
 	}
+	// The log names the message by id; the recipient (which the library's
+	// error repeats) stays in the outbox row, out of the log.
+	logMsg := strings.ReplaceAll(msg, r.To, "[recipient]")
 	var perm permanentError
 	next := s.now().Add(s.backoff(r.Attempts))
 	if errors.As(sendErr, &perm) || next.Sub(r.CreatedAt) > s.opts.GiveUpAfter {
 		s.failed.Add(1)
 		s.log.ErrorContext(ctx, "mail: message given up", slog.String("id", r.ID),
-			slog.Int("attempts", r.Attempts), slog.String("error", msg))
+			slog.Int("attempts", r.Attempts), slog.String("error", logMsg))
 		return s.markFailed(ctx, r, msg, nil)
 	}
 	s.retry.Add(1)
 	s.log.WarnContext(ctx, "mail: delivery failed, will retry", slog.String("id", r.ID),
-		slog.Int("attempts", r.Attempts), slog.Time("next_attempt_at", next), slog.String("error", msg))
+		slog.Int("attempts", r.Attempts), slog.Time("next_attempt_at", next), slog.String("error", logMsg))
 	return s.markFailed(ctx, r, msg, &next)
 }
 
