@@ -52,7 +52,8 @@ func sumMetric(t *testing.T, name string, servers ...*server) float64 {
 // TestMailReplicasServerDown: two replicas on one PostgreSQL database, the
 // mail server down. Invitations (API) and password resets (the "Forgot
 // password?" page) through both replicas are answered at once with
-// success — no request waits on mail. The workers' attempts fail and are
+// success — no request waits on mail — and the reset limits hold over both
+// replicas together. The workers' attempts fail and are
 // retried (visible in /metrics). When the mail server comes back on the
 // same address every message arrives, each exactly once, and nothing is
 // left pending.
@@ -86,10 +87,28 @@ func TestMailReplicasServerDown(t *testing.T) {
 		}
 		want[email] = 1
 	}
-	// An address with no account gets the same answer and no message.
+	// Resetter0 asks 4 more times, alternating replicas: the limits (3 per
+	// address in 15 minutes, 3 links per account an hour) are shared, so
+	// 2 more links go out in all, and the refused request gets the same
+	// page. An address with no account gets that page too, and no message.
+	norm := func(p webPage) string { return csrfField.ReplaceAllString(p.Body, "") }
+	var first webPage
+	for i := range 4 {
+		ua := newAgent(t, replicas[i%2])
+		p := ua.submit(ua.get("/password/forgot"), "/password/forgot", url.Values{"email": {"resetter0@example.com"}})
+		if i == 0 {
+			first = p
+		}
+		if p.Status != http.StatusOK || norm(p) != norm(first) {
+			t.Fatalf("reset request %d for resetter0: %d\n%s", i+2, p.Status, p.Body)
+		}
+	}
+	want["resetter0@example.com"] = 3
 	ua := newAgent(t, b)
-	if p := ua.submit(ua.get("/password/forgot"), "/password/forgot", url.Values{"email": {"nobody@example.com"}}); p.Status != http.StatusOK {
-		t.Fatalf("Forgot password for an unknown address: %d", p.Status)
+	unknown := ua.submit(ua.get("/password/forgot"), "/password/forgot", url.Values{"email": {"nobody@example.com"}})
+	if unknown.Status != http.StatusOK ||
+		norm(unknown) != strings.ReplaceAll(norm(first), "resetter0@example.com", "nobody@example.com") {
+		t.Fatalf("Forgot password for an unknown address: %d\n%s", unknown.Status, unknown.Body)
 	}
 	total := 0
 	for _, n := range want {
