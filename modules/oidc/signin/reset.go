@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -91,34 +89,6 @@ type verifyEmailView struct {
 	Done  bool
 }
 
-// addressLimit bounds reset requests per address in this process (3 per
-// 15 minutes), also for addresses with no account; identity bounds them per
-// account across replicas.
-type addressLimit struct {
-	mu   sync.Mutex
-	hits map[string][]time.Time
-}
-
-func (l *addressLimit) allow(addr string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.hits == nil || len(l.hits) > 10000 {
-		l.hits = map[string][]time.Time{}
-	}
-	recent := l.hits[addr][:0]
-	for _, t := range l.hits[addr] {
-		if now.Sub(t) < 15*time.Minute {
-			recent = append(recent, t)
-		}
-	}
-	if len(recent) >= 3 {
-		l.hits[addr] = recent
-		return false
-	}
-	l.hits[addr] = append(recent, now)
-	return true
-}
-
 func (p *Pages) mountRecovery(g *echo.Group, csrf echo.MiddlewareFunc) {
 	g.GET(pathForgot, p.getForgot, csrf)
 	g.POST(pathForgot, p.postForgot, csrf)
@@ -159,7 +129,9 @@ func (p *Pages) postForgot(c echo.Context) error {
 	} else if wait > 0 {
 		return p.refuse(c, attempt{}, "source", wait)
 	}
-	if p.resetLimit.allow(strings.ToLower(email), p.now()) {
+	if allowed, err := p.allowResetRequest(ctx, email); err != nil {
+		return err
+	} else if allowed {
 		if err := p.recovery.RequestPasswordReset(ctx, email); err != nil {
 			p.logger.ErrorContext(ctx, "password reset request", slog.String("error", err.Error()))
 		}
