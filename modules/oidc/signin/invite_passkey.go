@@ -27,26 +27,8 @@ const (
 	flashPasskeyAdded       = "Your passkey is added. Sign in with it."
 )
 
-// inviteRegistrar is what the invitation page needs of the passkeys
-// service beyond Passkeys: a registration for a user the invitation token
-// authorized. *passkeys.Service has it; a Passkeys without it (a test's)
-// means the invitation page offers no passkey.
-type inviteRegistrar interface {
-	BeginRegistration(ctx context.Context, userID string) (passkeys.Ceremony, error)
-	FinishRegistrationThen(ctx context.Context, userID, handle, name string, body []byte, then func(ctx context.Context) error) (passkeys.Passkey, error)
-}
-
-var _ inviteRegistrar = (*passkeys.Service)(nil)
-
-// inviteRegistration returns the registrar when the invitation page may
-// offer a passkey.
-func (p *Pages) inviteRegistration() (inviteRegistrar, bool) {
-	r, ok := p.passkeys.(inviteRegistrar)
-	return r, ok
-}
-
 func (p *Pages) mountInvitePasskey(g *echo.Group, csrf echo.MiddlewareFunc) {
-	if _, ok := p.inviteRegistration(); !ok {
+	if p.passkeys == nil {
 		return
 	}
 	g.POST(pathInvitePasskeyBegin, p.postInvitePasskeyBegin, csrf)
@@ -64,7 +46,7 @@ func inviteLinkRefused(c echo.Context) error {
 // counts against the source address's sign-in limit, like /login.
 func (p *Pages) postInvitePasskeyBegin(c echo.Context) error {
 	ctx := c.Request().Context()
-	reg, _ := p.inviteRegistration()
+	reg := p.passkeys
 	if limited, err := p.passkeyThrottled(c, sourceKey(c), "invite-passkey"); limited || err != nil {
 		return err
 	}
@@ -92,7 +74,7 @@ func (p *Pages) postInvitePasskeyBegin(c echo.Context) error {
 // passkey is not kept.
 func (p *Pages) postInvitePasskeyFinish(c echo.Context) error {
 	ctx := c.Request().Context()
-	reg, _ := p.inviteRegistration()
+	reg := p.passkeys
 	token := c.FormValue("token")
 	link, err := p.recovery.CheckEmailLink(ctx, token, identity.LinkInvite)
 	if err != nil {

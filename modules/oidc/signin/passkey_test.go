@@ -66,6 +66,16 @@ func (f *fakePasskeys) List(_ context.Context, userID string) ([]passkeys.Passke
 	return f.list[userID], nil
 }
 
+// Registration through an invitation is tested with the real passkeys
+// service (invite_passkey_test.go); this fake refuses it.
+func (f *fakePasskeys) BeginRegistration(context.Context, string) (passkeys.Ceremony, error) {
+	return passkeys.Ceremony{}, passkeys.ErrVerification
+}
+
+func (f *fakePasskeys) FinishRegistrationThen(context.Context, string, string, string, []byte, func(context.Context) error) (passkeys.Passkey, error) {
+	return passkeys.Passkey{}, passkeys.ErrVerification
+}
+
 func newPasskeyEnv(t *testing.T) (*pagesTestEnv, *fakePasskeys) {
 	pk := newFakePasskeys()
 	pk.has[aliceID] = true

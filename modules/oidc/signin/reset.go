@@ -151,7 +151,7 @@ func (p *Pages) getSetPassword(c echo.Context) error {
 func (p *Pages) renderSetPassword(c echo.Context, status int, token string, link identity.EmailLink, msg string) error {
 	title := "Choose a new password"
 	invite := link.Kind == identity.LinkInvite
-	_, canRegister := p.inviteRegistration()
+	canRegister := p.passkeys != nil
 	if invite {
 		title = "Set your password"
 	}
