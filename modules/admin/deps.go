@@ -51,6 +51,8 @@ type MailStats interface {
 // Roles is the identity module's role catalogue (identity.Service).
 type Roles interface {
 	Roles(ctx context.Context) ([]identity.Role, error)
+	RoleByName(ctx context.Context, name string) (identity.Role, error)
+	UpdateRole(ctx context.Context, name string, upd identity.RoleUpdate) (identity.Role, error)
 	CreateRole(ctx context.Context, r identity.Role) (identity.Role, error)
 	DeleteRole(ctx context.Context, name string) error
 }
@@ -65,6 +67,7 @@ type Authorizer interface {
 // grant, a change to another user, or a policy change (authz.Service).
 type Grants interface {
 	CoversRole(ctx context.Context, p principal.Principal, role string) (bool, error)
+	CoversRoleRemoval(ctx context.Context, p principal.Principal, role string) (bool, error)
 	CoversUser(ctx context.Context, p principal.Principal, userID string) (bool, error)
 	CoversRule(ctx context.Context, p principal.Principal, rule authz.Rule) (bool, error)
 	CoversRemoval(ctx context.Context, p principal.Principal, rule authz.Rule) (bool, error)
@@ -78,6 +81,8 @@ type Policies interface {
 	DeletePolicy(ctx context.Context, id string) error
 	Evaluate(ctx context.Context, req authz.EvalRequest) (authz.Decision, error)
 	RoleParents(ctx context.Context, role string) ([]authz.RoleParent, error)
+	AddRoleParent(ctx context.Context, role, parent string) error
+	RemoveRoleParent(ctx context.Context, role, parent string) error
 }
 
 // Clients is the OAuth client registry (oidc clients.Service).
@@ -96,6 +101,7 @@ type APIKeys interface {
 	Get(ctx context.Context, id string) (apikeys.Key, error)
 	Create(ctx context.Context, n apikeys.NewKey) (apikeys.Created, error)
 	Revoke(ctx context.Context, id string) (apikeys.Key, error)
+	CreateServiceAccount(ctx context.Context, name, email string) (identity.User, error)
 }
 
 // AuditLog lists security events (audit.Service).

@@ -37,6 +37,7 @@ type console struct {
 	clients *clients.Service
 	db      database.DB
 	mail    *mail.Service
+	keys    *apikeys.Service
 	as      string // user id of the caller
 }
 
@@ -71,7 +72,7 @@ func newConsoleOn(t testing.TB, db database.DB) *console {
 	c.ids.AddRoleListener(c.az)
 	keys := apikeys.New(db, apikeys.Deps{Users: c.ids, Audit: c.audit}, apikeys.Options{})
 	cls := clients.New(db, clients.Deps{Audit: c.audit}, clients.Options{})
-	c.clients = cls
+	c.clients, c.keys = cls, keys
 	sessions := func(context.Context) (int64, error) { return 3, nil }
 	m := New(Deps{Users: c.ids, Roles: c.ids, Authorizer: c.az, Grants: c.az, Pages: pages,
 		Policies: c.az, APIKeys: keys, Audit: c.audit, Clients: cls, Activity: c.audit,

@@ -48,6 +48,7 @@ var sections = []section{
 	{"Roles", "/admin/roles", principal.Resource{Type: "roles", ID: "*"}},
 	{"Clients", "/admin/clients", principal.Resource{Type: "clients", ID: "*"}},
 	{"API keys", "/admin/api-keys", principal.Resource{Type: "api-keys", ID: "*"}},
+	{"Service accounts", "/admin/service-accounts", principal.Resource{Type: "users", ID: "*"}},
 	{"Policies", "/admin/policies", principal.Resource{Type: "policies"}},
 	{"Audit log", "/admin/audit", principal.Resource{Type: "audit-events", ID: "*"}},
 	{"Signing keys", "/admin/signing-keys", principal.Resource{Type: "signing-keys", ID: "*"}},
@@ -96,9 +97,13 @@ var flashes = map[string]string{
 	"profile-saved":   "The profile was saved.",
 	"email-changed":   "The email was changed; the new address is not verified yet.",
 	"password-set":    "The password was set; the user's sessions and refresh tokens ended.",
+	"keys-rotated":    "New signing keys are in use; the old ones stay published until their tokens expire.",
+	"role-saved":      "The role was saved.",
+	"parent-added":    "The role now inherits from the chosen role.",
+	"parent-removed":  "The role no longer inherits from that role.",
+	"sa-created":      "The service account was created. Create an API key for it below.",
 	"invitation-sent": "The invitation was sent to the user's email; an earlier invitation link no longer works.",
 	"reset-sent":      "A password reset link (valid 30 minutes) is on its way to the user's email; at most 3 are sent per hour.",
-	"keys-rotated":    "New signing keys are in use; the old ones stay published until their tokens expire.",
 }
 
 // redirect answers a successful form post (Post/Redirect/Get).

@@ -176,6 +176,9 @@ func (m *Module) postUnassignRole(c echo.Context) error {
 	if err := m.require(ctx, principal.Resource{Type: "roles", ID: role}, "assign"); err != nil {
 		return m.actionFailed(c, err)
 	}
+	if err := m.guardRoleRemoval(c, role); err != nil {
+		return m.actionFailed(c, err)
+	}
 	if _, err := m.d.Users.UnassignRole(ctx, id, role); err != nil {
 		return m.actionFailed(c, err)
 	}

@@ -254,6 +254,9 @@ func (m *identityModule) unassignRole(ctx context.Context, in *userRoleInput) (*
 	if err := m.can(ctx, roleRes(in.Role), "assign"); err != nil {
 		return nil, err
 	}
+	if err := m.guardRoleRemoval(ctx, in.Role); err != nil {
+		return nil, err
+	}
 	u, err := m.svc.UnassignRole(ctx, in.ID, in.Role)
 	if err != nil {
 		return nil, m.apiError(ctx, err, "")

@@ -96,6 +96,8 @@ type UserFilter struct {
 	Query  string
 	Role   string
 	Status string
+	// Machine keeps only service accounts.
+	Machine bool
 	// PageSize is 1..page.MaxSize; 0 means page.DefaultSize.
 	PageSize int
 	// PageToken is the opaque NextPageToken of the previous page.

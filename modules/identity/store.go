@@ -244,6 +244,9 @@ func (s *store) listUsers(ctx context.Context, f UserFilter) (UserPage, error) {
 	if f.Status != "" {
 		cond("u.status = " + arg(f.Status))
 	}
+	if f.Machine {
+		cond("u.machine = " + arg(true))
+	}
 	order := sortKey
 	if f.Sort == SortName {
 		order += ", u.id" // names repeat; the index is (name_normalized, id)
