@@ -78,6 +78,7 @@ type Policies interface {
 	ListPolicies(ctx context.Context, f authz.PolicyFilter) (authz.PolicyPage, error)
 	GetPolicy(ctx context.Context, id string) (authz.Policy, error)
 	CreatePolicy(ctx context.Context, r authz.Rule) (authz.Policy, error)
+	UpdatePolicy(ctx context.Context, id string, r authz.Rule) (authz.Policy, error)
 	DeletePolicy(ctx context.Context, id string) error
 	Evaluate(ctx context.Context, req authz.EvalRequest) (authz.Decision, error)
 	RoleParents(ctx context.Context, role string) ([]authz.RoleParent, error)

@@ -94,6 +94,7 @@ var flashes = map[string]string{
 	"role-deleted":    "The role was deleted.",
 	"policy-created":  "The policy was created.",
 	"policy-deleted":  "The policy was deleted.",
+	"policy-updated":  "The policy was saved.",
 	"profile-saved":   "The profile was saved.",
 	"email-changed":   "The email was changed; the new address is not verified yet.",
 	"password-set":    "The password was set; the user's sessions and refresh tokens ended.",

@@ -34,6 +34,8 @@ func (m *Module) mountPolicies(g *echo.Group, sensitive echo.MiddlewareFunc) {
 	}
 	g.GET("/policies", m.getPolicies)
 	g.POST("/policies", m.postPolicy, sensitive)
+	g.GET("/policies/:id/edit", m.getPolicy)
+	g.POST("/policies/:id", m.postPolicyUpdate, sensitive)
 	g.POST("/policies/:id/delete", m.postDeletePolicy, sensitive)
 }
 

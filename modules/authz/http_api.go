@@ -137,6 +137,27 @@ func (m *Module) registerAPI(api huma.API) {
 		}
 		return &policyOutput{Body: toJSON(p)}, nil
 	})
+	huma.Register(api, huma.Operation{OperationID: "update-policy", Method: http.MethodPut, Path: "/policies/{id}",
+		Summary: "Replace the rule of a policy (built-in rules cannot be changed)", Tags: tags, MaxBodyBytes: 16 << 10},
+		func(ctx context.Context, in *updateInput) (*policyOutput, error) {
+			if err := m.require(ctx, "policies", in.ID, "update"); err != nil {
+				return nil, err
+			}
+			// The new rule must be held; the old one, if a deny, gives back
+			// what it withheld.
+			var removed []Rule
+			if p, err := s.GetPolicy(ctx, in.ID); err == nil && !p.BuiltIn {
+				removed = []Rule{p.Rule()}
+			}
+			if err := m.noEscalation(ctx, []Rule{in.Body.rule()}, nil, removed); err != nil {
+				return nil, err
+			}
+			p, err := s.UpdatePolicy(ctx, in.ID, in.Body.rule())
+			if err != nil {
+				return nil, apiError(err)
+			}
+			return &policyOutput{Body: toJSON(p)}, nil
+		})
 	huma.Register(api, huma.Operation{OperationID: "delete-policy", Method: http.MethodDelete, Path: "/policies/{id}",
 		Summary: "Delete a policy rule (built-in rules cannot be deleted)", Tags: tags, DefaultStatus: http.StatusNoContent},
 		func(ctx context.Context, in *idInput) (*struct{}, error) {

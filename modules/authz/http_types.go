@@ -59,6 +59,11 @@ type createInput struct {
 	Body ruleJSON
 }
 
+type updateInput struct {
+	ID   string `path:"id" maxLength:"64"`
+	Body ruleJSON
+}
+
 type replaceInput struct {
 	Body struct {
 		Policies []ruleJSON `json:"policies" doc:"the complete set of rules that are not built in"`

@@ -133,6 +133,44 @@ func (s *Service) CreatePolicy(ctx context.Context, r Rule) (Policy, error) {
 	return row.toPolicy(), nil
 }
 
+// UpdatePolicy replaces the rule of a policy that is not built in, keeping
+// its id, and records policy.update (the rule before and after) in the same
+// transaction.
+func (s *Service) UpdatePolicy(ctx context.Context, id string, r Rule) (Policy, error) {
+	r, err := s.ValidateRule(ctx, r)
+	if err != nil {
+		return Policy{}, err
+	}
+	var out policyRow
+	err = database.Transact(ctx, s.db.Gorm, func(ctx context.Context) error {
+		if err := s.st.bump(ctx); err != nil {
+			return err
+		}
+		old, err := s.st.getPolicy(ctx, id)
+		if err != nil {
+			return err
+		}
+		if old.BuiltIn {
+			return fmt.Errorf("policy %s: %w", id, ErrBuiltIn)
+		}
+		if err := s.st.updatePolicy(ctx, id, r); err != nil {
+			return err
+		}
+		out = old
+		out.Subject, out.Resource, out.Action, out.Effect, out.Condition = r.Subject, r.Resource, r.Action, r.Effect, r.Condition
+		return s.audit.Record(ctx, audit.Event{Action: "policy.update", Target: audit.Ref{Type: "policy", ID: id},
+			Details: map[string]string{
+				"subject": r.Subject, "resource": r.Resource, "action": r.Action, "effect": r.Effect, "condition": r.Condition,
+				"was": describe(old.toPolicy().Rule()),
+			}})
+	})
+	if err != nil {
+		return Policy{}, err
+	}
+	s.changed(ctx)
+	return out.toPolicy(), nil
+}
+
 // DeletePolicy deletes a rule that is not built in.
 func (s *Service) DeletePolicy(ctx context.Context, id string) error {
 	err := database.Transact(ctx, s.db.Gorm, func(ctx context.Context) error {

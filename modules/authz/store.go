@@ -161,6 +161,23 @@ func (s store) insertPolicies(ctx context.Context, rows []policyRow) error {
 	return nil
 }
 
+// updatePolicy rewrites the rule of a stored policy that is not built in.
+func (s store) updatePolicy(ctx context.Context, id string, r Rule) error {
+	res := s.conn(ctx).Model(&policyRow{}).Where("id = ? AND built_in = ?", id, false).Updates(map[string]any{
+		"subject": r.Subject, "resource": r.Resource, "action": r.Action, "effect": r.Effect, "condition": r.Condition,
+	})
+	if errors.Is(res.Error, gorm.ErrDuplicatedKey) {
+		return fmt.Errorf("policy already exists: %w", ErrConflict)
+	}
+	if res.Error != nil {
+		return fmt.Errorf("authz: update policy: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("policy %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
 func (s store) deletePolicy(ctx context.Context, id string) error {
 	res := s.conn(ctx).Where("id = ? AND built_in = ?", id, false).Delete(&policyRow{})
 	if res.Error != nil {
