@@ -11,7 +11,5 @@ func (m *Module) mountRest(g *echo.Group, sensitive echo.MiddlewareFunc) {
 	m.mountAPIKeys(g, sensitive)
 	m.mountPolicies(g, sensitive)
 	m.mountSigningKeys(g, sensitive)
-	if m.d.Audit != nil {
-		g.GET("/audit", m.getAudit)
-	}
+	m.mountAudit(g)
 }
