@@ -63,21 +63,30 @@ func (q Query) Filter() (Filter, error) {
 // seconds (step="1") or fractions of a second.
 var zonelessLayouts = []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02T15:04:05.999999999"}
 
-// parseTime reads one bound; empty is no bound.
+// parseTime reads one bound; empty is no bound. A time outside the years
+// 1..9999 (UTC) is refused: it would read as "no bound" (the zero time) or
+// not sort as text (SQLite compares times as text).
 func (q Query) parseTime(field, v string) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, nil
 	}
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t.UTC(), nil
-	}
-	if !q.ZonelessUTC {
-		return time.Time{}, validation.Field(field, "must be an RFC 3339 time such as 2025-01-02T15:04:05Z")
-	}
-	for _, layout := range zonelessLayouts {
-		if t, err := time.Parse(layout, v); err == nil {
-			return t.UTC(), nil
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil && q.ZonelessUTC {
+		for _, layout := range zonelessLayouts {
+			if t, err = time.Parse(layout, v); err == nil {
+				break
+			}
 		}
 	}
-	return time.Time{}, validation.Field(field, "must be a date and time in UTC such as 2025-01-02T15:04")
+	switch {
+	case err != nil && q.ZonelessUTC:
+		return time.Time{}, validation.Field(field, "must be a date and time in UTC such as 2025-01-02T15:04")
+	case err != nil:
+		return time.Time{}, validation.Field(field, "must be an RFC 3339 time such as 2025-01-02T15:04:05Z")
+	}
+	t = t.UTC()
+	if !t.After(time.Time{}) || t.Year() > 9999 {
+		return time.Time{}, validation.Field(field, "must be between the years 1 and 9999 (UTC)")
+	}
+	return t, nil
 }
