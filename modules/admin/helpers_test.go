@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/module"
 	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/internal/testutil"
@@ -37,8 +38,13 @@ type console struct {
 
 func newConsole(t *testing.T) *console {
 	t.Helper()
+	return newConsoleOn(t, testutil.NewSQLite(t))
+}
+
+// newConsoleOn is the console over db (testutil.ForEachDB).
+func newConsoleOn(t *testing.T, db database.DB) *console {
+	t.Helper()
 	ctx := context.Background()
-	db := testutil.NewSQLite(t)
 	pages, err := web.New()
 	if err != nil {
 		t.Fatal(err)
