@@ -5,10 +5,16 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -165,4 +171,123 @@ func browserWaitText(t *testing.T, ctx context.Context, s string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("the page never showed %q\n%s", s, pageState(ctx))
+}
+
+// TestAdminUsersSearchAsYouType: typing part of a name into "Search users"
+// narrows the table without a submit and without a page load (htmx ran under
+// the strict CSP), the address bar follows the search, and the browser
+// reports no CSP violation. The detector is shown to work at the end by a
+// deliberate violation.
+func TestAdminUsersSearchAsYouType(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, serverOpts{})
+	for _, email := range []string{"nadia@example.com", "nathan@example.com", "olga@example.com"} {
+		createUser(t, srv, email, email+"'s long passphrase") // named "User <email>"
+	}
+	ctx := newBrowser(t)
+	var (
+		mu         sync.Mutex
+		violations []string
+	)
+	if err := chromedp.Listen(ctx, func(ev any) {
+		var msg string
+		switch ev := ev.(type) {
+		case *cdplog.EventEntryAdded:
+			msg = ev.Entry.Text
+		case *runtime.EventExceptionThrown:
+			msg = "exception: " + ev.ExceptionDetails.Text
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.ConsoleAPICalledTypeError {
+				msg = "console.error"
+			}
+		}
+		if msg != "" && (strings.Contains(msg, "Content Security Policy") || strings.HasPrefix(msg, "exception") || msg == "console.error") {
+			mu.Lock()
+			violations = append(violations, msg)
+			mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	seen := func() []string { mu.Lock(); defer mu.Unlock(); return slices.Clone(violations) }
+
+	browserNavigate(t, ctx, srv.URL+"/login?return_to=/admin/users")
+	browserSignIn(t, ctx, srv.AdminEmail, srv.AdminPassword)
+	waitPath(t, ctx, "/admin/users")
+	sel, by := "searchbox Search users", byName("searchbox", "Search users")
+	browserDo(t, ctx, "the search field", chromedp.WaitVisible(sel, by))
+	browserWaitText(t, ctx, "olga@example.com")
+	ready, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof htmx === "object" && (window.stillThisPage = true)`))
+	if err != nil || !ready {
+		t.Fatalf("htmx is not loaded on the users page (%v)\n%s", err, pageState(ctx))
+	}
+	results := func() (string, string, bool) {
+		type state struct {
+			Table, Search string
+			Same          bool
+		}
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[state](
+			`({table: document.querySelector("#user-results").innerText,
+			   search: new URLSearchParams(location.search).get("q") || "", same: window.stillThisPage === true})`))
+		if err != nil {
+			t.Fatalf("read the results: %v", err)
+		}
+		return s.Table, s.Search, s.Same
+	}
+	narrowsTo := func(typed string, want, gone []string, count string) {
+		t.Helper()
+		browserDo(t, ctx, "type "+typed, chromedp.SendKeys(sel, typed, by))
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			table, search, same := results()
+			ok := !slices.ContainsFunc(gone, func(s string) bool { return strings.Contains(table, s) }) &&
+				!slices.ContainsFunc(want, func(s string) bool { return !strings.Contains(table, s) })
+			if ok {
+				if !same {
+					t.Fatal("the page was reloaded: the search was submitted, not swapped in by htmx")
+				}
+				if !strings.HasPrefix(search, "User na") {
+					t.Errorf("the address bar did not follow the search: q=%q", search)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("after typing %q the table shows:\n%s\n(search %q, same page %v)", typed, table, search, same)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		browserWaitText(t, ctx, count)
+	}
+	// Part of a name (names are "User <email>"): nadia and nathan; then nadia.
+	narrowsTo("User na", []string{"nadia@example.com", "nathan@example.com"}, []string{"olga@", "admin@"}, "2 users match.")
+	narrowsTo("d", []string{"nadia@example.com"}, []string{"nathan@", "olga@", "admin@"}, "1 user matches.")
+
+	if v := seen(); len(v) != 0 {
+		t.Errorf("the console reported CSP violations or script errors: %q", v)
+	}
+
+	// The session ends: the next keystroke takes the whole tab to /login
+	// (HX-Redirect), rather than the sign-in page appearing in the table.
+	if _, err := chromedp.Call(ctx, network.ClearBrowserCookies, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	browserDo(t, ctx, "type after the session ended", chromedp.SendKeys(sel, "i", by))
+	waitPath(t, ctx, "/login")
+	waitUntil(t, func() bool {
+		loaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.stillThisPage === undefined && !document.querySelector("#user-results")`))
+		return err == nil && loaded
+	})
+	ret, err := url.Parse(browserLocation(t, ctx).Query().Get("return_to"))
+	if err != nil || ret.Path != "/admin/users" || ret.Query().Get("q") != "User nadi" {
+		t.Errorf("return_to %v (%v), want the search", ret, err)
+	}
+	// The detector works: an inline style is refused and reported.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](
+		`document.head.insertAdjacentHTML("beforeend", "<style>p{}</style>"), true`)); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, func() bool { return len(seen()) > 0 })
+	if v := seen(); !strings.Contains(v[0], "Content Security Policy") {
+		t.Errorf("the deliberate violation was reported as %q", v)
+	}
 }

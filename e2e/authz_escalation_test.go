@@ -135,3 +135,56 @@ func azOpsRoles(t *testing.T, admin *apiClient) {
 	azCreateRole(t, admin, "ops-child")
 	admin.do(t, "PUT", "/roles/ops-child/parents/ops", nil).expect(t, http.StatusNoContent, http.StatusOK)
 }
+
+// TestEscalationThroughRoleRemoval: taking away a role whose deny rule
+// withholds a right gives that right back, so a user-admin who lacks it
+// (policies read) may not; a role without denies it may take away, and the
+// admin may take away either.
+func TestEscalationThroughRoleRemoval(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, serverOpts{})
+	admin := api(srv, srv.AdminKey(t))
+	azCreateRole(t, admin, "muzzled")
+	azDeny(t, admin, "role:muzzled", "policies:*", "read")
+	azCreateRole(t, admin, "empty")
+	createUser(t, srv, "ua-remove@example.com", "user-admin-password-1", "user-admin")
+	ua := api(srv, createAPIKey(t, srv, "ua-remove@example.com", "ua"))
+	bobID := createUser(t, srv, "bob-remove@example.com", "plain-user-password-1", "muzzled", "empty")
+
+	assertProblem(t, ua.do(t, "DELETE", "/users/"+bobID+"/roles/muzzled", nil), http.StatusForbidden, "deny rules")
+	var u userDTO
+	admin.get(t, "/users/"+bobID).expect(t, http.StatusOK).decode(t, &u)
+	if !contains(u.Roles, "muzzled") {
+		t.Fatalf("a refused removal took the role: %+v", u.Roles)
+	}
+	ua.do(t, "DELETE", "/users/"+bobID+"/roles/empty", nil).expect(t, http.StatusOK)
+	admin.do(t, "DELETE", "/users/"+bobID+"/roles/muzzled", nil).expect(t, http.StatusOK)
+}
+
+// TestEscalationThroughParentRemoval: a role that stops inheriting one
+// with a deny rule gets back what the deny withheld, so a principal that
+// lacks it (the user-admin, policies read) may not remove the edge.
+func TestEscalationThroughParentRemoval(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, serverOpts{})
+	admin := api(srv, srv.AdminKey(t))
+	azCreateRole(t, admin, "muzzle")
+	azDeny(t, admin, "role:muzzle", "policies:*", "read")
+	azCreateRole(t, admin, "readers")
+	admin.do(t, "PUT", "/roles/readers/parents/muzzle", nil).expect(t, http.StatusNoContent, http.StatusOK)
+	createUser(t, srv, "ua-parent@example.com", "user-admin-password-1", "user-admin")
+	azAllow(t, admin, "role:user-admin", "roles:readers", "update")
+	ua := api(srv, createAPIKey(t, srv, "ua-parent@example.com", "ua"))
+
+	assertProblem(t, ua.do(t, "DELETE", "/roles/readers/parents/muzzle", nil), http.StatusForbidden, "deny rules")
+	var parents struct {
+		Items []struct {
+			Parent string `json:"parent"`
+		} `json:"items"`
+	}
+	admin.get(t, "/roles/readers/parents").expect(t, http.StatusOK).decode(t, &parents)
+	if len(parents.Items) != 1 || parents.Items[0].Parent != "muzzle" {
+		t.Fatalf("a refused removal changed the parents: %+v", parents.Items)
+	}
+	admin.do(t, "DELETE", "/roles/readers/parents/muzzle", nil).expect(t, http.StatusNoContent, http.StatusOK)
+}

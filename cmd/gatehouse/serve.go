@@ -131,6 +131,7 @@ func newServer(cfg config.Config, a *app, logger *slog.Logger) (*httpserver.Serv
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(a.db.SQL(), "gatehouse"),
+		a.mail.Collector(),
 	)
 	trustedProxies, err := cfg.TrustedProxyRanges()
 	if err != nil {

@@ -91,6 +91,14 @@ func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 		if c.Request().Method != http.MethodGet {
 			return echo.NewHTTPError(http.StatusUnauthorized, "your session has ended; sign in again")
 		}
-		return c.Redirect(http.StatusSeeOther, "/login?return_to="+url.QueryEscape(c.Request().URL.RequestURI()))
+		login := "/login?return_to=" + url.QueryEscape(c.Request().URL.RequestURI())
+		if c.Request().Header.Get("HX-Request") == "true" {
+			// htmx would follow a redirect inside the XMLHttpRequest and swap
+			// the sign-in page into the region; HX-Redirect sends the whole
+			// tab there instead.
+			c.Response().Header().Set("HX-Redirect", login)
+			return c.NoContent(http.StatusUnauthorized)
+		}
+		return c.Redirect(http.StatusSeeOther, login)
 	}
 }

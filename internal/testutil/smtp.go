@@ -29,27 +29,50 @@ type Mail struct {
 	Raw, Subject, Body string
 }
 
+// SMTPMode is how an SMTPServer offers TLS.
+type SMTPMode int
+
+const (
+	// SMTPStartTLS offers STARTTLS (port 587 style).
+	SMTPStartTLS SMTPMode = iota
+	// SMTPImplicitTLS speaks TLS from the first byte (smtps, port 465 style).
+	SMTPImplicitTLS
+	// SMTPPlain offers no TLS at all, yet advertises AUTH: a server a
+	// client must not send its password to.
+	SMTPPlain
+)
+
 // SMTPServer is a real SMTP server on a loopback port (emersion/go-smtp)
-// that keeps what it receives. It offers STARTTLS with a self-signed
-// certificate (so clients need insecure_skip_verify) and accepts any
-// credentials. Stop and Start simulate an outage on the same port.
+// that keeps what it receives. It offers TLS (see SMTPMode) with a
+// self-signed certificate (so clients need insecure_skip_verify) and
+// accepts any credentials. Stop and Start simulate an outage on the same
+// port.
 type SMTPServer struct {
 	t    testing.TB
 	Addr string
+	mode SMTPMode
 	tls  *tls.Config
 
 	mu    sync.Mutex
 	srv   *smtp.Server
 	l     net.Listener
 	mails []Mail
+	auths int
 	// Reject, when set, answers RCPT for this address with a permanent 550.
 	Reject string
 }
 
-// NewSMTPServer starts a server; it stops when the test ends.
+// NewSMTPServer starts a STARTTLS server; it stops when the test ends.
 func NewSMTPServer(t testing.TB) *SMTPServer {
 	t.Helper()
-	s := &SMTPServer{t: t, tls: selfSignedTLS(t)}
+	return NewSMTPServerMode(t, SMTPStartTLS)
+}
+
+// NewSMTPServerMode starts a server offering TLS as mode says; it stops
+// when the test ends.
+func NewSMTPServerMode(t testing.TB, mode SMTPMode) *SMTPServer {
+	t.Helper()
+	s := &SMTPServer{t: t, mode: mode, tls: selfSignedTLS(t)}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("smtp listen: %v", err)
@@ -63,15 +86,32 @@ func NewSMTPServer(t testing.TB) *SMTPServer {
 // Port is the server's port.
 func (s *SMTPServer) Port() string { _, p, _ := net.SplitHostPort(s.Addr); return p }
 
-// URL is a GATEHOUSE_SMTP_URL for this server (STARTTLS, any certificate).
+// URL is a GATEHOUSE_SMTP_URL for this server (any certificate): smtps://
+// for SMTPImplicitTLS, else smtp://.
 func (s *SMTPServer) URL() string {
-	return "smtp://test:secret@" + s.Addr + "?insecure_skip_verify"
+	scheme := "smtp"
+	if s.mode == SMTPImplicitTLS {
+		scheme = "smtps"
+	}
+	return scheme + "://test:secret@" + s.Addr + "?insecure_skip_verify"
+}
+
+// Auths is how many times a client authenticated (sent its credentials).
+func (s *SMTPServer) Auths() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.auths
 }
 
 func (s *SMTPServer) serve(l net.Listener) {
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &smtpSession{s: s}, nil }))
 	srv.Domain = "localhost"
-	srv.TLSConfig = s.tls
+	switch s.mode {
+	case SMTPStartTLS:
+		srv.TLSConfig = s.tls
+	case SMTPImplicitTLS:
+		l = tls.NewListener(l, s.tls)
+	}
 	srv.AllowInsecureAuth = true
 	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
 	s.mu.Lock()
@@ -141,7 +181,12 @@ type smtpSession struct {
 
 func (x *smtpSession) AuthMechanisms() []string { return []string{"PLAIN"} }
 func (x *smtpSession) Auth(string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(_, _, _ string) error { return nil }), nil
+	return sasl.NewPlainServer(func(_, _, _ string) error {
+		x.s.mu.Lock()
+		x.s.auths++
+		x.s.mu.Unlock()
+		return nil
+	}), nil
 }
 func (x *smtpSession) Reset()        { x.from, x.to = "", "" }
 func (x *smtpSession) Logout() error { return nil }

@@ -19,17 +19,21 @@ const tmplAPIKeys = "admin/apikeys.html"
 type apiKeysView struct {
 	view
 	UserID, UserLabel string
+	OwnerName         string
+	Machine           bool // the owner is a service account
+	CanReadOwner      bool
 	Keys              []keyRow
 	NextHref          string
 	CanCreate         bool
 	Secret            string
 	KeyName, Scopes   string
+	Expires           string // the chosen key of expiries; "" is never
 }
 
 // keyRow is one API key (never its secret).
 type keyRow struct {
-	ID, PublicID, Name, Scopes, Created, Expires, LastUsed string
-	Revoked, CanRevoke                                     bool
+	ID, PublicID, Name, Scopes, Created, CreatedBy, Expires, LastUsed string
+	Revoked, Expired, CanRevoke                                       bool
 }
 
 func (m *Module) mountAPIKeys(g *echo.Group, sensitive echo.MiddlewareFunc) {
@@ -48,7 +52,7 @@ func keysRes(owner string) principal.Resource {
 // getAPIKeys lists one user's keys (?user=<id>; the caller's own without
 // it), with api-keys:read for that owner, as GET /api/v1/api-keys.
 func (m *Module) getAPIKeys(c echo.Context) error {
-	return m.renderKeys(c, http.StatusOK, apiKeysView{UserID: c.QueryParam("user")})
+	return m.renderKeys(c, http.StatusOK, apiKeysView{UserID: c.QueryParam("user"), Expires: "90d"})
 }
 
 func (m *Module) renderKeys(c echo.Context, status int, v apiKeysView) error {
@@ -63,7 +67,10 @@ func (m *Module) renderKeys(c echo.Context, status int, v apiKeysView) error {
 	if err != nil {
 		return m.pageError(c, err)
 	}
-	v.UserLabel = u.Email
+	v.UserLabel, v.OwnerName, v.Machine = u.Email, u.Name, u.Machine
+	if v.CanReadOwner, err = m.can(c, principal.Resource{Type: "users", ID: u.ID}, "read"); err != nil {
+		return m.pageError(c, err)
+	}
 	errMsg := v.Error
 	if v.view, err = m.newView(c, "API keys", "/admin/api-keys"); err != nil {
 		return m.pageError(c, err)
@@ -73,9 +80,11 @@ func (m *Module) renderKeys(c echo.Context, status int, v apiKeysView) error {
 	if err != nil {
 		return m.pageError(c, err)
 	}
+	now, creators := time.Now(), map[string]string{}
 	for _, k := range list.Items {
 		row := keyRow{ID: k.ID, PublicID: k.PublicID, Name: k.Name, Scopes: strings.Join(k.Scopes, " "),
-			Created: k.CreatedAt.UTC().Format(timeFormat), Expires: "never", LastUsed: "never", Revoked: k.Revoked()}
+			Created: k.CreatedAt.UTC().Format(timeFormat), CreatedBy: m.actorLabel(c, creators, k.CreatedBy),
+			Expires: "never", LastUsed: "never", Revoked: k.Revoked(), Expired: k.Expired(now)}
 		if row.Scopes == "" {
 			row.Scopes = "all of the owner's rights"
 		}
@@ -102,7 +111,7 @@ func (m *Module) renderKeys(c echo.Context, status int, v apiKeysView) error {
 }
 
 // expiries are the choices of the create form's "Expires" select.
-var expiries = map[string]time.Duration{"30d": 30 * 24 * time.Hour, "90d": 90 * 24 * time.Hour, "365d": 365 * 24 * time.Hour}
+var expiries = map[string]time.Duration{"7d": 7 * 24 * time.Hour, "30d": 30 * 24 * time.Hour, "90d": 90 * 24 * time.Hour, "365d": 365 * 24 * time.Hour}
 
 // postAPIKey creates a key for a user (api-keys:create for that owner), as
 // POST /api/v1/api-keys, and shows its secret once. Sensitive.
@@ -116,9 +125,13 @@ func (m *Module) postAPIKey(c echo.Context) error {
 		return m.pageError(c, err)
 	}
 	n := apikeys.NewKey{UserID: v.UserID, Name: v.KeyName, Scopes: strings.Fields(v.Scopes)}
-	if d, ok := expiries[c.FormValue("expires")]; ok {
+	v.Expires = c.FormValue("expires")
+	if d, ok := expiries[v.Expires]; ok {
 		at := time.Now().Add(d)
 		n.ExpiresAt = &at
+	} else if v.Expires != "" {
+		v.Error = "Choose when the key expires from the list."
+		return m.renderKeys(c, http.StatusUnprocessableEntity, v)
 	}
 	created, err := m.d.APIKeys.Create(ctx, n)
 	if err != nil {
@@ -129,8 +142,24 @@ func (m *Module) postAPIKey(c echo.Context) error {
 		v.Error = msg
 		return m.renderKeys(c, status, v)
 	}
-	v.Secret, v.KeyName, v.Scopes = created.Secret, "", ""
+	v.Secret, v.KeyName, v.Scopes, v.Expires = created.Secret, "", "", "90d"
 	return m.renderKeys(c, http.StatusCreated, v)
+}
+
+// actorLabel is how the Created by column names a key's creator: the
+// user's email when the caller may read that user, else the id as stored
+// ("gatehouse" for the command line). seen keeps the answers of one page.
+func (m *Module) actorLabel(c echo.Context, seen map[string]string, id string) string {
+	if l, ok := seen[id]; ok {
+		return l
+	}
+	seen[id] = id
+	if ok, err := m.can(c, principal.Resource{Type: "users", ID: id}, "read"); err == nil && ok {
+		if u, err := m.d.Users.UserByID(c.Request().Context(), id); err == nil {
+			seen[id] = u.Email
+		}
+	}
+	return seen[id]
 }
 
 // postRevokeKey revokes a key (api-keys:delete on it), as DELETE

@@ -13,6 +13,9 @@ import (
 // screen readers and for reading exact numbers.
 type chart struct {
 	ID, Title, Summary string
+	// Axis names the x axis's unit and time zone, as "hours, UTC".
+	Axis               string
+	AxisX, AxisY       float64
 	Width, Height      int
 	PlotLeft, PlotTop  float64
 	PlotRight, Base    float64
@@ -40,14 +43,16 @@ type chartRow struct {
 }
 
 const (
-	chartW, chartH           = 720, 230
+	chartW, chartH           = 720, 250
 	plotL, plotR, plotT, plB = 44.0, 712.0, 12.0, 190.0
 )
 
 // newChart lays out ok and fail, bucket i starting at start+i·step; every
-// labelEvery-th bucket gets an x label in layout.
-func newChart(id, title string, start time.Time, step time.Duration, ok, fail []int64, layout string, labelEvery int) chart {
-	c := chart{ID: id, Title: title, Width: chartW, Height: chartH, PlotLeft: plotL, PlotTop: plotT, PlotRight: plotR, Base: plB}
+// labelEvery-th bucket gets an x label in layout, and axis names the x
+// axis under the labels.
+func newChart(id, title, axis string, start time.Time, step time.Duration, ok, fail []int64, layout string, labelEvery int) chart {
+	c := chart{ID: id, Title: title, Axis: axis, AxisX: plotR, AxisY: plB + 52,
+		Width: chartW, Height: chartH, PlotLeft: plotL, PlotTop: plotT, PlotRight: plotR, Base: plB}
 	top := int64(1)
 	for i := range ok {
 		c.TotalOK += ok[i]

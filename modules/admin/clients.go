@@ -87,7 +87,8 @@ func (m *Module) getClients(c echo.Context) error {
 // newClientView is the data of the "Create client" form.
 type newClientView struct {
 	view
-	Name, RedirectURIs string
+	Name, RedirectURIs, PostLogoutURIs string
+	Public                             bool
 }
 
 func (m *Module) getNewClient(c echo.Context) error {
@@ -110,23 +111,24 @@ func (m *Module) newClientForm(c echo.Context, status int, v newClientView, errM
 // configuration an application needs.
 type clientSecretView struct {
 	view
-	ClientID, Name, Secret string
-	Issuer, Discovery      string
-	RedirectURI            string
-	Created                bool // false: a rotated secret
+	Name, Secret string
+	Config       clientConfig
+	Created      bool // false: a rotated secret
 }
 
-// postClient registers a confidential client, as POST /api/v1/clients
-// (clients:create), and shows its secret once.
+// postClient registers a client, as POST /api/v1/clients (clients:create),
+// and shows its secret once (a public client has none).
 func (m *Module) postClient(c echo.Context) error {
 	ctx := c.Request().Context()
-	v := newClientView{Name: strings.TrimSpace(c.FormValue("name")), RedirectURIs: c.FormValue("redirect_uris")}
+	v := newClientView{Name: strings.TrimSpace(c.FormValue("name")), RedirectURIs: c.FormValue("redirect_uris"),
+		PostLogoutURIs: c.FormValue("post_logout_redirect_uris"), Public: c.FormValue("public") == "on"}
 	if err := m.require(ctx, allClients, "create"); err != nil {
 		return m.pageError(c, err)
 	}
-	cl, secret, err := m.d.Clients.Create(ctx, clients.NewClient{Name: v.Name, RedirectURIs: lines(v.RedirectURIs)})
+	cl, secret, err := m.d.Clients.Create(ctx, clients.NewClient{Name: v.Name, Public: v.Public,
+		RedirectURIs: lines(v.RedirectURIs), PostLogoutRedirectURIs: lines(v.PostLogoutURIs)})
 	if err != nil {
-		status, msg, ok := explain(err)
+		status, msg, ok := explainClient(err)
 		if !ok {
 			return m.pageError(c, err)
 		}
@@ -136,12 +138,7 @@ func (m *Module) postClient(c echo.Context) error {
 }
 
 func (m *Module) showSecret(c echo.Context, status int, cl clients.Client, secret string, created bool) error {
-	issuer := strings.TrimSuffix(m.opts.Issuer, "/")
-	v := clientSecretView{ClientID: cl.ID, Name: cl.Name, Secret: secret, Issuer: issuer,
-		Discovery: issuer + "/.well-known/openid-configuration", Created: created}
-	if len(cl.RedirectURIs) > 0 {
-		v.RedirectURI = cl.RedirectURIs[0]
-	}
+	v := clientSecretView{Name: cl.Name, Secret: secret, Config: m.clientConfig(cl), Created: created}
 	var err error
 	title := "Client created"
 	if !created {

@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse/gatehouse/modules/audit"
 	"github.com/gatehouse/gatehouse/modules/authz"
 	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/mail"
 	"github.com/gatehouse/gatehouse/modules/oidc/clients"
 	"github.com/gatehouse/gatehouse/modules/oidc/provider"
 )
@@ -33,9 +34,25 @@ type Users interface {
 	UnassignRole(ctx context.Context, userID, role string) (identity.User, error)
 }
 
+// EmailLinks mails a user a link to set a password (identity.Service): an
+// invitation (again, for a user without one; the earlier link stops
+// working) or a password reset.
+type EmailLinks interface {
+	InviteUser(ctx context.Context, in identity.NewUser) (identity.User, error)
+	RequestPasswordReset(ctx context.Context, email string) error
+}
+
+// MailStats is the mail outbox's backlog and the worker's counters, for
+// the overview (mail.Service).
+type MailStats interface {
+	Stats(ctx context.Context) (mail.Stats, error)
+}
+
 // Roles is the identity module's role catalogue (identity.Service).
 type Roles interface {
 	Roles(ctx context.Context) ([]identity.Role, error)
+	RoleByName(ctx context.Context, name string) (identity.Role, error)
+	UpdateRole(ctx context.Context, name string, upd identity.RoleUpdate) (identity.Role, error)
 	CreateRole(ctx context.Context, r identity.Role) (identity.Role, error)
 	DeleteRole(ctx context.Context, name string) error
 }
@@ -50,6 +67,7 @@ type Authorizer interface {
 // grant, a change to another user, or a policy change (authz.Service).
 type Grants interface {
 	CoversRole(ctx context.Context, p principal.Principal, role string) (bool, error)
+	CoversRoleRemoval(ctx context.Context, p principal.Principal, role string) (bool, error)
 	CoversUser(ctx context.Context, p principal.Principal, userID string) (bool, error)
 	CoversRule(ctx context.Context, p principal.Principal, rule authz.Rule) (bool, error)
 	CoversRemoval(ctx context.Context, p principal.Principal, rule authz.Rule) (bool, error)
@@ -63,6 +81,8 @@ type Policies interface {
 	DeletePolicy(ctx context.Context, id string) error
 	Evaluate(ctx context.Context, req authz.EvalRequest) (authz.Decision, error)
 	RoleParents(ctx context.Context, role string) ([]authz.RoleParent, error)
+	AddRoleParent(ctx context.Context, role, parent string) error
+	RemoveRoleParent(ctx context.Context, role, parent string) error
 }
 
 // Clients is the OAuth client registry (oidc clients.Service).
@@ -81,6 +101,7 @@ type APIKeys interface {
 	Get(ctx context.Context, id string) (apikeys.Key, error)
 	Create(ctx context.Context, n apikeys.NewKey) (apikeys.Created, error)
 	Revoke(ctx context.Context, id string) (apikeys.Key, error)
+	CreateServiceAccount(ctx context.Context, name, email string) (identity.User, error)
 }
 
 // AuditLog lists security events (audit.Service).
@@ -103,9 +124,10 @@ type EventCounts interface {
 	Counts(ctx context.Context, action string, start time.Time, step time.Duration, n int) ([]int64, error)
 }
 
-// Pages renders an HTML page (web.Renderer).
+// Pages renders an HTML page, or one block of it for htmx (web.Renderer).
 type Pages interface {
 	HTML(c echo.Context, status int, name string, data any) error
+	Fragment(c echo.Context, status int, name, block string, data any) error
 }
 
 // SigningKeys are the OpenID Provider's token signing keys (oidc.Module).

@@ -20,19 +20,24 @@ import (
 	"github.com/gatehouse/gatehouse/modules/audit"
 	"github.com/gatehouse/gatehouse/modules/authz"
 	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/mail"
 	"github.com/gatehouse/gatehouse/modules/oidc/clients"
 	"github.com/gatehouse/gatehouse/web"
 )
 
-// console is the console over the real identity, authz, audit and apikeys
-// services on SQLite; requests are made as a chosen user.
+// console is the console over the real identity, authz, audit, apikeys and
+// mail services (on SQLite unless newConsoleOn is given a database);
+// requests are made as a chosen user.
 type console struct {
-	t       *testing.T
+	t       testing.TB
 	e       *echo.Echo
 	ids     *identity.Service
 	az      *authz.Service
 	audit   *audit.Service
 	clients *clients.Service
+	db      database.DB
+	mail    *mail.Service
+	keys    *apikeys.Service
 	as      string // user id of the caller
 }
 
@@ -41,17 +46,21 @@ func newConsole(t *testing.T) *console {
 	return newConsoleOn(t, testutil.NewSQLite(t))
 }
 
-// newConsoleOn is the console over db (testutil.ForEachDB).
-func newConsoleOn(t *testing.T, db database.DB) *console {
+// newConsoleOn is newConsole on db (testutil.ForEachDB).
+func newConsoleOn(t testing.TB, db database.DB) *console {
 	t.Helper()
 	ctx := context.Background()
 	pages, err := web.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &console{t: t, e: echo.New()}
+	c := &console{t: t, e: echo.New(), db: db}
 	c.audit = audit.New(db)
-	c.ids = identity.New(db, identity.Deps{Audit: c.audit}, identity.Options{Argon2: identity.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}})
+	// Mail without a server: messages stay in the outbox (testutil.Outbox).
+	if c.mail, err = mail.New(db, mail.Options{Issuer: "https://id.example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	c.ids = identity.New(db, identity.Deps{Audit: c.audit, Mailer: c.mail}, identity.Options{Argon2: identity.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}})
 	c.az, err = authz.New(ctx, db, authz.Deps{Roles: c.ids, Audit: c.audit}, authz.Options{
 		IsUnknownUser: func(err error) bool { return errors.Is(err, identity.ErrNotFound) },
 	})
@@ -63,11 +72,12 @@ func newConsoleOn(t *testing.T, db database.DB) *console {
 	c.ids.AddRoleListener(c.az)
 	keys := apikeys.New(db, apikeys.Deps{Users: c.ids, Audit: c.audit}, apikeys.Options{})
 	cls := clients.New(db, clients.Deps{Audit: c.audit}, clients.Options{})
-	c.clients = cls
+	c.clients, c.keys = cls, keys
 	sessions := func(context.Context) (int64, error) { return 3, nil }
 	m := New(Deps{Users: c.ids, Roles: c.ids, Authorizer: c.az, Grants: c.az, Pages: pages,
 		Policies: c.az, APIKeys: keys, Audit: c.audit, Clients: cls, Activity: c.audit,
 		Counts: Counts{Users: c.ids.CountUsers, Sessions: sessions, Clients: cls.Count, APIKeys: keys.CountActive},
+		Links:  c.ids, Mail: c.mail,
 	}, Options{Issuer: "https://id.example.com"})
 	g := c.e.Group("/admin", func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(ec echo.Context) error {

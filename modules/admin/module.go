@@ -32,6 +32,8 @@ type Deps struct {
 	Keys       SigningKeys
 	Counts     Counts
 	Activity   EventCounts
+	Links      EmailLinks
+	Mail       MailStats
 }
 
 // Options tune the console.
@@ -83,5 +85,6 @@ func (m *Module) Mount(r module.Routes) {
 	g.GET("/users/:id/delete", m.getDeleteUser)
 	g.POST("/users/:id/delete", m.postDeleteUser, sensitive)
 	m.mountUserEdit(g, sensitive)
+	m.mountUserLinks(g)
 	m.mountRest(g, sensitive)
 }

@@ -22,6 +22,7 @@ const (
 type overviewView struct {
 	view
 	Counts []overviewCount
+	Mail   *mailCard
 	Charts []chart
 }
 
@@ -72,6 +73,9 @@ func (m *Module) getOverview(c echo.Context) error {
 		}
 		v.Counts = append(v.Counts, overviewCount{Label: k.label, Href: k.href, N: n})
 	}
+	if v.Mail, err = m.mailStats(c); err != nil {
+		return m.pageError(c, err)
+	}
 	if v.Charts, err = m.signInCharts(c); err != nil {
 		return m.pageError(c, err)
 	}
@@ -103,14 +107,15 @@ func (m *Module) signInCharts(c echo.Context) ([]chart, error) {
 	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	specs := []struct {
 		id, title  string
+		axis       string
 		start      time.Time
 		step       time.Duration
 		n          int
 		layout     string
 		labelEvery int
 	}{
-		{"chart-24h", "Sign-ins per hour, last 24 hours (UTC)", now.Truncate(time.Hour).Add(-23 * time.Hour), time.Hour, 24, "15:04", 3},
-		{"chart-30d", "Sign-ins per day, last 30 days (UTC)", day.AddDate(0, 0, -29), 24 * time.Hour, 30, "Jan 2", 5},
+		{"chart-24h", "Sign-ins per hour, last 24 hours (UTC)", "hours, UTC", now.Truncate(time.Hour).Add(-23 * time.Hour), time.Hour, 24, "15:04", 3},
+		{"chart-30d", "Sign-ins per day, last 30 days (UTC)", "days, UTC", day.AddDate(0, 0, -29), 24 * time.Hour, 30, "Jan 2", 5},
 	}
 	ctx := c.Request().Context()
 	var out []chart
@@ -123,7 +128,7 @@ func (m *Module) signInCharts(c echo.Context) ([]chart, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, newChart(s.id, s.title, s.start, s.step, ok, fail, s.layout, s.labelEvery))
+		out = append(out, newChart(s.id, s.title, s.axis, s.start, s.step, ok, fail, s.layout, s.labelEvery))
 	}
 	return out, nil
 }

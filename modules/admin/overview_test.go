@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/modules/audit"
+	"github.com/gatehouse/gatehouse/modules/mail"
 )
 
 func TestOverviewPage(t *testing.T) {
@@ -26,8 +27,24 @@ func TestOverviewPage(t *testing.T) {
 		}
 	}
 
+	// Two delivered (to the log: no SMTP server), one still pending.
+	for i := range 3 {
+		if i == 2 {
+			if n, err := c.mail.DeliverDue(ctx); err != nil || n != 2 {
+				t.Fatalf("DeliverDue = %d, %v", n, err)
+			}
+		}
+		if err := c.mail.Enqueue(ctx, mail.Message{To: "b@example.com", Subject: "Hi", Text: "Hello"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	r := c.get("/admin/overview")
-	r.want(t, http.StatusOK, `<a href="/admin/overview" aria-current="page">Overview</a>`,
+	r.want(t, http.StatusOK,
+		`<h2 id="mail-title">Mail</h2>`, `<span class="count-n">1</span> <span class="count-label">Pending</span>`,
+		`<span class="count-n">2</span> <span class="count-label">Sent</span>`,
+		`<span class="count-n">0</span> <span class="count-label">Permanently failed</span>`,
+		`text-anchor="end">hours, UTC</text>`, `text-anchor="end">days, UTC</text>`, `<th scope="col">From (UTC)</th>`, `<a href="/admin/overview" aria-current="page">Overview</a>`,
 		`<span class="count-n">2</span> <span class="count-label"><a href="/admin/users">Users</a>`,
 		`<span class="count-n">3</span> <span class="count-label">Active sessions`,
 		`<span class="count-n">0</span> <span class="count-label"><a href="/admin/clients">Clients</a>`,
@@ -45,7 +62,7 @@ func TestOverviewPage(t *testing.T) {
 	c.as = c.user("ua@example.com", "UA", "user-admin")
 	r = c.get("/admin/overview")
 	r.want(t, http.StatusOK, "Active sessions")
-	for _, no := range []string{">Clients<", "API keys", "<svg"} {
+	for _, no := range []string{">Clients<", "API keys", "<svg", "Pending"} {
 		if strings.Contains(r.body, no) {
 			t.Errorf("a user-admin's overview shows %q", no)
 		}

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -26,10 +27,14 @@ type roleRow struct {
 	BuiltIn, CanDelete         bool
 }
 
-func (m *Module) mountRoles(g *echo.Group) {
+func (m *Module) mountRoles(g *echo.Group, sensitive echo.MiddlewareFunc) {
 	g.GET("/roles", m.getRoles)
 	g.POST("/roles", m.postRole)
 	g.POST("/roles/:name/delete", m.postDeleteRole)
+	g.GET("/roles/:name", m.getRole)
+	g.POST("/roles/:name", m.postRoleDescription)
+	g.POST("/roles/:name/parents", m.postAddParent, sensitive)
+	g.POST("/roles/:name/parents/remove", m.postRemoveParent)
 }
 
 var allRoles = principal.Resource{Type: "roles", ID: "*"}
@@ -95,7 +100,7 @@ func (m *Module) postRole(c echo.Context) error {
 		v.Error = msg
 		return m.renderRoles(c, status, v)
 	}
-	return redirect(c, "/admin/roles", "role-created")
+	return redirect(c, "/admin/roles/"+url.PathEscape(v.Name), "role-created")
 }
 
 // postDeleteRole deletes a role (roles:delete on it), as DELETE

@@ -6,9 +6,10 @@ import "github.com/labstack/echo/v4"
 // not wired is left out.
 func (m *Module) mountRest(g *echo.Group, sensitive echo.MiddlewareFunc) {
 	g.GET("/overview", m.getOverview)
-	m.mountRoles(g)
+	m.mountRoles(g, sensitive)
 	m.mountClients(g, sensitive)
 	m.mountAPIKeys(g, sensitive)
+	m.mountServiceAccounts(g)
 	m.mountPolicies(g, sensitive)
 	m.mountSigningKeys(g, sensitive)
 	m.mountAudit(g)

@@ -19,26 +19,34 @@ const (
 
 var allUsers = principal.Resource{Type: "users", ID: "*"}
 
+// dateFormat is a day in the users table (UTC, as every console time).
+const dateFormat = "2006-01-02"
+
 // usersView is the data of admin/users.html: the search form, the filters,
-// one page of users and the link to the next.
+// one page of users, the link to the next and the sentence that announces
+// how many are shown.
 type usersView struct {
 	view
 	Query     string
 	Role      string
 	Status    string
+	Sort      string   // identity.SortCreated, SortEmail or SortName
 	RoleNames []string // the role filter's options; empty hides it
 	Users     []userRow
 	NextHref  string
+	Shown     string
 	CanCreate bool
 }
 
 // userRow is one line of the users table.
 type userRow struct {
-	ID, Email, Name, Status, Roles string
+	ID, Email, Name, Status, Roles, Created string
 }
 
 // getUsers is /admin and /admin/users: users:read on the collection, as
-// GET /api/v1/users. Without it the console answers 403.
+// GET /api/v1/users. Without it the console answers 403. An htmx request
+// (search as you type, a filter, the next page) gets only the results
+// region (usersFragment); the same URL without htmx is the whole page.
 func (m *Module) getUsers(c echo.Context) error {
 	ctx := c.Request().Context()
 	if err := m.require(ctx, allUsers, "read"); err != nil {
@@ -48,27 +56,35 @@ func (m *Module) getUsers(c echo.Context) error {
 	if v.Status != "" && v.Status != identity.StatusActive && v.Status != identity.StatusDisabled {
 		v.Status = ""
 	}
+	if v.Sort = c.QueryParam("sort"); v.Sort != identity.SortEmail && v.Sort != identity.SortName {
+		v.Sort = identity.SortCreated
+	}
 	var err error
 	if v.view, err = m.newView(c, "Users", "/admin/users"); err != nil {
 		return m.pageError(c, err)
 	}
 	list, err := m.d.Users.ListUsers(ctx, identity.UserFilter{
-		Query: v.Query, Role: v.Role, Status: v.Status, PageToken: c.QueryParam("page_token"),
+		Query: v.Query, Role: v.Role, Status: v.Status, Sort: v.Sort, PageToken: c.QueryParam("page_token"),
 	})
 	if err != nil {
 		return m.pageError(c, err)
 	}
 	for _, u := range list.Items {
-		v.Users = append(v.Users, userRow{ID: u.ID, Email: u.Email, Name: u.Name, Status: u.Status, Roles: strings.Join(u.Roles, ", ")})
+		v.Users = append(v.Users, userRow{ID: u.ID, Email: u.Email, Name: u.Name, Status: u.Status,
+			Roles: strings.Join(u.Roles, ", "), Created: u.CreatedAt.UTC().Format(dateFormat)})
 	}
 	if list.NextPageToken != "" {
 		q := url.Values{"page_token": {list.NextPageToken}}
-		for k, val := range map[string]string{"q": v.Query, "role": v.Role, "status": v.Status} {
-			if val != "" {
+		for k, val := range map[string]string{"q": v.Query, "role": v.Role, "status": v.Status, "sort": v.Sort} {
+			if val != "" && (k != "sort" || val != identity.SortCreated) {
 				q.Set(k, val)
 			}
 		}
 		v.NextHref = "/admin/users?" + q.Encode()
+	}
+	v.Shown = shownSentence(len(v.Users), v.NextHref != "")
+	if wantsFragment(c) {
+		return m.d.Pages.Fragment(c, http.StatusOK, tmplUsers, usersFragment, v)
 	}
 	if v.RoleNames, err = m.roleNames(c); err != nil {
 		return m.pageError(c, err)

@@ -33,6 +33,8 @@ type userView struct {
 	// Editing (users_edit.go): Self is the signed-in user's own page, whose
 	// email and password are changed on /account.
 	Self, CanEditProfile, CanEditCredentials bool
+	// Mailed links (users_links.go).
+	CanInvite, CanSendReset bool
 }
 
 // userRes is the API's resource for one user (owner: the user).
@@ -93,6 +95,9 @@ func (m *Module) renderUser(c echo.Context, status int, errMsg string) error {
 		}
 	}
 	if err := m.editChecks(c, &v); err != nil {
+		return m.pageError(c, err)
+	}
+	if err := m.linkChecks(c, &v, u); err != nil {
 		return m.pageError(c, err)
 	}
 	return m.render(c, status, tmplUser, v)
@@ -169,6 +174,9 @@ func (m *Module) postUnassignRole(c echo.Context) error {
 	ctx := c.Request().Context()
 	id, role := c.Param("id"), c.FormValue("role")
 	if err := m.require(ctx, principal.Resource{Type: "roles", ID: role}, "assign"); err != nil {
+		return m.actionFailed(c, err)
+	}
+	if err := m.guardRoleRemoval(c, role); err != nil {
 		return m.actionFailed(c, err)
 	}
 	if _, err := m.d.Users.UnassignRole(ctx, id, role); err != nil {

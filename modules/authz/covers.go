@@ -114,6 +114,28 @@ func (s *Service) CoversRemoval(ctx context.Context, p principal.Principal, rule
 	return h.covers(asRight(rule), grantSet{}), nil
 }
 
+// CoversRoleRemoval reports whether p may take role away from a user:
+// that takes the role's allows away (always covered) but gives back what
+// its deny rules (its ancestors' included) withheld, so p must hold those
+// rights, as for CoversRemoval.
+func (s *Service) CoversRoleRemoval(ctx context.Context, p principal.Principal, role string) (bool, error) {
+	snap := s.eng.snap.Load()
+	gs := roleGrants(snap, role)
+	if len(gs.denies) == 0 {
+		return true, nil
+	}
+	h, err := s.holderOf(ctx, snap, p)
+	if err != nil {
+		return false, err
+	}
+	for _, d := range gs.denies {
+		if !h.covers(asRight(d.Rule), grantSet{}) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
 // asRight is the right a deny withholds.
 func asRight(d Rule) Rule {
 	d.Effect, d.Condition = Allow, ""

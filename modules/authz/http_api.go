@@ -192,6 +192,9 @@ func (m *Module) registerAPI(api huma.API) {
 			if err := m.require(ctx, "roles", in.Name, "update"); err != nil {
 				return nil, err
 			}
+			if err := m.noRemovalEscalation(ctx, in.Parent); err != nil {
+				return nil, err
+			}
 			if err := s.RemoveRoleParent(ctx, in.Name, in.Parent); err != nil {
 				return nil, apiError(err)
 			}
@@ -214,6 +217,24 @@ func (m *Module) noEscalation(ctx context.Context, rules []Rule, edges []RolePar
 		return huma.Error401Unauthorized("authentication required")
 	}
 	return apiError(m.svc.checkGrants(ctx, p, rules, edges, removed))
+}
+
+// noRemovalEscalation answers 403 unless the caller holds what the deny
+// rules of role (inherited ones included) withheld: a role that stops
+// inheriting it gets those rights back.
+func (m *Module) noRemovalEscalation(ctx context.Context, role string) error {
+	p, ok := principal.From(ctx)
+	if !ok {
+		return huma.Error401Unauthorized("authentication required")
+	}
+	covered, err := m.svc.CoversRoleRemoval(ctx, p, role)
+	if err != nil {
+		return apiError(err)
+	}
+	if !covered {
+		return apiError(&EscalationError{What: "what the deny rules of role " + role + " withhold"})
+	}
+	return nil
 }
 
 // apiError maps the module's errors to problem responses.

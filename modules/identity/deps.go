@@ -24,11 +24,13 @@ type Authorizer interface {
 // Grants answers the no-escalation questions (CONTRACT, Admin REST API): a
 // principal may give a role only when it holds every right the role grants
 // (inherited ones included), and may change another user's password, email
-// or status, or delete them, only when it holds every right that user holds.
-// Answered on effective rights, never on role names. Implemented by the
-// authz module.
+// or status, or delete them, only when it holds every right that user holds;
+// taking a role away gives back what its deny rules withheld, so that too
+// needs those rights. Answered on effective rights, never on role names.
+// Implemented by the authz module.
 type Grants interface {
 	CoversRole(ctx context.Context, p principal.Principal, role string) (bool, error)
+	CoversRoleRemoval(ctx context.Context, p principal.Principal, role string) (bool, error)
 	CoversUser(ctx context.Context, p principal.Principal, userID string) (bool, error)
 }
 

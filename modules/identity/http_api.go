@@ -88,6 +88,7 @@ type listUsersInput struct {
 	Q      string `query:"q" maxLength:"254" doc:"Prefix of the email or the name."`
 	Role   string `query:"role" maxLength:"64"`
 	Status string `query:"status" enum:"active,disabled,"`
+	Sort   string `query:"sort" enum:"created,email,name," doc:"Order: created (the default), email or name."`
 	page.Query
 }
 
@@ -152,7 +153,8 @@ func (m *identityModule) listUsers(ctx context.Context, in *listUsersInput) (*li
 	if err := m.can(ctx, allUsers, "read"); err != nil {
 		return nil, err
 	}
-	users, err := m.svc.ListUsers(ctx, UserFilter{Query: in.Q, Role: in.Role, Status: in.Status, PageSize: in.PageSize, PageToken: in.PageToken})
+	users, err := m.svc.ListUsers(ctx, UserFilter{Query: in.Q, Role: in.Role, Status: in.Status, Sort: in.Sort,
+		PageSize: in.PageSize, PageToken: in.PageToken})
 	if err != nil {
 		return nil, m.apiError(ctx, err, "query")
 	}
@@ -250,6 +252,9 @@ func (m *identityModule) assignRole(ctx context.Context, in *userRoleInput) (*us
 
 func (m *identityModule) unassignRole(ctx context.Context, in *userRoleInput) (*userOutput, error) {
 	if err := m.can(ctx, roleRes(in.Role), "assign"); err != nil {
+		return nil, err
+	}
+	if err := m.guardRoleRemoval(ctx, in.Role); err != nil {
 		return nil, err
 	}
 	u, err := m.svc.UnassignRole(ctx, in.ID, in.Role)

@@ -97,6 +97,11 @@ func (g builtInGrants) CoversRole(ctx context.Context, p principal.Principal, ro
 	return err == nil && covered(held, roleRights(role)), err
 }
 
+// CoversRoleRemoval: the built-in roles carry no deny rules.
+func (g builtInGrants) CoversRoleRemoval(context.Context, principal.Principal, string) (bool, error) {
+	return true, nil
+}
+
 func (g builtInGrants) CoversUser(ctx context.Context, p principal.Principal, id string) (bool, error) {
 	held, err := g.held(ctx, p)
 	if err != nil {

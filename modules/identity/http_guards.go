@@ -127,6 +127,26 @@ func (m *identityModule) guardRole(ctx context.Context, role string) error {
 	return nil
 }
 
+// guardRoleRemoval enforces no escalation when a role is taken away: the
+// role's deny rules withheld rights from the user, which they get back.
+func (m *identityModule) guardRoleRemoval(ctx context.Context, role string) error {
+	p, ok := principal.From(ctx)
+	if !ok {
+		return huma.Error401Unauthorized("authentication required")
+	}
+	if m.opts.Grants == nil {
+		return m.internal(ctx, errNoGrants)
+	}
+	covered, err := m.opts.Grants.CoversRoleRemoval(ctx, p, role)
+	if err != nil {
+		return m.internal(ctx, err)
+	}
+	if !covered {
+		return huma.Error403Forbidden("you may not take role " + role + " away: its deny rules withhold rights you do not hold")
+	}
+	return nil
+}
+
 // requireCurrentPassword guards one's own credentials (ASVS 2.1.6): changing
 // one's own password or email needs the current password, so a stolen API key
 // or session cannot take the account over. Changing another user's

@@ -96,11 +96,23 @@ type UserFilter struct {
 	Query  string
 	Role   string
 	Status string
+	// Machine keeps only service accounts.
+	Machine bool
 	// PageSize is 1..page.MaxSize; 0 means page.DefaultSize.
 	PageSize int
 	// PageToken is the opaque NextPageToken of the previous page.
 	PageToken string
+	// Sort is SortCreated (""), SortEmail or SortName: each the order of
+	// one index, so a page is one indexed statement.
+	Sort string
 }
 
-// UserPage is one page of users, sorted by id (UUIDv7, so by creation time).
+// Orders of ListUsers.
+const (
+	SortCreated = "created" // by id (UUIDv7, so by creation time); the default
+	SortEmail   = "email"   // by normalized email
+	SortName    = "name"    // by normalized name, then id
+)
+
+// UserPage is one page of users, sorted as UserFilter.Sort says.
 type UserPage = page.Page[User]

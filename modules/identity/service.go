@@ -232,7 +232,7 @@ func (s *Service) HasActiveAdmin(ctx context.Context) (bool, error) {
 	return n > 0, err
 }
 
-// ListUsers returns one page of users matching f, sorted by id.
+// ListUsers returns one page of users matching f, in f.Sort's order.
 func (s *Service) ListUsers(ctx context.Context, f UserFilter) (UserPage, error) {
 	var err error
 	if f.PageSize, err = page.Size(f.PageSize); err != nil {
@@ -243,6 +243,9 @@ func (s *Service) ListUsers(ctx context.Context, f UserFilter) (UserPage, error)
 	}
 	if f.Status != "" && f.Status != StatusActive && f.Status != StatusDisabled {
 		return UserPage{}, invalid("status", "must be active or disabled")
+	}
+	if f.Sort != "" && f.Sort != SortCreated && f.Sort != SortEmail && f.Sort != SortName {
+		return UserPage{}, invalid("sort", "must be created, email or name")
 	}
 	return s.st.listUsers(ctx, f)
 }

@@ -206,13 +206,22 @@ func (s *store) listUsers(ctx context.Context, f UserFilter) (UserPage, error) {
 		}
 		return "?"
 	}
-	sb.WriteString(s.listUsersSelect())
-	sb.WriteString(" FROM identity_users AS u")
-	// With a role filter the role index drives the scan, in user id order.
+	// With a role filter (and the default order) the role index drives
+	// the scan, in user id order.
 	sortKey := "u.id"
 	if f.Role != "" {
-		sb.WriteString(" JOIN identity_user_roles AS r ON r.user_id = u.id AND r.role_name = " + arg(f.Role))
 		sortKey = "r.user_id"
+	}
+	switch f.Sort {
+	case SortEmail:
+		sortKey = "u.email_normalized"
+	case SortName:
+		sortKey = "u.name_normalized"
+	}
+	sb.WriteString(s.listUsersSelect() + ", " + sortKey)
+	sb.WriteString(" FROM identity_users AS u")
+	if f.Role != "" {
+		sb.WriteString(" JOIN identity_user_roles AS r ON r.user_id = u.id AND r.role_name = " + arg(f.Role))
 	}
 	where := " WHERE "
 	cond := func(c string) {
@@ -221,11 +230,11 @@ func (s *store) listUsers(ctx context.Context, f UserFilter) (UserPage, error) {
 		where = " AND "
 	}
 	if f.PageToken != "" {
-		after, err := page.Decode(f.PageToken, 1)
+		c, err := userCursor(f.PageToken, f.Sort, sortKey, arg)
 		if err != nil {
 			return UserPage{}, err
 		}
-		cond(sortKey + " > " + arg(after[0]))
+		cond(c)
 	}
 	if f.Query != "" {
 		p := normalizeQuery(f.Query)
@@ -235,23 +244,31 @@ func (s *store) listUsers(ctx context.Context, f UserFilter) (UserPage, error) {
 	if f.Status != "" {
 		cond("u.status = " + arg(f.Status))
 	}
-	sb.WriteString(" ORDER BY " + sortKey + " LIMIT " + arg(f.PageSize+1))
+	if f.Machine {
+		cond("u.machine = " + arg(true))
+	}
+	order := sortKey
+	if f.Sort == SortName {
+		order += ", u.id" // names repeat; the index is (name_normalized, id)
+	}
+	sb.WriteString(" ORDER BY " + order + " LIMIT " + arg(f.PageSize+1))
 
 	rows, err := s.query(ctx, sb.String(), args...)
 	if err != nil {
 		return UserPage{}, fmt.Errorf("identity: list users: %w", err)
 	}
 	defer rows.Close()
-	users := make([]User, 0, f.PageSize+1)
+	users := make([]listedUser, 0, f.PageSize+1)
 	for rows.Next() {
 		var (
 			u         User
 			username  sql.NullString
 			lastSign  sql.NullTime
 			roleNames sql.NullString
+			key       string
 		)
 		if err := rows.Scan(&u.ID, &u.Email, &username, &u.Name, &u.Status, &u.EmailVerified, &u.Machine,
-			&u.HasPassword, &u.CreatedAt, &u.UpdatedAt, &lastSign, &roleNames); err != nil {
+			&u.HasPassword, &u.CreatedAt, &u.UpdatedAt, &lastSign, &roleNames, &key); err != nil {
 			return UserPage{}, fmt.Errorf("identity: list users: %w", err)
 		}
 		u.Username = username.String
@@ -267,12 +284,12 @@ func (s *store) listUsers(ctx context.Context, f UserFilter) (UserPage, error) {
 			u.Roles = strings.Split(roleNames.String, ",")
 			slices.Sort(u.Roles)
 		}
-		users = append(users, u)
+		users = append(users, listedUser{User: u, key: key})
 	}
 	if err := rows.Err(); err != nil {
 		return UserPage{}, fmt.Errorf("identity: list users: %w", err)
 	}
-	return page.Cut(users, f.PageSize, func(u User) []string { return []string{u.ID} }, func(u User) User { return u }), nil
+	return page.Cut(users, f.PageSize, cursorKey(f.Sort), func(l listedUser) User { return l.User }), nil
 }
 
 // listUsersSelect is the column list of listUsers, in its Scan order.

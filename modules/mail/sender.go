@@ -23,8 +23,18 @@ type permanentError struct{ err error }
 func (e permanentError) Error() string { return e.err.Error() }
 func (e permanentError) Unwrap() error { return e.err }
 
-// smtpSender sends over one connection per batch with go-mail. STARTTLS is
-// mandatory unless the server is implicit TLS; credentials are never logged.
+// smtpSender sends over one connection per batch with go-mail; credentials
+// are never logged.
+//
+// TLS: smtps:// speaks TLS from the first byte. smtp:// requires STARTTLS
+// (go-mail's TLSMandatory, also its default, set here explicitly so a
+// library change cannot weaken it): a server that does not offer it gets
+// no AUTH, no message, and the delivery is retried. This holds with and
+// without credentials and for every host, loopback included — the
+// messages carry sign-in links, which are as sensitive as a password. We
+// do not offer a cleartext mode (TLSOpportunistic), and
+// ?insecure_skip_verify relaxes only the certificate check, never the
+// encryption.
 type smtpSender struct {
 	server Server
 	from   string

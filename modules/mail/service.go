@@ -62,10 +62,12 @@ type Options struct {
 	// Poll is how often the worker looks for due messages (1s).
 	Poll time.Duration
 	// RetryBase is the first retry's delay, doubled per attempt up to
-	// RetryMax (30s, 1h); MaxAttempts ends the retries (12).
+	// RetryMax (1s, 30s), each delay drawn between half and all of it
+	// (jitter, so replicas do not retry in step); a message still unsent
+	// GiveUpAfter its enqueueing is given up on (24h).
 	RetryBase   time.Duration
 	RetryMax    time.Duration
-	MaxAttempts int
+	GiveUpAfter time.Duration
 	// Lease is how long a claim keeps other workers off a message (2m);
 	// it must exceed a delivery's timeout (SendTimeout, 30s).
 	Lease       time.Duration
@@ -91,9 +93,9 @@ type Service struct {
 func New(db database.DB, opts Options) (*Service, error) {
 	opts.Product = cmp.Or(opts.Product, "Gatehouse")
 	opts.Poll = cmp.Or(opts.Poll, time.Second)
-	opts.RetryBase = cmp.Or(opts.RetryBase, 30*time.Second)
-	opts.RetryMax = cmp.Or(opts.RetryMax, time.Hour)
-	opts.MaxAttempts = cmp.Or(opts.MaxAttempts, 12)
+	opts.RetryBase = cmp.Or(opts.RetryBase, time.Second)
+	opts.RetryMax = cmp.Or(opts.RetryMax, 30*time.Second)
+	opts.GiveUpAfter = cmp.Or(opts.GiveUpAfter, 24*time.Hour)
 	opts.Lease = cmp.Or(opts.Lease, 2*time.Minute)
 	opts.SendTimeout = cmp.Or(opts.SendTimeout, 30*time.Second)
 	opts.Batch = cmp.Or(opts.Batch, 20)
@@ -151,22 +153,4 @@ func (s *Service) Notify(ctx context.Context, template, to string, vars map[stri
 		return err
 	}
 	return s.Enqueue(ctx, m)
-}
-
-// Stats are the worker's counters since start and the outbox's backlog.
-type Stats struct {
-	// Sent and Failed count messages this process delivered or gave up on
-	// (a permanent SMTP error, or MaxAttempts reached); Retried counts
-	// temporary failures that will be tried again.
-	Sent, Failed, Retried int64
-	// Pending is the number of messages in the outbox still to send.
-	Pending int64
-}
-
-// Stats reports the counters and the current backlog.
-func (s *Service) Stats(ctx context.Context) (Stats, error) {
-	st := Stats{Sent: s.sent.Load(), Failed: s.failed.Load(), Retried: s.retry.Load()}
-	err := s.db.Gorm.WithContext(ctx).Model(&outboxRow{}).
-		Where("sent_at IS NULL AND next_attempt_at IS NOT NULL").Count(&st.Pending).Error
-	return st, err
 }

@@ -19,7 +19,8 @@ func newTestService(t *testing.T, db database.DB, srv *testutil.SMTPServer, opts
 	t.Helper()
 	host, port, _ := net.SplitHostPort(srv.Addr)
 	p, _ := strconv.Atoi(port)
-	opts.Server = &Server{Host: host, Port: p, Username: "test", Password: "secret", InsecureSkipVerify: true}
+	opts.Server = &Server{Host: host, Port: p, Username: "test", Password: "secret", InsecureSkipVerify: true,
+		ImplicitTLS: strings.HasPrefix(srv.URL(), "smtps:")}
 	opts.From = "Gatehouse <gatehouse@example.test>"
 	opts.Issuer = "http://localhost:8080"
 	opts.SendTimeout = 5 * time.Second

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
+	"strings"
 	"time"
 )
 
@@ -57,8 +59,10 @@ func (s *Service) DeliverDue(ctx context.Context) (int, error) {
 }
 
 // settle records one message's outcome: sent, retried later with
-// exponential backoff, or given up on (a permanent error, or too many
-// attempts), which is logged and counted.
+// exponential backoff, or given up on (a permanent error, or GiveUpAfter
+// passed since it was enqueued), which is logged at error level — the
+// message's id and the server's answer, never its recipient or body — and
+// counted.
 func (s *Service) settle(ctx context.Context, r outboxRow, sendErr error) error {
 	if sendErr == nil {
 		s.sent.Add(1)
@@ -68,25 +72,33 @@ func (s *Service) settle(ctx context.Context, r outboxRow, sendErr error) error 
 	if len(msg) > 1000 {
 		msg = msg[:1000]
 	}
+	// The log names the message by id; the recipient (which the library's
+	// error repeats) stays in the outbox row, out of the log.
+	logMsg := strings.ReplaceAll(msg, r.To, "[recipient]")
 	var perm permanentError
-	if errors.As(sendErr, &perm) || r.Attempts >= s.opts.MaxAttempts {
+	next := s.now().Add(s.backoff(r.Attempts))
+	if errors.As(sendErr, &perm) || next.Sub(r.CreatedAt) > s.opts.GiveUpAfter {
 		s.failed.Add(1)
 		s.log.ErrorContext(ctx, "mail: message given up", slog.String("id", r.ID),
-			slog.Int("attempts", r.Attempts), slog.String("error", msg))
+			slog.Int("attempts", r.Attempts), slog.String("error", logMsg))
 		return s.markFailed(ctx, r, msg, nil)
 	}
 	s.retry.Add(1)
-	next := s.now().Add(s.backoff(r.Attempts))
 	s.log.WarnContext(ctx, "mail: delivery failed, will retry", slog.String("id", r.ID),
-		slog.Int("attempts", r.Attempts), slog.Time("next_attempt_at", next), slog.String("error", msg))
+		slog.Int("attempts", r.Attempts), slog.Time("next_attempt_at", next), slog.String("error", logMsg))
 	return s.markFailed(ctx, r, msg, &next)
 }
 
-// backoff is RetryBase doubled per earlier attempt, at most RetryMax.
+// backoff is the delay after the attempts-th failed attempt: RetryBase
+// doubled per earlier attempt, at most RetryMax, of which a random half is
+// taken off (so the delay lies in [d/2, d]). With the defaults: about 1, 2,
+// 4, 8, 16 s, then every 15–30 s — a server back up is used again within
+// 30 s, and replicas that failed together do not retry together.
 func (s *Service) backoff(attempts int) time.Duration {
 	d := s.opts.RetryBase
 	for i := 1; i < attempts && d < s.opts.RetryMax; i++ {
 		d *= 2
 	}
-	return min(d, s.opts.RetryMax)
+	d = min(d, s.opts.RetryMax)
+	return d - rand.N(d/2+1)
 }

@@ -77,6 +77,17 @@ func (s *Service) begin(ctx context.Context, kind, userID string, options any, s
 // audited. Errors: ErrChallengeUnknown, ErrChallengeExpired,
 // ErrVerification, ErrDuplicate, ErrUserDisabled, *validation.Error.
 func (s *Service) FinishRegistration(ctx context.Context, userID, handle, name string, body []byte) (Passkey, error) {
+	return s.FinishRegistrationThen(ctx, userID, handle, name, body, nil)
+}
+
+// FinishRegistrationThen is FinishRegistration that also runs then, when it
+// is not nil, in the same transaction once the passkey is stored: when then
+// fails, the passkey is not kept and the refusal is audited like any other.
+// It is for a registration that something other than a session authorizes
+// and that must be used up exactly when the passkey is added (an
+// invitation link). ctx must not carry a transaction: the refusal is
+// recorded in one of its own.
+func (s *Service) FinishRegistrationThen(ctx context.Context, userID, handle, name string, body []byte, then func(ctx context.Context) error) (Passkey, error) {
 	if name != "" {
 		n, err := validName(name)
 		if err != nil {
@@ -118,7 +129,13 @@ func (s *Service) FinishRegistration(ctx context.Context, userID, handle, name s
 		}); err != nil {
 			return err
 		}
-		return s.notify(ctx, user, fmt.Sprintf("A passkey named %q was added to your account.", out.Name))
+		if err := s.notify(ctx, user, fmt.Sprintf("A passkey named %q was added to your account.", out.Name)); err != nil {
+			return err
+		}
+		if then == nil {
+			return nil
+		}
+		return then(ctx)
 	})
 	if err != nil {
 		s.refuse(ctx, handle, audit.Event{

@@ -4,7 +4,8 @@
 //   <button type="button" data-passkey-register
 //           data-begin="/account/passkeys/register/begin"
 //           data-finish="/account/passkeys/register/finish"
-//           [data-name-input="#passkey-name"]>Add passkey</button>
+//           [data-name-input="#passkey-name"]
+//           [data-include="#link-token"]>Add passkey</button>
 //   <button type="button" data-passkey-login
 //           data-begin="/login/passkey/begin" data-finish="/login/passkey/finish">Use passkey</button>
 //   <input name="username" autocomplete="username webauthn"
@@ -17,6 +18,10 @@
 // and, for registration, name, and answers {"redirect": "…"}; errors are
 // problem+json ({"detail"}) and are shown in the element named by
 // data-error (a selector) or the page's [data-passkey-error] element.
+// data-include names inputs (a selector) whose name and value go with both
+// posts (the invitation page's token). Elements marked data-passkey-offer
+// are hidden in the page and shown only where WebAuthn runs, so a browser
+// without script or passkeys sees the form that works without them.
 (function () {
   "use strict";
 
@@ -96,8 +101,19 @@
   // The problem type of a sensitive action asked without a recent sign-in.
   var REAUTH = "https://gatehouse.dev/problems/reauthentication-required";
 
+  // The fields of the inputs named by the element's data-include.
+  function included(el, fields) {
+    var out = Object.assign({}, fields || {}), sel = el.getAttribute("data-include");
+    if (sel) {
+      document.querySelectorAll(sel).forEach(function (input) {
+        if (input.name) out[input.name] = input.value;
+      });
+    }
+    return out;
+  }
+
   function post(url, el, fields) {
-    var body = new URLSearchParams(fields || {});
+    var body = new URLSearchParams(included(el, fields));
     body.set("csrf_token", csrfToken(el));
     return fetch(url, {
       method: "POST", credentials: "same-origin", body: body,
@@ -185,6 +201,7 @@
       });
       return;
     }
+    document.querySelectorAll("[data-passkey-offer]").forEach(function (el) { el.hidden = false; });
     bind("[data-passkey-register]", register);
     bind("[data-passkey-login]", function (el) { return login(el, false); });
     // "Confirm it's you": prove the passkey, then post the original form.

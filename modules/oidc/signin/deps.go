@@ -61,6 +61,11 @@ type Passkeys interface {
 	FinishLogin(ctx context.Context, handle string, body []byte) (passkeys.LoginResult, error)
 	HasPasskey(ctx context.Context, userID string) (bool, error)
 	List(ctx context.Context, userID string) ([]passkeys.Passkey, error)
+	// BeginRegistration and FinishRegistrationThen register a passkey for
+	// a user an invitation link authorized; then runs inside the passkey's
+	// transaction (using the link), and its error keeps nothing.
+	BeginRegistration(ctx context.Context, userID string) (passkeys.Ceremony, error)
+	FinishRegistrationThen(ctx context.Context, userID, handle, name string, body []byte, then func(ctx context.Context) error) (passkeys.Passkey, error)
 }
 
 // Notifier mails a user a security notice, queued in the transaction in ctx

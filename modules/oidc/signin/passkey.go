@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse/gatehouse/internal/httpserver"
+	"github.com/gatehouse/gatehouse/internal/netaddr"
 	"github.com/gatehouse/gatehouse/modules/audit"
 	"github.com/gatehouse/gatehouse/modules/oidc/flow"
 	"github.com/gatehouse/gatehouse/modules/passkeys"
@@ -116,6 +117,12 @@ func (p *Pages) stepUpUser(c echo.Context, authRequestID string) (string, error)
 // postPasskeyBegin answers {"options", "handle"} for navigator.credentials.get.
 func (p *Pages) postPasskeyBegin(c echo.Context) error {
 	ctx := c.Request().Context()
+	// Each ceremony is a row until it is used or expires: one source may
+	// begin at most as many as it may make sign-in attempts (counted apart
+	// from them, since autofill begins one on every /login).
+	if limited, err := p.passkeyThrottled(c, throttleKey("passkey-begin", netaddr.RateKey(pagesClientIP(c))), "passkey-begin"); limited || err != nil {
+		return err
+	}
 	userID, err := p.stepUpUser(c, c.FormValue("authRequestID"))
 	if err != nil {
 		return err
@@ -155,20 +162,8 @@ func (p *Pages) postPasskeyFinish(c echo.Context) error {
 			return err
 		}
 	}
-	now := p.now()
-	if wait, err := p.counter.hitSource(ctx, throttleKey("ip", pagesClientIP(c)), now); err != nil {
+	if limited, err := p.passkeyThrottled(c, sourceKey(c), "passkey"); limited || err != nil {
 		return err
-	} else if wait > 0 {
-		secs := retrySeconds(wait)
-		if err := p.audit.Record(ctx, audit.Event{
-			Action: "login.throttled", Target: audit.Ref{Type: "login", ID: "passkey"}, Outcome: audit.Denied,
-			Details: map[string]string{"reason": "source", "method": "passkey", "retry_after": strconv.Itoa(secs)},
-		}); err != nil {
-			return err
-		}
-		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
-		return httpserver.WriteProblem(c, http.StatusTooManyRequests,
-			"Too many sign-in attempts. Try again after "+now.Add(time.Duration(secs)*time.Second).Format("15:04:05 UTC")+".")
 	}
 	res, err := p.passkeys.FinishLogin(ctx, c.FormValue("handle"), []byte(c.FormValue("credential")))
 	switch {
@@ -189,6 +184,28 @@ func (p *Pages) postPasskeyFinish(c echo.Context) error {
 		redirect = "/login?authRequestID=" + url.QueryEscape(id)
 	}
 	return c.JSON(http.StatusOK, map[string]string{"redirect": redirect})
+}
+
+// passkeyThrottled counts one request of the source under key (the
+// per-source limit) and, when the source is over it, audits that and
+// answers 429 with Retry-After; limited then reports the answer was written.
+func (p *Pages) passkeyThrottled(c echo.Context, key, method string) (limited bool, err error) {
+	ctx := c.Request().Context()
+	now := p.now()
+	wait, err := p.counter.hitSource(ctx, key, now)
+	if err != nil || wait <= 0 {
+		return false, err
+	}
+	secs := retrySeconds(wait)
+	if err := p.audit.Record(ctx, audit.Event{
+		Action: "login.throttled", Target: audit.Ref{Type: "login", ID: "passkey"}, Outcome: audit.Denied,
+		Details: map[string]string{"reason": "source", "method": method, "retry_after": strconv.Itoa(secs)},
+	}); err != nil {
+		return false, err
+	}
+	c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+	return true, httpserver.WriteProblem(c, http.StatusTooManyRequests,
+		"Too many sign-in attempts. Try again after "+now.Add(time.Duration(secs)*time.Second).Format("15:04:05 UTC")+".")
 }
 
 // passkeyRefused: the assertion was refused (the user may try again), as

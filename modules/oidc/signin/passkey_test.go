@@ -66,6 +66,16 @@ func (f *fakePasskeys) List(_ context.Context, userID string) ([]passkeys.Passke
 	return f.list[userID], nil
 }
 
+// Registration through an invitation is tested with the real passkeys
+// service (invite_passkey_test.go); this fake refuses it.
+func (f *fakePasskeys) BeginRegistration(context.Context, string) (passkeys.Ceremony, error) {
+	return passkeys.Ceremony{}, passkeys.ErrVerification
+}
+
+func (f *fakePasskeys) FinishRegistrationThen(context.Context, string, string, string, []byte, func(context.Context) error) (passkeys.Passkey, error) {
+	return passkeys.Passkey{}, passkeys.ErrVerification
+}
+
 func newPasskeyEnv(t *testing.T) (*pagesTestEnv, *fakePasskeys) {
 	pk := newFakePasskeys()
 	pk.has[aliceID] = true
@@ -212,5 +222,41 @@ func TestAccountListsPasskeys(t *testing.T) {
 	}
 	if buttonNamed(pg.doc, "Add passkey") == nil || buttonNamed(pg.doc, "Remove passkey") == nil {
 		t.Error("no “Add passkey” or “Remove passkey” button")
+	}
+}
+
+// TestPasskeyBeginIsLimitedPerSource: every begun ceremony is a stored
+// challenge, so one source may not begin them without bound; the limit is
+// counted apart from sign-in attempts (a throttled begin leaves the
+// password sign-in of the same address alone).
+func TestPasskeyBeginIsLimitedPerSource(t *testing.T) {
+	pk := newFakePasskeys()
+	e := newPagesTestEnv(t, func(c *Config) {
+		c.Passkeys = pk
+		c.Throttle.SourceLimit = 3
+	})
+	b := e.browser()
+	pg := b.get("/login")
+	btn := buttonNamed(pg.doc, "Use passkey")
+	csrf := htmlFindAll(pg.doc, func(n *html.Node) bool { return n.Data == "meta" && htmlAttr(n, "name") == "csrf-token" })
+	if btn == nil || len(csrf) != 1 {
+		t.Fatalf("no passkey button or csrf meta\n%s", pg.body)
+	}
+	form := url.Values{"csrf_token": {htmlAttr(csrf[0], "content")}}
+	for i := range 3 {
+		if r := b.post(htmlAttr(btn, "data-begin"), form); r.status != http.StatusOK {
+			t.Fatalf("begin %d: %d %s", i+1, r.status, r.body)
+		}
+	}
+	r := b.post(htmlAttr(btn, "data-begin"), form)
+	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" ||
+		!strings.Contains(r.header.Get("Content-Type"), "application/problem+json") {
+		t.Fatalf("4th begin: %d %q %s, want 429 problem with Retry-After", r.status, r.header.Get("Retry-After"), r.body)
+	}
+	if e.auditCount("login.throttled") != 1 {
+		t.Fatal("the throttled begin was not audited")
+	}
+	if pg := b.signIn("?return_to=/account"); pg.status != http.StatusSeeOther {
+		t.Fatalf("password sign-in after throttled begins: %d, want 303\n%s", pg.status, pg.body)
 	}
 }

@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -32,6 +30,10 @@ type Recovery interface {
 	RequestPasswordReset(ctx context.Context, email string) error
 	CheckEmailLink(ctx context.Context, token string, kinds ...string) (identity.EmailLink, error)
 	SetPasswordWithLink(ctx context.Context, token, password string) (identity.User, error)
+	// AcceptInviteWithPasskey uses an invitation link up, in the
+	// transaction in ctx, for a user who added a passkey instead of a
+	// password (invite_passkey.go).
+	AcceptInviteWithPasskey(ctx context.Context, token string) (identity.User, error)
 	VerifyEmailWithLink(ctx context.Context, token string) (identity.User, error)
 	RequestEmailVerification(ctx context.Context, userID string) error
 }
@@ -54,8 +56,11 @@ const (
 // loginNotice is the message /login shows after ?notice=…; only our own
 // texts, never text from the URL.
 func loginNotice(code string) string {
-	if code == noticeReset {
+	switch code {
+	case noticeReset:
 		return flashPwSet
+	case noticePasskeyAdded:
+		return flashPasskeyAdded
 	}
 	return ""
 }
@@ -71,6 +76,10 @@ type setPasswordView struct {
 	Token   string
 	Invite  bool
 	Expires string
+	// Passkey offers "Add passkey" (an invitation, with passkeys wired).
+	Passkey bool
+	// PasskeyBegin and PasskeyFinish are its endpoints.
+	PasskeyBegin, PasskeyFinish string
 }
 
 type verifyEmailView struct {
@@ -80,39 +89,12 @@ type verifyEmailView struct {
 	Done  bool
 }
 
-// addressLimit bounds reset requests per address in this process (3 per
-// 15 minutes), also for addresses with no account; identity bounds them per
-// account across replicas.
-type addressLimit struct {
-	mu   sync.Mutex
-	hits map[string][]time.Time
-}
-
-func (l *addressLimit) allow(addr string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.hits == nil || len(l.hits) > 10000 {
-		l.hits = map[string][]time.Time{}
-	}
-	recent := l.hits[addr][:0]
-	for _, t := range l.hits[addr] {
-		if now.Sub(t) < 15*time.Minute {
-			recent = append(recent, t)
-		}
-	}
-	if len(recent) >= 3 {
-		l.hits[addr] = recent
-		return false
-	}
-	l.hits[addr] = append(recent, now)
-	return true
-}
-
 func (p *Pages) mountRecovery(g *echo.Group, csrf echo.MiddlewareFunc) {
 	g.GET(pathForgot, p.getForgot, csrf)
 	g.POST(pathForgot, p.postForgot, csrf)
 	g.GET(identity.PathPasswordLink, p.getSetPassword, csrf)
 	g.POST(identity.PathPasswordLink, p.postSetPassword, csrf)
+	p.mountInvitePasskey(g, csrf)
 	g.GET(identity.PathVerifyLink, p.getVerifyEmail, csrf)
 	g.POST(identity.PathVerifyLink, p.postVerifyEmail, csrf)
 }
@@ -147,7 +129,9 @@ func (p *Pages) postForgot(c echo.Context) error {
 	} else if wait > 0 {
 		return p.refuse(c, attempt{}, "source", wait)
 	}
-	if p.resetLimit.allow(strings.ToLower(email), p.now()) {
+	if allowed, err := p.allowResetRequest(ctx, email); err != nil {
+		return err
+	} else if allowed {
 		if err := p.recovery.RequestPasswordReset(ctx, email); err != nil {
 			p.logger.ErrorContext(ctx, "password reset request", slog.String("error", err.Error()))
 		}
@@ -166,12 +150,15 @@ func (p *Pages) getSetPassword(c echo.Context) error {
 
 func (p *Pages) renderSetPassword(c echo.Context, status int, token string, link identity.EmailLink, msg string) error {
 	title := "Choose a new password"
-	if link.Kind == identity.LinkInvite {
+	invite := link.Kind == identity.LinkInvite
+	canRegister := p.passkeys != nil
+	if invite {
 		title = "Set your password"
 	}
 	return p.renderRecovery(c, status, tmplSetPassword, setPasswordView{
 		Page:  web.Page{Title: title, CSRF: httpserver.CSRFToken(c), Error: msg},
-		Token: token, Invite: link.Kind == identity.LinkInvite, Expires: link.ExpiresAt.Format(accountTimeFormat),
+		Token: token, Invite: invite, Expires: link.ExpiresAt.Format(accountTimeFormat),
+		Passkey: invite && canRegister, PasskeyBegin: pathInvitePasskeyBegin, PasskeyFinish: pathInvitePasskeyFinish,
 	})
 }
 

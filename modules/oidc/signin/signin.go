@@ -95,8 +95,6 @@ type Pages struct {
 	// passwords and apiKeys serve /account's password and API keys.
 	passwords PasswordSetter
 	apiKeys   APIKeys
-	// resetLimit bounds reset requests per address (reset.go).
-	resetLimit addressLimit
 	// identifierKey: see Config.IdentifierKey.
 	identifierKey []byte
 }

@@ -40,8 +40,15 @@ func sourceKey(c echo.Context) string {
 // when the source already has SourceLimit attempts in the window, refuses
 // it and returns how long until the oldest of them leaves the window.
 func (c *lockout) hitSource(ctx context.Context, source string, now time.Time) (time.Duration, error) {
+	return c.hitWindow(ctx, source, c.policy.SourceLimit, c.policy.SourceWindow, now)
+}
+
+// hitWindow is the sliding log for any key: at most limit hits in any
+// window. Other limits (reset_limit.go) use it with their own key
+// namespace (throttleKey's kind) and window.
+func (c *lockout) hitWindow(ctx context.Context, source string, limit int, window time.Duration, now time.Time) (time.Duration, error) {
 	nowMS := now.UnixMilli()
-	windowMS := c.policy.SourceWindow.Milliseconds()
+	windowMS := window.Milliseconds()
 	var wait time.Duration
 	// Counted even when the client has gone away meanwhile.
 	err := c.db.WithContext(context.WithoutCancel(ctx)).Transaction(func(tx *gorm.DB) error {
@@ -58,7 +65,7 @@ ON CONFLICT (source_key) DO UPDATE SET window_start = excluded.window_start`, so
 WHERE source_key = ? AND at_ms > ?`, source, nowMS-windowMS).Scan(&got).Error; err != nil {
 			return err
 		}
-		if got.N >= c.policy.SourceLimit {
+		if got.N >= limit {
 			wait = time.Duration(got.Oldest+windowMS-nowMS) * time.Millisecond
 			return nil
 		}
@@ -70,12 +77,14 @@ WHERE source_key = ? AND at_ms > ?`, source, nowMS-windowMS).Scan(&got).Error; e
 	return max(wait, 0), nil
 }
 
-// deleteStaleHits forgets attempts that left the window, and the lock rows
-// of sources that have been quiet for two windows (background clean-up).
+// deleteStaleHits forgets attempts that left the longest window in use
+// (the sign-in's or the reset requests'), and the lock rows of keys that
+// have been quiet for two sign-in windows (background clean-up; a lock row
+// is only a lock and comes back with the next hit).
 func (c *lockout) deleteStaleHits(ctx context.Context, now time.Time) error {
 	db := c.db.WithContext(ctx)
 	if err := db.Exec(`DELETE FROM oidc_signin_source_hits WHERE at_ms <= ?`,
-		now.Add(-c.policy.SourceWindow).UnixMilli()).Error; err != nil {
+		now.Add(-max(c.policy.SourceWindow, resetAddressWindow)).UnixMilli()).Error; err != nil {
 		return fmt.Errorf("oidc: clean sign-in attempts: %w", err)
 	}
 	if err := db.Exec(`DELETE FROM oidc_signin_attempts WHERE window_start < ?`,
