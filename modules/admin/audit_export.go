@@ -39,7 +39,7 @@ func (m *Module) getAuditExport(c echo.Context) error {
 	h.Set(echo.HeaderContentType, format.ContentType())
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+exportName(time.Now(), format)+`"`)
 	h.Set(echo.HeaderCacheControl, "no-store")
-	err = audit.Export(ctx, m.d.Audit, res, format, f)
+	err = audit.Export(ctx, m.d.Audit, streamWriter{res}, format, f)
 	if err == nil {
 		return nil
 	}
@@ -63,4 +63,19 @@ func (m *Module) getAuditExport(c echo.Context) error {
 // exportName is the download's file name, dated (UTC).
 func exportName(now time.Time, f audit.Format) string {
 	return "gatehouse-audit-" + now.UTC().Format("2006-01-02") + "." + string(f)
+}
+
+// pageWriteTimeout is how long each page of a download may take to reach
+// the client: the server's write timeout counts from the request, and would
+// otherwise cut a large export short.
+const pageWriteTimeout = time.Minute
+
+// streamWriter is a download's response: each Flush (after a page) sends
+// what is buffered and gives the next page pageWriteTimeout anew.
+type streamWriter struct{ *echo.Response }
+
+func (w streamWriter) Flush() {
+	w.Response.Flush()
+	// Not every writer has a deadline (a test recorder): nothing to extend.
+	_ = http.NewResponseController(w.Response).SetWriteDeadline(time.Now().Add(pageWriteTimeout))
 }
