@@ -86,36 +86,32 @@ func Export(ctx context.Context, l Lister, w io.Writer, format Format, f Filter)
 	}
 }
 
-// exportWriter encodes events in one format, buffering until flush.
+// exportWriter encodes events in one format, buffering until flush: a
+// CSV writer, or a JSON encoder over a buffer.
 type exportWriter struct {
 	w      io.Writer
-	buf    *bufio.Writer
 	csv    *csv.Writer
-	json   *json.Encoder
 	header bool
+	buf    *bufio.Writer
+	json   *json.Encoder
 }
 
 func newExportWriter(w io.Writer, format Format) *exportWriter {
-	buf := bufio.NewWriter(w)
-	x := &exportWriter{w: w, buf: buf}
 	if format == CSV {
-		x.csv = csv.NewWriter(buf)
-	} else {
-		x.json = json.NewEncoder(buf)
-		x.json.SetEscapeHTML(false)
+		return &exportWriter{w: w, csv: csv.NewWriter(w)}
 	}
-	return x
+	buf := bufio.NewWriter(w)
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	return &exportWriter{w: w, buf: buf, json: enc}
 }
 
 func (x *exportWriter) write(e Event) error {
 	if x.json != nil {
 		return x.json.Encode(eventBody(e))
 	}
-	if !x.header {
-		x.header = true
-		if err := x.csv.Write(csvHeader); err != nil {
-			return err
-		}
+	if err := x.writeHeader(); err != nil {
+		return err
 	}
 	return x.csv.Write([]string{
 		csvCell(e.ID), e.Time.UTC().Format(time.RFC3339Nano), csvCell(e.Actor.Type), csvCell(e.Actor.ID),
@@ -127,25 +123,31 @@ func (x *exportWriter) write(e Event) error {
 // flush writes what is buffered to w and flushes w; a CSV of no events
 // still gets its header row.
 func (x *exportWriter) flush() error {
+	var err error
 	if x.csv != nil {
-		if !x.header {
-			x.header = true
-			if err := x.csv.Write(csvHeader); err != nil {
-				return err
-			}
+		if err = x.writeHeader(); err == nil {
+			x.csv.Flush()
+			err = x.csv.Error()
 		}
-		x.csv.Flush()
-		if err := x.csv.Error(); err != nil {
-			return fmt.Errorf("audit: export: %w", err)
-		}
+	} else {
+		err = x.buf.Flush()
 	}
-	if err := x.buf.Flush(); err != nil {
+	if err != nil {
 		return fmt.Errorf("audit: export: %w", err)
 	}
 	if fl, ok := x.w.(interface{ Flush() }); ok {
 		fl.Flush()
 	}
 	return nil
+}
+
+// writeHeader writes the CSV header row, once.
+func (x *exportWriter) writeHeader() error {
+	if x.header {
+		return nil
+	}
+	x.header = true
+	return x.csv.Write(csvHeader)
 }
 
 // csvCell defuses a spreadsheet formula (OWASP "CSV injection"): a cell
