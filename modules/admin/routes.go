@@ -12,7 +12,5 @@ func (m *Module) mountRest(g *echo.Group, sensitive echo.MiddlewareFunc) {
 	m.mountServiceAccounts(g)
 	m.mountPolicies(g, sensitive)
 	m.mountSigningKeys(g, sensitive)
-	if m.d.Audit != nil {
-		g.GET("/audit", m.getAudit)
-	}
+	m.mountAudit(g)
 }

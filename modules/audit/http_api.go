@@ -3,8 +3,6 @@ package audit
 import (
 	"context"
 	"net/http"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -14,7 +12,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/principal"
 )
 
-// listInput is GET /audit-events' query. Times are parsed by hand so that a
+// listInput is GET /audit-events' query. Query.Filter parses it, so that a
 // malformed value answers 422 naming the parameter.
 type listInput struct {
 	Actor  string `query:"actor" maxLength:"256" doc:"Actor id (a user id, client id or \"gatehouse\" for the CLI), or type:id with type user, service, client, system or anonymous."`
@@ -64,68 +62,32 @@ func registerAPI(api huma.API, svc *Service, authz Authorizer) {
 		if !ok {
 			return nil, huma.Error403Forbidden("reading the audit log requires the audit-events read permission")
 		}
+		var events Page
 		f, err := in.filter()
-		if err != nil {
-			return nil, err
+		if err == nil {
+			events, err = svc.List(ctx, f)
 		}
-		events, err := svc.List(ctx, f)
 		if p, ok := httpserver.InputProblem(err); ok {
 			return nil, p
 		}
 		if err != nil {
 			return nil, err
 		}
-		return &listOutput{Body: page.Map(events, func(e Event) auditEventBody {
-			return auditEventBody{
-				ID: e.ID, Time: e.Time, Actor: auditRefBody(e.Actor), Action: e.Action, Target: auditRefBody(e.Target),
-				Outcome: e.Outcome, IP: e.IP, UserAgent: e.UserAgent,
-			}
-		})}, nil
+		return &listOutput{Body: page.Map(events, eventBody)}, nil
 	})
 }
 
-// actorTypes are the principal kinds (and "anonymous") Record writes.
-var actorTypes = []string{"user", "service", "client", "system", "anonymous"}
-
 func (in *listInput) filter() (Filter, error) {
-	f := Filter{ActorID: in.Actor, Action: in.Action, PageSize: in.PageSize, PageToken: in.PageToken}
-	if typ, id, ok := strings.Cut(in.Actor, ":"); ok && slices.Contains(actorTypes, typ) {
-		if id == "" {
-			return Filter{}, invalidQuery("actor", in.Actor, "actor must be an id or type:id")
-		}
-		f.ActorType, f.ActorID = typ, id
-	}
-	if in.Target != "" {
-		if typ, id, ok := strings.Cut(in.Target, ":"); ok {
-			if typ == "" || id == "" {
-				return Filter{}, invalidQuery("target", in.Target, "target must be type:id or an id")
-			}
-			f.TargetType, f.TargetID = typ, id
-		} else {
-			f.TargetID = in.Target
-		}
-	}
-	var err error
-	if f.Since, err = parseTime("since", in.Since); err != nil {
-		return Filter{}, err
-	}
-	if f.Until, err = parseTime("until", in.Until); err != nil {
-		return Filter{}, err
-	}
-	return f, nil
+	f, err := Query{Actor: in.Actor, Action: in.Action, Target: in.Target, Since: in.Since, Until: in.Until}.Filter()
+	f.PageSize, f.PageToken = in.PageSize, in.PageToken
+	return f, err
 }
 
-func parseTime(name, v string) (time.Time, error) {
-	if v == "" {
-		return time.Time{}, nil
+// eventBody is the contract's JSON form of e: the API's list item and a
+// line of the JSON lines export.
+func eventBody(e Event) auditEventBody {
+	return auditEventBody{
+		ID: e.ID, Time: e.Time, Actor: auditRefBody(e.Actor), Action: e.Action, Target: auditRefBody(e.Target),
+		Outcome: e.Outcome, IP: e.IP, UserAgent: e.UserAgent,
 	}
-	t, err := time.Parse(time.RFC3339Nano, v)
-	if err != nil {
-		return time.Time{}, invalidQuery(name, v, name+" must be an RFC 3339 time such as 2025-01-02T15:04:05Z")
-	}
-	return t.UTC(), nil
-}
-
-func invalidQuery(name, value, msg string) error {
-	return huma.Error422UnprocessableEntity(msg, &huma.ErrorDetail{Location: "query." + name, Message: msg, Value: value})
 }

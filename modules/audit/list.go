@@ -54,7 +54,9 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 			return Page{}, page.ErrBadToken
 		}
 		t, id := t.UTC(), after[1]
-		q = q.Where("(time < ? OR (time = ? AND id < ?))", t, t, id)
+		// "time <= t" alone bounds the index range on both databases; the
+		// OR then drops the rows at t already returned.
+		q = q.Where("time <= ? AND (time < ? OR (time = ? AND id < ?))", t, t, t, id)
 	}
 	var rows []eventRow
 	if err := q.Order("time DESC").Order("id DESC").Limit(size + 1).Find(&rows).Error; err != nil {
