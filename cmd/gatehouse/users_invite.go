@@ -18,8 +18,9 @@ type usersInviteCmd struct {
 
 // Run invites the user and prints its id. The invitation is queued in the
 // outbox with the user; with an SMTP server this command delivers it at
-// once (a running server would otherwise, within a second), without one
-// the running server writes its link to its log.
+// once (a running server would otherwise, within a second). Without one it
+// prints the one-time link on stderr for the operator to pass on (stdout
+// stays the id; the running server also writes the link to its log).
 func (c *usersInviteCmd) Run(e *env) error {
 	a, err := newApp(e.ctx, e.cfg, logging.Discard())
 	if err != nil {
@@ -30,21 +31,21 @@ func (c *usersInviteCmd) Run(e *env) error {
 	if err := checkRoles(a, ctx, c.Role); err != nil {
 		return err
 	}
-	u, err := a.identity.InviteUser(ctx, identity.NewUser{Email: c.Email, Name: c.Name, Roles: c.Role})
+	inv, err := a.identity.InviteUser(ctx, identity.NewUser{Email: c.Email, Name: c.Name, Roles: c.Role})
 	if errors.Is(err, identity.ErrEmailTaken) {
 		return errors.New("a user with this email already has a password or is a service account")
 	}
 	if err != nil {
 		return cliError(err)
 	}
-	if s, _ := e.cfg.SMTPServer(); s != nil {
-		if _, err := a.mail.DeliverDue(ctx); err != nil {
-			fmt.Fprintln(e.stderr, "gatehouse: invitation queued; the server will send it: "+oneLine(err))
-		}
-	} else {
-		fmt.Fprintln(e.stderr, "gatehouse: no GATEHOUSE_SMTP_URL: the running server writes the invitation link to its log")
+	if inv.Link != "" {
+		fmt.Fprintln(e.stderr, "gatehouse: no mail server (GATEHOUSE_SMTP_URL) is configured, so nothing was emailed;")
+		fmt.Fprintln(e.stderr, "gatehouse: give the user this one-time invitation link (valid 7 days):")
+		fmt.Fprintln(e.stderr, inv.Link)
+	} else if _, err := a.mail.DeliverDue(ctx); err != nil {
+		fmt.Fprintln(e.stderr, "gatehouse: invitation queued; the server will send it: "+oneLine(err))
 	}
-	_, err = fmt.Fprintln(e.stdout, u.ID)
+	_, err = fmt.Fprintln(e.stdout, inv.ID)
 	return err
 }
 

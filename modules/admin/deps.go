@@ -36,10 +36,11 @@ type Users interface {
 
 // EmailLinks mails a user a link to set a password (identity.Service): an
 // invitation (again, for a user without one; the earlier link stops
-// working) or a password reset.
+// working) or a password reset. Each returns the link only when no mail
+// server delivers it.
 type EmailLinks interface {
-	InviteUser(ctx context.Context, in identity.NewUser) (identity.User, error)
-	RequestPasswordReset(ctx context.Context, email string) error
+	InviteUser(ctx context.Context, in identity.NewUser) (identity.Invitation, error)
+	SendPasswordReset(ctx context.Context, id string) (string, error)
 }
 
 // MailStats is the mail outbox's backlog and the worker's counters, for

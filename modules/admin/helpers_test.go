@@ -49,6 +49,13 @@ func newConsole(t *testing.T) *console {
 // newConsoleOn is newConsole on db (testutil.ForEachDB).
 func newConsoleOn(t testing.TB, db database.DB) *console {
 	t.Helper()
+	return newConsoleMail(t, db, mail.Options{})
+}
+
+// newConsoleMail is newConsoleOn with the mail service's options (a
+// Server: links are mailed, not shown).
+func newConsoleMail(t testing.TB, db database.DB, mailOpts mail.Options) *console {
+	t.Helper()
 	ctx := context.Background()
 	pages, err := web.New()
 	if err != nil {
@@ -56,8 +63,10 @@ func newConsoleOn(t testing.TB, db database.DB) *console {
 	}
 	c := &console{t: t, e: echo.New(), db: db}
 	c.audit = audit.New(db)
-	// Mail without a server: messages stay in the outbox (testutil.Outbox).
-	if c.mail, err = mail.New(db, mail.Options{Issuer: "https://id.example.com"}); err != nil {
+	// Mail without a server unless mailOpts names one; messages stay in
+	// the outbox (testutil.Outbox) until DeliverDue.
+	mailOpts.Issuer = "https://id.example.com"
+	if c.mail, err = mail.New(db, mailOpts); err != nil {
 		t.Fatal(err)
 	}
 	c.ids = identity.New(db, identity.Deps{Audit: c.audit, Mailer: c.mail}, identity.Options{Argon2: identity.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}})

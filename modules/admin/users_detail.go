@@ -33,8 +33,10 @@ type userView struct {
 	// Editing (users_edit.go): Self is the signed-in user's own page, whose
 	// email and password are changed on /account.
 	Self, CanEditProfile, CanEditCredentials bool
-	// Mailed links (users_links.go).
+	// Mailed links (users_links.go); Link is one just made, shown once when
+	// no mail server delivers it.
 	CanInvite, CanSendReset bool
+	Link                    shownLink
 }
 
 // userRes is the API's resource for one user (owner: the user).
@@ -49,6 +51,11 @@ func (m *Module) getUser(c echo.Context) error {
 
 // renderUser shows the user of the path, with errMsg when an action failed.
 func (m *Module) renderUser(c echo.Context, status int, errMsg string) error {
+	return m.renderUserLink(c, status, errMsg, shownLink{})
+}
+
+// renderUserLink is renderUser, also showing link (users_links.go).
+func (m *Module) renderUserLink(c echo.Context, status int, errMsg string, link shownLink) error {
 	ctx := c.Request().Context()
 	id := c.Param("id")
 	if err := m.require(ctx, userRes(id), "read"); err != nil {
@@ -100,6 +107,7 @@ func (m *Module) renderUser(c echo.Context, status int, errMsg string) error {
 	if err := m.linkChecks(c, &v, u); err != nil {
 		return m.pageError(c, err)
 	}
+	v.Link = link
 	return m.render(c, status, tmplUser, v)
 }
 

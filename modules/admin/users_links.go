@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 
@@ -12,8 +13,10 @@ import (
 // Mailing a user a link to set a password, from their page: an invitation
 // for a user who has none (as POST /api/v1/invitations re-inviting them;
 // the earlier link stops working), or a password reset for one who has one.
-// The link goes to the user's own address; without a mail server the mail
-// module writes it to the server's log.
+// The link goes to the user's own address. Without a mail server the mail
+// module writes it to the server's log, and the page that answers the
+// button shows it once to the administrator who pressed it (rendered in
+// that response, never stored or put in a URL), so they can pass it on.
 
 func (m *Module) mountUserLinks(g *echo.Group) {
 	if m.d.Links == nil {
@@ -21,6 +24,12 @@ func (m *Module) mountUserLinks(g *echo.Group) {
 	}
 	g.POST("/users/:id/invitation", m.postInvitation)
 	g.POST("/users/:id/password-reset", m.postPasswordReset)
+}
+
+// shownLink is a link just made that no mail server delivers: Label names
+// it ("Invitation link"), Valid says for how long.
+type shownLink struct {
+	Label, Valid, URL string
 }
 
 // linkChecks are which of the two buttons the user's page offers: never on
@@ -56,8 +65,12 @@ func (m *Module) postInvitation(c echo.Context) error {
 	if u.HasPassword || u.Machine {
 		return m.renderUser(c, http.StatusConflict, "This user already has a password or is a service account: send a password reset instead.")
 	}
-	if _, err := m.d.Links.InviteUser(ctx, identity.NewUser{Email: u.Email, Name: u.Name}); err != nil {
+	inv, err := m.d.Links.InviteUser(ctx, identity.NewUser{Email: u.Email, Name: u.Name})
+	if err != nil {
 		return m.actionFailed(c, err)
+	}
+	if inv.Link != "" {
+		return m.renderUserLink(c, http.StatusOK, "", shownLink{Label: "Invitation link", Valid: "7 days", URL: inv.Link})
 	}
 	return redirect(c, "/admin/users/"+url.PathEscape(id), "invitation-sent")
 }
@@ -81,8 +94,16 @@ func (m *Module) postPasswordReset(c echo.Context) error {
 	if u.Machine || !u.Active() {
 		return m.renderUser(c, http.StatusConflict, "Only an active user who signs in with a password can reset it.")
 	}
-	if err := m.d.Links.RequestPasswordReset(ctx, u.Email); err != nil {
+	link, err := m.d.Links.SendPasswordReset(ctx, id)
+	switch {
+	case errors.Is(err, identity.ErrResetLimit):
+		return m.renderUser(c, http.StatusTooManyRequests, "This user already got 3 password reset links in the last hour; the latest one still works until it expires.")
+	case errors.Is(err, identity.ErrUserDisabled), errors.Is(err, identity.ErrMachinePassword):
+		return m.renderUser(c, http.StatusConflict, "Only an active user who signs in with a password can reset it.")
+	case err != nil:
 		return m.actionFailed(c, err)
+	case link != "":
+		return m.renderUserLink(c, http.StatusOK, "", shownLink{Label: "Password reset link", Valid: "30 minutes", URL: link})
 	}
 	return redirect(c, "/admin/users/"+url.PathEscape(id), "reset-sent")
 }

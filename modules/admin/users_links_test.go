@@ -3,8 +3,10 @@ package admin
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -12,15 +14,17 @@ import (
 	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/internal/testutil"
 	"github.com/gatehouse/gatehouse/modules/identity"
+	"github.com/gatehouse/gatehouse/modules/mail"
 )
 
 var linkToken = regexp.MustCompile(`token=([A-Za-z0-9_-]+)`)
 
 // TestUserLinks: "Send invitation" and "Send password reset" on a user's
 // page mail the user a link, with the API's checks, on both databases.
+// A mail server is configured, so the link is never shown.
 func TestUserLinks(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
-		c := newConsoleOn(t, db)
+		c := newConsoleMail(t, db, smtpOptions(testutil.NewSMTPServer(t)))
 		root := c.user("root@example.com", "Root", "admin")
 		ua := c.user("ua@example.com", "UA", "user-admin")
 		reader := c.user("aud@example.com", "Auditor", "auditor")
@@ -67,7 +71,11 @@ func TestUserLinks(t *testing.T) {
 			if r.location != "/admin/users/"+invited.ID+"?flash=invitation-sent" {
 				t.Errorf("redirect to %q", r.location)
 			}
-			c.get(r.location).want(t, http.StatusOK, "The invitation was sent")
+			r = c.get(r.location)
+			r.want(t, http.StatusOK, "The invitation was sent")
+			if strings.Contains(r.body, "token=") || strings.Contains(r.body, "No mail server") {
+				t.Error("the invitation link is shown although a mail server delivers it")
+			}
 			mails := outbox()
 			if len(mails) != 2 || mails[1].To != "inv@example.com" || !strings.Contains(mails[1].Subject, "invited") {
 				t.Fatalf("outbox: %+v", mails)
@@ -88,7 +96,11 @@ func TestUserLinks(t *testing.T) {
 				t.Error("a user with a password is offered an invitation")
 			}
 			c.post("/admin/users/"+withPw.ID+"/invitation", nil).want(t, http.StatusConflict, "already has a password")
-			c.post("/admin/users/"+withPw.ID+"/password-reset", nil).want(t, http.StatusSeeOther)
+			r = c.post("/admin/users/"+withPw.ID+"/password-reset", nil)
+			r.want(t, http.StatusSeeOther)
+			if strings.Contains(c.get(r.location).body, "token=") {
+				t.Error("the reset link is shown although a mail server delivers it")
+			}
 			mails := outbox()
 			if len(mails) != 3 || mails[2].To != "pw@example.com" || !strings.Contains(mails[2].Subject, "Reset") {
 				t.Fatalf("outbox: %+v", mails)
@@ -113,4 +125,12 @@ func TestUserLinks(t *testing.T) {
 			}
 		})
 	})
+}
+
+// smtpOptions are mail options that deliver to srv.
+func smtpOptions(srv *testutil.SMTPServer) mail.Options {
+	host, port, _ := net.SplitHostPort(srv.Addr)
+	p, _ := strconv.Atoi(port)
+	return mail.Options{Server: &mail.Server{Host: host, Port: p, InsecureSkipVerify: true},
+		From: "Gatehouse <gatehouse@example.com>"}
 }

@@ -67,7 +67,10 @@ type PageRenderer interface {
 
 // Mailer renders a mail template for one recipient and queues it in the
 // transaction in ctx, so it is sent exactly when the change commits.
-// Implemented by mail.Service; templates and vars are the mail module's.
+// Delivers is false without a mail server (the links are then only
+// logged). Implemented by mail.Service; templates and vars are the mail
+// module's.
 type Mailer interface {
 	Notify(ctx context.Context, template, to string, vars map[string]string) error
+	Delivers() bool
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -76,14 +75,17 @@ func (s *Service) linkTTL(kind string) time.Duration {
 
 // issueLink stores a new link of kind for user and mails it with template,
 // in the transaction in ctx. Earlier unused links of the same kind stop
-// working (re-sending an invitation invalidates the previous one).
-func (s *Service) issueLink(ctx context.Context, row userRow, kind, sentTo, template string, vars map[string]string) error {
+// working (re-sending an invitation invalidates the previous one). It is
+// the one way a link is made: it returns the link only when the mailer does
+// not deliver (no mail server), so the caller may show it to the
+// administrator who asked for it; "" when it goes out by mail.
+func (s *Service) issueLink(ctx context.Context, row userRow, kind, sentTo, template string, vars map[string]string) (string, error) {
 	if s.mailer == nil {
-		return errors.New("identity: no mailer wired")
+		return "", errors.New("identity: no mailer wired")
 	}
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
-		return err
+		return "", err
 	}
 	token := base64.RawURLEncoding.EncodeToString(b)
 	now := s.now()
@@ -91,11 +93,11 @@ func (s *Service) issueLink(ctx context.Context, row userRow, kind, sentTo, temp
 	db := s.st.conn(ctx)
 	if err := db.Model(&emailTokenRow{}).Where("user_id = ? AND kind = ? AND used_at IS NULL", row.ID, kind).
 		Update("used_at", now).Error; err != nil {
-		return fmt.Errorf("identity: invalidate links: %w", err)
+		return "", fmt.Errorf("identity: invalidate links: %w", err)
 	}
 	if err := db.Create(&emailTokenRow{TokenHash: hashSetupToken(token), UserID: row.ID, Kind: kind,
 		NewEmail: sentTo, ExpiresAt: exp, CreatedAt: now}).Error; err != nil {
-		return fmt.Errorf("identity: store link: %w", err)
+		return "", fmt.Errorf("identity: store link: %w", err)
 	}
 	path := PathPasswordLink
 	if kind == LinkVerify {
@@ -104,9 +106,16 @@ func (s *Service) issueLink(ctx context.Context, row userRow, kind, sentTo, temp
 	if vars == nil {
 		vars = map[string]string{}
 	}
-	vars["link"] = s.issuer + path + "?token=" + token
+	link := s.issuer + path + "?token=" + token
+	vars["link"] = link
 	vars["expires"] = exp.Format("2006-01-02 15:04 UTC")
-	return s.mailer.Notify(ctx, template, sentTo, vars)
+	if err := s.mailer.Notify(ctx, template, sentTo, vars); err != nil {
+		return "", err
+	}
+	if s.mailer.Delivers() {
+		return "", nil
+	}
+	return link, nil
 }
 
 // CheckEmailLink returns what a token stands for when it is valid and of
@@ -158,87 +167,4 @@ func (s *Service) useLink(ctx context.Context, token string, kinds ...string) (e
 		return row, userRow{}, notFound(err, ErrEmailLink)
 	}
 	return row, user, nil
-}
-
-// InviteUser creates a user without a password (or finds the one with
-// in.Email who has none) and mails an invitation link valid for 7 days;
-// a new invitation invalidates the previous link. Errors: those of
-// CreateUser; ErrEmailTaken when the address belongs to a user who has a
-// password or is a service account.
-func (s *Service) InviteUser(ctx context.Context, in NewUser) (User, error) {
-	in.Password = ""
-	in.Machine = false
-	p, err := s.prepareUser(ctx, in)
-	if err != nil {
-		return User{}, err
-	}
-	var out User
-	err = s.tx(ctx, func(ctx context.Context) error {
-		row, err := s.st.userBy(ctx, "email_normalized", p.row.EmailNormalized)
-		switch {
-		case errors.Is(err, ErrNotFound):
-			if out, err = s.insertUser(ctx, p, map[string]string{"invited": "true"}); err != nil {
-				return err
-			}
-			row = p.row
-		case err != nil:
-			return err
-		case row.PasswordHash != "" || row.Machine:
-			return ErrEmailTaken
-		default:
-			if out, err = s.st.withRoles(ctx, row); err != nil {
-				return err
-			}
-		}
-		if err := s.record(ctx, "user.invite", "user", row.ID, nil); err != nil {
-			return err
-		}
-		return s.issueLink(ctx, row, LinkInvite, row.Email, mailInvite, map[string]string{"name": row.Name})
-	})
-	return out, err
-}
-
-// RequestPasswordReset mails a reset link (valid 30 minutes) to the active
-// user with email. It answers nil whether or not such a user exists, and
-// for an unknown address does the same work (a message rendered and stored
-// in a transaction that is then rolled back), so neither the answer nor its
-// time tells them apart. At most maxResets links per account per hour.
-func (s *Service) RequestPasswordReset(ctx context.Context, email string) error {
-	norm := strings.ToLower(strings.TrimSpace(email))
-	errDiscard := errors.New("discard")
-	err := s.tx(ctx, func(ctx context.Context) error {
-		row, err := s.st.userBy(ctx, "email_normalized", norm)
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return err
-		}
-		if err != nil || row.Machine || row.Status != StatusActive {
-			// The same token, rendering and insert as a real request, all
-			// rolled back: no account, no message.
-			if _, _, perr := normalizeEmail(norm); perr != nil || s.mailer == nil {
-				return errDiscard
-			}
-			b := make([]byte, 32)
-			_, _ = rand.Read(b)
-			_ = hashSetupToken(base64.RawURLEncoding.EncodeToString(b))
-			_ = s.mailer.Notify(ctx, mailReset, norm, map[string]string{
-				"link": s.issuer + PathPasswordLink + "?token=" + base64.RawURLEncoding.EncodeToString(b), "expires": s.now().Format("2006-01-02 15:04 UTC")})
-			return errDiscard
-		}
-		var recent int64
-		if err := s.st.conn(ctx).Model(&emailTokenRow{}).Where("user_id = ? AND kind = ? AND created_at > ?",
-			row.ID, LinkReset, s.now().Add(-resetWindow)).Count(&recent).Error; err != nil {
-			return err
-		}
-		if recent >= maxResets {
-			return errDiscard
-		}
-		if err := s.record(ctx, "user.password.reset_request", "user", row.ID, nil); err != nil {
-			return err
-		}
-		return s.issueLink(ctx, row, LinkReset, row.Email, mailReset, nil)
-	})
-	if errors.Is(err, errDiscard) {
-		return nil
-	}
-	return err
 }

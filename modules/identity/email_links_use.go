@@ -101,7 +101,8 @@ func (s *Service) RequestEmailVerification(ctx context.Context, userID string) e
 		if err != nil {
 			return fmt.Errorf("identity: user %q: %w", userID, err)
 		}
-		return s.issueLink(ctx, row, LinkVerify, row.Email, mailVerify, nil)
+		_, err = s.issueLink(ctx, row, LinkVerify, row.Email, mailVerify, nil)
+		return err
 	})
 }
 
@@ -128,7 +129,7 @@ func (s *Service) RequestEmailChange(ctx context.Context, userID, newEmail strin
 		if err := s.record(ctx, "user.email.change_request", "user", userID, nil); err != nil {
 			return err
 		}
-		if err := s.issueLink(ctx, row, LinkVerify, email, mailEmailChange, map[string]string{"new_email": email}); err != nil {
+		if _, err := s.issueLink(ctx, row, LinkVerify, email, mailEmailChange, map[string]string{"new_email": email}); err != nil {
 			return err
 		}
 		return s.mailer.Notify(ctx, mailNotice, row.Email, map[string]string{

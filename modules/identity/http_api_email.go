@@ -24,7 +24,14 @@ type createInvitationInput struct {
 // them, 200 when it re-invited a user who has no password yet.
 type invitationOutput struct {
 	Status int
-	Body   userJSON
+	Body   invitationJSON
+}
+
+// invitationJSON is the user, and the invitation link when no mail server
+// is configured: the caller (who may invite) passes it on themselves.
+type invitationJSON struct {
+	userJSON
+	Link string `json:"link,omitempty" doc:"The one-time invitation link (valid 7 days). Present only when no mail server is configured (GATEHOUSE_SMTP_URL unset); with one the link is only mailed to the user."`
 }
 
 type userVerificationInput struct {
@@ -57,7 +64,7 @@ func (m *identityModule) createInvitation(ctx context.Context, in *createInvitat
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, m.internal(ctx, err)
 	}
-	u, err := m.svc.InviteUser(ctx, NewUser{Email: in.Body.Email, Name: in.Body.Name, Roles: roles})
+	inv, err := m.svc.InviteUser(ctx, NewUser{Email: in.Body.Email, Name: in.Body.Name, Roles: roles})
 	if errors.Is(err, ErrEmailTaken) {
 		return nil, huma.Error409Conflict("a user with this email already has a password or is a service account",
 			&huma.ErrorDetail{Location: "body.email", Message: "is already in use"})
@@ -65,7 +72,7 @@ func (m *identityModule) createInvitation(ctx context.Context, in *createInvitat
 	if err != nil {
 		return nil, m.apiError(ctx, err, "body.roles")
 	}
-	return &invitationOutput{Status: status, Body: toUserJSON(u)}, nil
+	return &invitationOutput{Status: status, Body: invitationJSON{userJSON: toUserJSON(inv.User), Link: inv.Link}}, nil
 }
 
 // sendVerification mails a confirmation link to the user's own address;

@@ -154,3 +154,8 @@ func (s *Service) Notify(ctx context.Context, template, to string, vars map[stri
 	}
 	return s.Enqueue(ctx, m)
 }
+
+// Delivers reports whether messages go to a mail server (GATEHOUSE_SMTP_URL
+// is set). Without one their links are only written to the log, so a
+// caller acting for an administrator may show them the link instead.
+func (s *Service) Delivers() bool { return s.opts.Server != nil }

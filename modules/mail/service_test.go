@@ -45,6 +45,9 @@ func TestMailDeliveredOnce(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
 		srv := testutil.NewSMTPServer(t)
 		s := newTestService(t, db, srv, Options{})
+		if !s.Delivers() {
+			t.Fatal("Delivers() = false with an SMTP server")
+		}
 		ctx := context.Background()
 		enqueue(t, s, "alice@example.test")
 		// A message enqueued in a transaction that rolls back never exists.
@@ -187,6 +190,9 @@ func TestMailWithoutServerLogsLinks(t *testing.T) {
 	s, err := New(db, Options{Issuer: "http://localhost:8080", Logger: slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf}, nil))})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if s.Delivers() {
+		t.Fatal("Delivers() = true without an SMTP server")
 	}
 	enqueue(t, s, "erin@example.test")
 	if n, _ := s.DeliverDue(context.Background()); n != 1 {

@@ -82,7 +82,7 @@ func (e *inviteEnv) invite(email string) (identity.User, string) {
 	if err != nil {
 		e.t.Fatalf("invite %s: %v", email, err)
 	}
-	return u, e.lastToken(email)
+	return u.User, e.lastToken(email)
 }
 
 func (e *inviteEnv) passkeyCount(userID string) int {
