@@ -35,6 +35,8 @@ type userView struct {
 	Self, CanEditProfile, CanEditCredentials bool
 	// Mailed links (users_links.go).
 	CanInvite, CanSendReset bool
+	// Sessions, passkeys, API keys and recent events (users_activity.go).
+	Activity userActivity
 }
 
 // userRes is the API's resource for one user (owner: the user).
@@ -98,6 +100,9 @@ func (m *Module) renderUser(c echo.Context, status int, errMsg string) error {
 		return m.pageError(c, err)
 	}
 	if err := m.linkChecks(c, &v, u); err != nil {
+		return m.pageError(c, err)
+	}
+	if v.Activity, err = m.activity(c, u, v.CanUpdate, v.CanReadKeys); err != nil {
 		return m.pageError(c, err)
 	}
 	return m.render(c, status, tmplUser, v)
