@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -39,6 +40,13 @@ func TestAdminUserPageEndsSession(t *testing.T) {
 		}
 	}
 	browserHasButton(t, ctx, "End all sessions")
+	// The filled-in page passes axe-core too (the console-wide audit sees
+	// only empty sections).
+	screenshot(t, ctx, 1280, filepath.Join(artifactDir(t), "user-activity-1280.png"))
+	for _, v := range axeAudit(t, ctx, axeScript(t)) {
+		t.Errorf("axe-core: %s (%s) %s\n\t%s", v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n\t"))
+	}
+	browserDo(t, ctx, "reset the viewport", chromedp.EmulateViewport(1280, 900))
 
 	// End session → the confirmation page → End session.
 	// Each row's button is named for its session ("End session started …").
