@@ -7,108 +7,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/google/uuid"
-	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse/gatehouse/internal/database"
-	"github.com/gatehouse/gatehouse/internal/module"
 	"github.com/gatehouse/gatehouse/internal/principal"
 	"github.com/gatehouse/gatehouse/internal/testutil"
 	"github.com/gatehouse/gatehouse/modules/apikeys"
-	"github.com/gatehouse/gatehouse/modules/oidc"
-	"github.com/gatehouse/gatehouse/modules/passkeys"
-	"github.com/gatehouse/gatehouse/web"
 )
-
-// activityConsole is the console fixture with the real oidc module
-// (sessions) and passkeys service as well.
-type activityConsole struct {
-	*console
-	sessions *oidc.Module
-	passkeys *passkeys.Service
-}
-
-func newActivityConsole(t *testing.T, db database.DB) *activityConsole {
-	t.Helper()
-	c := newConsoleOn(t, db)
-	pages, err := web.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := oidc.New(db, oidc.Deps{Users: c.ids, Audit: c.audit, Authorizer: c.az, Pages: pages},
-		oidc.Options{Issuer: "https://id.example.com", MasterKey: make([]byte, 32)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pk, err := passkeys.New(db, passkeys.Deps{Users: c.ids, Audit: c.audit}, passkeys.Options{RPOrigin: "https://id.example.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := New(Deps{Users: c.ids, Roles: c.ids, Authorizer: c.az, Grants: c.az, Pages: pages,
-		APIKeys: c.keys, Audit: c.audit, Sessions: sess, Passkeys: pk}, Options{})
-	c.e = echo.New()
-	g := c.e.Group("/admin", func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(ec echo.Context) error {
-			p := principal.Principal{Kind: principal.User, ID: c.as, Via: principal.ViaSession}
-			ec.SetRequest(ec.Request().WithContext(principal.With(ec.Request().Context(), p)))
-			return next(ec)
-		}
-	})
-	m.Mount(module.Routes{Admin: g})
-	return &activityConsole{console: c, sessions: sess, passkeys: pk}
-}
-
-// signIn stores a live browser session for user, as a sign-in does (the
-// table's row; the cookie value is never needed here), and returns its id.
-func (a *activityConsole) signIn(userID, ip, agent string) string {
-	a.t.Helper()
-	id, now := uuid.Must(uuid.NewV7()).String(), time.Now().UTC().Truncate(time.Microsecond)
-	err := a.db.Gorm.Exec(`INSERT INTO oidc_sessions (id, token_hash, user_id, created_at, last_seen_at, auth_time, amr, acr, ip, user_agent, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, 'pwd', 'pwd', ?, ?, ?)`,
-		id, "hash-"+id, userID, now, now, now, ip, agent, now.Add(24*time.Hour)).Error
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	return id
-}
-
-// addPasskey stores a passkey for user, as a registration does.
-func (a *activityConsole) addPasskey(userID, name string) string {
-	a.t.Helper()
-	id := uuid.Must(uuid.NewV7()).String()
-	err := a.db.Gorm.Exec(`INSERT INTO passkeys_credentials (id, user_id, credential_id, public_key, name, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, id, userID, "cred-"+id, []byte{1, 2, 3}, name, time.Now().UTC()).Error
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	return id
-}
-
-func (a *activityConsole) liveSessions(userID string) []string {
-	a.t.Helper()
-	list, err := a.sessions.UserSessions(context.Background(), userID)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	var ids []string
-	for _, s := range list {
-		ids = append(ids, s.ID)
-	}
-	return ids
-}
-
-func (a *activityConsole) countEvents(event string) int {
-	a.t.Helper()
-	n := 0
-	for _, e := range a.events() {
-		if e == event {
-			n++
-		}
-	}
-	return n
-}
 
 func TestUserPageShowsActivity(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, db database.DB) {
@@ -269,4 +173,25 @@ func TestUserPageRemovePasskeyAndRevokeKey(t *testing.T) {
 		}
 		a.get("/admin/users/"+bob).want(t, http.StatusOK, "No passkeys", "No API keys in use.")
 	})
+}
+
+// TestUserPageActionsAreSensitive: ending sessions and removing a passkey
+// go through re-authentication (Routes.Sensitive), as the console's other
+// credential changes; asking for confirmation does not.
+func TestUserPageActionsAreSensitive(t *testing.T) {
+	a := newActivityConsole(t, testutil.NewSQLite(t))
+	a.as = a.user("root@example.com", "Root", "admin")
+	bob := a.user("bob@example.com", "Bob")
+	sid := a.signIn(bob, "192.0.2.1", "Chrome")
+	pid := a.addPasskey(bob, "Phone")
+	a.stale = true
+	a.get("/admin/users/"+bob+"/sessions/"+sid+"/end").want(t, http.StatusOK, "End session")
+	a.post("/admin/users/"+bob+"/sessions/"+sid+"/end", nil).want(t, http.StatusUnauthorized, "Confirm it")
+	a.post("/admin/users/"+bob+"/sessions/end-all", nil).want(t, http.StatusUnauthorized, "Confirm it")
+	a.post("/admin/users/"+bob+"/passkeys/"+pid+"/remove", nil).want(t, http.StatusUnauthorized, "Confirm it")
+	if got := a.liveSessions(bob); !slices.Equal(got, []string{sid}) {
+		t.Errorf("sessions %v without re-authentication", got)
+	}
+	a.stale = false
+	a.post("/admin/users/"+bob+"/sessions/"+sid+"/end", nil).want(t, http.StatusSeeOther)
 }
