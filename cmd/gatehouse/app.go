@@ -137,7 +137,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (a *app
 			Policies: a.authz, Clients: a.oidc.Clients(), APIKeys: a.apikeys, Audit: a.audit, Keys: a.oidc,
 			Counts: admin.Counts{Users: a.identity.CountUsers, Sessions: a.oidc.CountSessions,
 				Clients: a.oidc.Clients().Count, APIKeys: a.apikeys.CountActive},
-			Activity: a.audit, Links: a.identity, Mail: a.mail,
+			Activity: a.audit, Links: a.identity, Mail: a.mail, Sessions: a.oidc, Passkeys: a.passkeys,
 		}, admin.Options{Issuer: cfg.Issuer, Logger: logger}),
 	}
 	a.startup = []func(context.Context) error{a.ensureAdmin, a.oidc.Init}

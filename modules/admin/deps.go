@@ -14,6 +14,8 @@ import (
 	"github.com/gatehouse/gatehouse/modules/mail"
 	"github.com/gatehouse/gatehouse/modules/oidc/clients"
 	"github.com/gatehouse/gatehouse/modules/oidc/provider"
+	"github.com/gatehouse/gatehouse/modules/oidc/signin"
+	"github.com/gatehouse/gatehouse/modules/passkeys"
 )
 
 // The console owns no data: every page reads and every action writes
@@ -104,6 +106,20 @@ type APIKeys interface {
 	Create(ctx context.Context, n apikeys.NewKey) (apikeys.Created, error)
 	Revoke(ctx context.Context, id string) (apikeys.Key, error)
 	CreateServiceAccount(ctx context.Context, name, email string) (identity.User, error)
+}
+
+// Sessions are a user's browser sessions (oidc.Module): listed on the
+// user's page and ended there, audited as the user's own sign-out.
+type Sessions interface {
+	UserSessions(ctx context.Context, userID string) ([]signin.UserSession, error)
+	EndUserSession(ctx context.Context, userID, sessionID string) error
+	EndUserSessions(ctx context.Context, userID string) (int, error)
+}
+
+// Passkeys are a user's passkeys (passkeys.Service).
+type Passkeys interface {
+	List(ctx context.Context, userID string) ([]passkeys.Passkey, error)
+	Remove(ctx context.Context, userID, id string) error
 }
 
 // AuditLog lists security events (audit.Service).

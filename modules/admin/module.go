@@ -34,6 +34,8 @@ type Deps struct {
 	Activity   EventCounts
 	Links      EmailLinks
 	Mail       MailStats
+	Sessions   Sessions
+	Passkeys   Passkeys
 }
 
 // Options tune the console.
@@ -86,5 +88,6 @@ func (m *Module) Mount(r module.Routes) {
 	g.POST("/users/:id/delete", m.postDeleteUser, sensitive)
 	m.mountUserEdit(g, sensitive)
 	m.mountUserLinks(g)
+	m.mountUserActivity(g, sensitive)
 	m.mountRest(g, sensitive)
 }

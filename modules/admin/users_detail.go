@@ -37,6 +37,8 @@ type userView struct {
 	// no mail server delivers it.
 	CanInvite, CanSendReset bool
 	Link                    shownLink
+	// Sessions, passkeys, API keys and recent events (users_activity.go).
+	Activity userActivity
 }
 
 // userRes is the API's resource for one user (owner: the user).
@@ -108,6 +110,9 @@ func (m *Module) renderUserLink(c echo.Context, status int, errMsg string, link 
 		return m.pageError(c, err)
 	}
 	v.Link = link
+	if v.Activity, err = m.activity(c, u, v.CanUpdate, v.CanReadKeys); err != nil {
+		return m.pageError(c, err)
+	}
 	return m.render(c, status, tmplUser, v)
 }
 
