@@ -1,12 +1,14 @@
 package e2e
 
 import (
-	"net/url"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
 )
 
 // TestAdminUserPageEndsSession: a user signs in with their own browser
@@ -20,9 +22,20 @@ func TestAdminUserPageEndsSession(t *testing.T) {
 	samID := createUser(t, srv, "sam@example.com", "sam's long passphrase")
 	createAPIKey(t, srv, "sam@example.com", "sam-deploy", "--scope", "users:read")
 
+	// Sam signs in to an app (the code flow, with a refresh token) in
+	// their own browser: one session, which gave the app its grant.
+	cb := newCallbackServer(t)
+	app := createOIDCClient(t, srv, "--name", "sam's app", "--redirect-uri", cb.URL+"/callback", "--first-party")
+	p := newProvider(t, srv)
+	tokenURL, _, _ := endpoints(t, p)
+	cfg := oauthConfig(p, app, oidc.ScopeOpenID, oidc.ScopeOfflineAccess)
+	ar := newAuthRequest(cfg)
 	sam := newUserAgent(t, srv)
-	login := sam.get(srv.URL + "/login?return_to=/account")
-	sam.submit(login, findForm(t, login.Body, "password"), url.Values{"username": {"sam@example.com"}, "password": {"sam's long passphrase"}})
+	tok, err := cfg.Exchange(ctxTimeout(t), codeFrom(t, sam.signIn(ar.URL, "sam@example.com", "sam's long passphrase").Query(), ar.State),
+		oauth2.VerifierOption(ar.Verifier))
+	if err != nil || tok.RefreshToken == "" {
+		t.Fatalf("sam's app got no refresh token: %v", err)
+	}
 	if r := sam.get(srv.URL + "/account"); r.Final.Path != "/account" {
 		t.Fatalf("sam is not signed in: %d at %s", r.Status, r.Final)
 	}
@@ -66,6 +79,8 @@ func TestAdminUserPageEndsSession(t *testing.T) {
 	if r := sam.get(srv.URL + "/account"); r.Final.Path != "/login" {
 		t.Errorf("after End session sam's /account answered %d at %s, want the sign-in page", r.Status, r.Final)
 	}
+	// What the session gave the app ends with it.
+	expectOAuthError(t, refresh(t, tokenURL, app, tok.RefreshToken), http.StatusBadRequest, "invalid_grant")
 	// The audit log has the admin's logout of sam's session.
 	browserNavigate(t, ctx, srv.URL+"/admin/audit?action=logout")
 	browserWaitText(t, ctx, "session:")

@@ -77,7 +77,7 @@ func (m *Module) getEndSession(c echo.Context) error {
 	}
 	for _, s := range list {
 		if s.ID == sid {
-			q := fmt.Sprintf("End the session started %s from %s (%s)? The browser must sign in again.",
+			q := fmt.Sprintf("End the session started %s from %s (%s)? The browser must sign in again, and apps it signed in to lose their refresh tokens.",
 				s.CreatedAt.UTC().Format(timeFormat), s.IP, s.UserAgent)
 			return m.confirm(c, "End session", confirmView{ID: id, Question: q,
 				Action: userPath(id) + "/sessions/" + url.PathEscape(sid) + "/end", Button: "End session"})
@@ -108,7 +108,7 @@ func (m *Module) getEndAllSessions(c echo.Context) error {
 		return m.pageError(c, err)
 	}
 	return m.confirm(c, "End all sessions", confirmView{ID: id,
-		Question: "End every session of this user? Each of their browsers must sign in again.",
+		Question: "End every session of this user? Each of their browsers must sign in again, and every app they signed in to loses its refresh tokens.",
 		Action:   userPath(id) + "/sessions/end-all", Button: "End all sessions"})
 }
 

@@ -78,6 +78,7 @@ type Module struct {
 	provider  *provider.Provider
 	signin    *signin.Pages
 	authz     Authorizer
+	db        database.DB
 }
 
 var (
@@ -123,7 +124,7 @@ func New(db database.DB, deps Deps, opts Options) (*Module, error) {
 		return nil, err
 	}
 	p.SetSessions(pages)
-	return &Module{clients: reg, resources: apis, provider: p, signin: pages, authz: deps.Authorizer}, nil
+	return &Module{clients: reg, resources: apis, provider: p, signin: pages, authz: deps.Authorizer, db: db}, nil
 }
 
 // Mount registers /api/v1/clients, the provider's endpoints (and

@@ -81,6 +81,14 @@ func (p *Provider) revokeGrant(ctx context.Context, grantID, action, clientID st
 
 // revokeUserGrants revokes every refresh token family of a user with a
 // client (or all clients when clientID is ""), e.g. on sign-out.
+// RevokeSessionGrants revokes the grants (refresh token families and the
+// access tokens they issued) that user userID's browser session sessionID
+// gave apps, or every grant of the user when sessionID is "": an
+// administrator ending sessions signs the user out of the apps too.
+func (p *Provider) RevokeSessionGrants(ctx context.Context, userID, sessionID string) error {
+	return p.revokeUserGrants(ctx, userID, "", sessionID)
+}
+
 func (p *Provider) revokeUserGrants(ctx context.Context, userID, clientID, sessionID string) error {
 	q := database.Conn(ctx, p.db.Gorm).Model(&refreshTokenRow{}).Distinct("family_id").Where("user_id = ? AND revoked_at IS NULL", userID)
 	if clientID != "" {
