@@ -68,7 +68,7 @@ func TestAdminUserPageEndsSession(t *testing.T) {
 		t.Fatalf("no End session button in the sessions table: %v\n%s", err, pageState(ctx))
 	}
 	browserClick(t, ctx, name)
-	browserWaitText(t, ctx, "The browser must sign in again.")
+	browserWaitText(t, ctx, "The browser must sign in again, and apps it signed in to lose their refresh tokens.")
 	if r := sam.get(srv.URL + "/account"); r.Final.Path != "/account" {
 		t.Fatal("asking for confirmation already ended the session")
 	}
