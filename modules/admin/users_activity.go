@@ -30,8 +30,8 @@ type userActivity struct {
 	Events                                           []auditRow
 	// CanManage: users:update on the user and no escalation, so "End
 	// session" and "Remove" are offered (the posts check it again).
-	CanManage bool
-	AuditHref string
+	CanManage                 bool
+	AuditHref, AuditAboutHref string
 }
 
 // userSessionRow is one live browser session.
@@ -164,6 +164,7 @@ func (m *Module) eventsOf(c echo.Context, id string, a *userActivity) error {
 	}
 	a.ShowEvents = true
 	a.AuditHref = "/admin/audit?" + url.Values{"actor": {id}}.Encode()
+	a.AuditAboutHref = "/admin/audit?" + url.Values{"target": {"user:" + id}}.Encode()
 	ctx := c.Request().Context()
 	byUser, err := m.d.Audit.List(ctx, audit.Filter{ActorID: id, PageSize: recentEvents})
 	if err != nil {
