@@ -2,6 +2,7 @@ package authz
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"slices"
 	"strings"
@@ -33,11 +34,14 @@ type snapshot struct {
 	// inherits, transitively (sorted): see inheritance.
 	roles     map[string][]string
 	index     index
-	decisions *cache.TTL[string, Decision] // attribute-independent decisions, kept for the snapshot's life
+	decisions *cache.TTL[[sha256.Size]byte, Decision] // attribute-independent decisions, kept for the snapshot's life
 }
 
-// maxCachedDecisions bounds a snapshot's decision cache.
-const maxCachedDecisions = 100_000
+// maxCachedDecisions bounds a snapshot's decision cache. An entry is a
+// 32-byte hash of the question and the Decision (about 150 bytes with the
+// map's overhead), so a full cache is under 10 MiB whatever the subjects'
+// roles.
+const maxCachedDecisions = 50_000
 
 // Decision is the outcome of one evaluation.
 type Decision struct {
@@ -79,7 +83,7 @@ func newEngine(st store) (*engine, error) {
 // load builds a snapshot from rows read from the tables and swaps it in.
 func (e *engine) load(version int64, rows *snapshotRows) error {
 	s := &snapshot{version: version,
-		decisions: cache.New[string, Decision](0, maxCachedDecisions, nil)}
+		decisions: cache.New[[sha256.Size]byte, Decision](0, maxCachedDecisions, nil)}
 	for _, r := range rows.policies {
 		rule := r.toPolicy().Rule()
 		s.ids = append(s.ids, r.ID)
@@ -133,9 +137,12 @@ func (e *engine) decide(req request, now time.Time) (Decision, error) {
 	// attributes: it is neither cached nor decided without r.ctx.
 	attrs := slices.ContainsFunc(parts, func(p *partition) bool { return p.cond })
 
-	cacheKey := ""
-	if !e.noCache && !attrs {
-		cacheKey = subKey + "\x00" + strings.Join(eff, ",") + "\x00" + req.ResType + ":" + req.ResID + "\x00" + req.Action
+	// The question, hashed: the effective roles are part of it (a user's
+	// roles change without a new snapshot) and may be many.
+	cached := !e.noCache && !attrs
+	var cacheKey [sha256.Size]byte
+	if cached {
+		cacheKey = sha256.Sum256([]byte(subKey + "\x00" + strings.Join(eff, ",") + "\x00" + req.ResType + ":" + req.ResID + "\x00" + req.Action))
 		if d, ok := s.decisions.Get(cacheKey); ok {
 			return d, nil
 		}
@@ -164,7 +171,7 @@ func (e *engine) decide(req request, now time.Time) (Decision, error) {
 	default:
 		d.Reason = "no rule allows this action"
 	}
-	if cacheKey != "" {
+	if cached {
 		s.decisions.Put(cacheKey, d)
 	}
 	return d, nil

@@ -38,8 +38,10 @@ const (
 	GatewayClientID = "gatehouse-forward-auth"
 	// gatewayRenew: a cached answer is replaced this long before its JWT
 	// expires, so the upstream never receives a token about to lapse.
-	gatewayRenew    = 60 * time.Second
-	gatewayCacheMax = 50_000
+	gatewayRenew = 60 * time.Second
+	// gatewayCacheMax bounds the cached answers; each holds a JWT (~1 KiB
+	// with the rest), so a full cache is about 10 MiB.
+	gatewayCacheMax = 10_000
 )
 
 // gatewayAnswer is what /forward-auth returns for one credential and API.
