@@ -107,7 +107,7 @@ func (serveCmd) Run(e *env) error {
 // memoryHeadroom is the soft memory limit above what the password hashes
 // running at once can hold: the binary's heap at rest, requests, and the
 // caches, which are bounded to fit it (decisions ~8 MiB, verified tokens
-// ~12 MiB, forward-auth answers ~10 MiB, API keys and roles a few MiB). A
+// ~12 MiB, forward-auth answers ~10 MiB, API keys ~10 MiB, roles a few MiB). A
 // limit below the live heap would make the collector run without pause.
 const memoryHeadroom = 64 << 20
 

@@ -76,7 +76,7 @@ type cacheEntry struct {
 
 // maxCacheEntries bounds memory: random well-formed keys create negative
 // entries too.
-const maxCacheEntries = 100_000
+const maxCacheEntries = 50_000 // ~200 bytes each: ~10 MiB full
 
 // keyCache maps public key ids to entries for CacheTTL. gen changes on every
 // invalidation so that a load that started before an invalidation does not
