@@ -109,7 +109,7 @@ func (serveCmd) Run(e *env) error {
 // caches, which are bounded to fit it (decisions ~8 MiB, verified tokens
 // ~12 MiB, forward-auth answers ~10 MiB, API keys ~10 MiB, roles a few MiB). A
 // limit below the live heap would make the collector run without pause.
-const memoryHeadroom = 64 << 20
+const memoryHeadroom = 96 << 20
 
 // setMemoryLimit sets the Go runtime's soft memory limit to the argon2id
 // memory of the hashes that may run at once plus memoryHeadroom, unless
