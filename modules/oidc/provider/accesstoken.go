@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/google/uuid"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 )
@@ -33,17 +34,24 @@ type accessToken struct {
 	// Permissions: nil means no permissions claim.
 	Permissions []string
 	Expires     time.Time
+	// Alg is the client's access-token algorithm (clients.Client.AccessTokenAlg);
+	// empty: Options.AccessTokenAlg (tokens of no registered client).
+	Alg string
 }
 
 // mintAccessToken signs an RFC 9068 JWT access token (typ at+jwt, iss, sub,
-// aud, client_id, scope, exp, iat, jti) with the server's access-token key.
+// aud, client_id, scope, exp, iat, jti) with the active key of t.Alg.
 // Nothing is written to the database.
 //
 // zitadel/oidc's op.CreateJWT cannot be used here: its op.SignerFromKey fixes
 // the JOSE header typ to "JWT", while RFC 9068 §2.1 requires "at+jwt". We
 // build the library's oidc.AccessTokenClaims and sign them ourselves.
 func (p *Provider) mintAccessToken(issuer string, t accessToken) (token, jti string, err error) {
-	key, err := p.keys.activeKey(p.accessAlg)
+	alg := p.accessAlg
+	if t.Alg != "" {
+		alg = jose.SignatureAlgorithm(t.Alg)
+	}
+	key, err := p.keys.activeKey(alg)
 	if err != nil {
 		return "", "", err
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 )
 
-var tokenAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.ES256}
+var tokenAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA}
 
 // verifyAccessToken checks one of our access tokens: JOSE typ at+jwt (so an
 // ID token is never accepted as an access token, RFC 9068 §4), a key of

@@ -16,8 +16,9 @@ import (
 
 // keyAlgs are the algorithms the provider always holds a key for. RS256 is
 // mandatory for ID tokens (OpenID Connect Core 1.0 §15.1); ES256 is the
-// faster default for access tokens.
-var keyAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.ES256}
+// faster default for access tokens; EdDSA (Ed25519, RFC 8037) is a
+// client's choice for its access tokens.
+var keyAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA}
 
 // signingKey is one decrypted key pair with its ready signers.
 type signingKey struct {
