@@ -67,7 +67,7 @@ type keyManager struct {
 	mu       sync.RWMutex
 	byID     map[string]*signingKey
 	active   map[jose.SignatureAlgorithm]*signingKey
-	jwksJSON []byte
+	jwksDoc  *document
 	loadedAt time.Time
 
 	reloadMu sync.Mutex
@@ -129,9 +129,10 @@ func (m *keyManager) published() []*signingKey {
 	return out
 }
 
-func (m *keyManager) jwks() []byte {
+// jwks is the published key set's document, rebuilt by every load.
+func (m *keyManager) jwks() *document {
 	m.waitPending()
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return m.jwksJSON
+	return m.jwksDoc
 }

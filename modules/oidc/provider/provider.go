@@ -47,7 +47,7 @@ type Provider struct {
 	op          *op.Provider
 	handler     http.Handler // see opHandler
 	handlerOnce sync.Once
-	discovery   []byte
+	discovery   *document
 }
 
 // NewProvider builds the provider. It does not touch the database: call
