@@ -41,24 +41,24 @@ func (p *Provider) renderDiscovery() error {
 	if err != nil {
 		return err
 	}
-	p.discovery = newDocument(b)
+	// It names the JWKS by URL only, so it does not change when keys
+	// rotate: an hour's max-age.
+	p.discovery = newDocument(b, "application/json", "public, max-age=3600")
 	return nil
 }
 
-// serveDiscovery answers the discovery document. It names the JWKS by URL
-// only, so it does not change when keys rotate: an hour's max-age.
+// serveDiscovery answers the discovery document.
 func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 	if p.discovery == nil {
 		http.Error(w, "provider not initialised", http.StatusServiceUnavailable)
 		return
 	}
-	p.discovery.serve(w, r, "application/json", "public, max-age=3600")
+	p.discovery.serve(w, r)
 }
 
 // serveKeys answers the JWKS the key manager rebuilt at its last load (a
 // rotation here or on another replica, the background RS256 key landing,
-// or the periodic refresh). The short max-age lets verifiers see a new key
-// quickly; they revalidate with If-None-Match and get 304 while it holds.
+// or the periodic refresh; keys_store.go).
 func (p *Provider) serveKeys(w http.ResponseWriter, r *http.Request) {
-	p.keys.jwks().serve(w, r, "application/jwk-set+json", "public, max-age=300")
+	p.keys.jwks().serve(w, r)
 }

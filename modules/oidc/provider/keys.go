@@ -129,6 +129,13 @@ func (m *keyManager) published() []*signingKey {
 	return out
 }
 
+// jwksDocument is the JWKS as served. The short max-age lets verifiers see
+// a new key quickly; they revalidate with If-None-Match and get 304 while
+// it holds.
+func jwksDocument(b []byte) *document {
+	return newDocument(b, "application/jwk-set+json", "public, max-age=300")
+}
+
 // jwks is the published key set's document, rebuilt by every load.
 func (m *keyManager) jwks() *document {
 	m.waitPending()
