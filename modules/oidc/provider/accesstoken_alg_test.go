@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"testing"
 
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/gatehouse/gatehouse/internal/database"
@@ -51,6 +52,11 @@ func TestAccessTokenAlgPerClient(t *testing.T) {
 				}
 				if _, err := jws.Verify(keys[0].Key); err != nil {
 					t.Fatalf("signature does not verify against the JWKS: %v", err)
+				}
+				// go-oidc, as relying parties and oauth2-proxy use it, fetches
+				// and parses the same JWKS.
+				if _, err := gooidc.NewRemoteKeySet(context.Background(), ts.URL+pathKeys).VerifySignature(context.Background(), tok.AccessToken); err != nil {
+					t.Errorf("go-oidc: %v", err)
 				}
 				if st, m := introspect(t, ts, c.ID, secret, tok.AccessToken); st != 200 || m["active"] != true {
 					t.Errorf("introspection: %d %v", st, m)

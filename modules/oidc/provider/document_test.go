@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/client"
 
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/testutil"
@@ -85,7 +87,12 @@ func TestDocumentsRevalidate(t *testing.T) {
 		if algs := len(oldIDs); algs != 3 {
 			t.Fatalf("JWKS has %d keys, want RS256, ES256 and EdDSA", algs)
 		}
-		dres, _ := get(t, ts.URL+pathDiscovery, "")
+		dres, dbody := get(t, ts.URL+pathDiscovery, "")
+		// zitadel/oidc's relying-party discovery reads the same bytes.
+		d, err := client.Discover(context.Background(), ts.URL, http.DefaultClient)
+		if err != nil || d.Issuer != ts.URL || d.JwksURI != ts.URL+pathKeys || !slices.Contains(d.IDTokenSigningAlgValuesSupported, "RS256") {
+			t.Fatalf("zitadel discovery of %s: %+v %v", dbody, d, err)
+		}
 		if err := ts.p.RotateSigningKeys(oidctest.SystemCtx()); err != nil {
 			t.Fatal(err)
 		}
