@@ -228,8 +228,16 @@ codeflow_row() {
 	printf '| %s | %s | %s | %s flows/s | %s | %s | %s | %s | | |\n' "$target" "$name" "$c" "$rate" "$p50" "$p99" "$note" "$cpu" | tee -a "$RESULTS"
 }
 
-# rss PID: resident set size in MiB.
-rss() { awk '/^VmRSS:/ {printf "%.1f MiB", $2 / 1024}' "/proc/$1/status"; }
+# rss PID: resident set size in MiB, and the live heap after the last
+# garbage collection (the server runs with GODEBUG=gctrace=1; its trace
+# lines "gc N @…: … X->Y->Z MB" are in the server log, Z is the live heap).
+rss() {
+	awk '/^VmRSS:/ {printf "%.1f MiB", $2 / 1024}' "/proc/$1/status"
+	local live
+	live=$(grep -o '[0-9]*->[0-9]*->[0-9]* MB' "${SERVER_LOG:-/dev/null}" 2>/dev/null | tail -1 | sed 's/.*->\([0-9]*\) MB/\1/' || true)
+	[ -n "$live" ] && printf ' (live heap %s MB at the last GC)' "$live"
+	return 0
+}
 
 fact() { printf '| %s | %s | | %s | | | | | | %s |\n' "$1" "$2" "$3" "${4:-}" | tee -a "$RESULTS"; }
 
@@ -309,7 +317,8 @@ bench_gatehouse() {
 	(cd "$dir" && "$WORK/seedusers" -n "$USERS" -database-url "$dburl") || die "seeding users failed"
 
 	start=$(now_ms)
-	(cd "$dir" && exec "$BIN" serve >"$dir/server.log" 2>&1) &
+	SERVER_LOG="$dir/server.log"
+	(cd "$dir" && GODEBUG=gctrace=1 exec "$BIN" serve >"$SERVER_LOG" 2>&1) &
 	pid=$!
 	PIDS+=($pid)
 	ready=$(wait_ready "$base/readyz" "$pid" "$start") || { tail -20 "$dir/server.log"; die "gatehouse ($label) did not become ready"; }
