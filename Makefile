@@ -31,9 +31,12 @@ test: test-deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -p $(TEST_P) -timeout 30m ./...
 
-## bench: Go benchmarks, then the wrk load run against a real server
+## bench: Go benchmarks (GOBENCH=0 skips them), then the load run against a
+## real server on SQLite and PostgreSQL (knobs DURATION, CONNS, USERS, TOKENS,
+## SETTLE, SOAK: see scripts/load.sh)
+GOBENCH ?= 1
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -p 1 ./...
+	@if [ "$(GOBENCH)" != 0 ]; then $(GO) test -run '^$$' -bench . -benchmem -p 1 ./...; fi
 	bash scripts/load.sh
 
 ## fuzz: each Fuzz target for $(FUZZTIME)

@@ -1,16 +1,32 @@
 #!/usr/bin/env bash
-# Load run on loopback with wrk: a hello-world Go server (the machine's
-# ceiling), then Gatehouse on SQLite (fresh data dir) and, when reachable, on
-# PostgreSQL (fresh schema). Prints req/s and p99 per endpoint and connection
-# count, plus binary size, start-to-ready time and idle RSS.
+# Load run on loopback: a hello-world Go server (the machine's ceiling, GET
+# and POST), then Gatehouse on SQLite (fresh data dir) and, when reachable,
+# on PostgreSQL (fresh schema). For every endpoint and connection count it
+# prints req/s, p50, p99 and the server's CPU per request: the process's
+# utime+stime (/proc/<pid>/stat) over the run divided by the requests
+# served, and that CPU as a multiple of hello's measured in the same run.
+# CPU per request is the figure to compare on a shared machine: req/s and
+# latency move with whatever else runs, CPU µs/request much less.
 #
-#   scripts/load.sh                    # 16 and 64 connections, 10 s each
-#   DURATION=5s CONNS="64" USERS=1000 scripts/load.sh
+#   scripts/load.sh                                  # defaults below
+#   DURATION=5s CONNS="16 64" USERS=20000 SOAK=10m scripts/load.sh
 #
-# Before the measured start the database is seeded with USERS users
-# (default 100,000) so the user list is read from a realistic table.
+# Knobs:
+#   DURATION  length of each measured run (default 10s)
+#   CONNS     connection counts, each endpoint runs once per count ("16 64")
+#   USERS     users seeded before the measured start, so the user list reads
+#             a realistic table (default 100000)
+#   TOKENS    distinct access tokens pre-issued for the introspection run
+#             over many tokens (default 60000)
+#   SETTLE    seconds to wait after the sign-in burst before reading RSS
+#             again (default 60)
+#   SOAK      sign-in soak after that: steady sign-ins for this long with
+#             RSS sampled ten times (default 0 = off; SOAK=10m for the full
+#             soak)
 #
-# Every request goes to 127.0.0.1; every run is bounded by DURATION.
+# The load generator is scripts/loadgen (Go, keep-alive connections); the
+# code flow is scripts/codeflow. Every request goes to 127.0.0.1 or
+# localhost; every run is bounded by DURATION.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$PATH"
@@ -18,18 +34,15 @@ export PATH="/usr/local/go/bin:$PATH"
 DURATION="${DURATION:-10s}"
 USERS="${USERS:-100000}"
 CONNS="${CONNS:-16 64}"
-THREADS="${THREADS:-2}"
+TOKENS="${TOKENS:-60000}"
+SETTLE="${SETTLE:-60}"
+SOAK="${SOAK:-0}"
 PORT="${PORT:-18080}"
 HELLO_PORT="${HELLO_PORT:-18090}"
 PG_URL="${GATEHOUSE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
+CLK_TCK=$(getconf CLK_TCK)
 
 die() { echo "load: $*" >&2; exit 1; }
-
-if ! command -v wrk >/dev/null; then
-	echo "load: installing wrk (apt-get)"
-	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } >/dev/null ||
-		die "wrk is missing and could not be installed"
-fi
 command -v curl >/dev/null || die "curl is required"
 
 WORK="$(mktemp -d)"
@@ -49,6 +62,8 @@ make -s build
 go build -o "$WORK/hello" ./scripts/hello
 go build -o "$WORK/seedusers" ./scripts/seedusers
 go build -o "$WORK/codeflow" ./scripts/codeflow
+go build -o "$WORK/loadgen" ./scripts/loadgen
+go build -o "$WORK/issuetokens" ./scripts/issuetokens
 BIN="$PWD/bin/gatehouse"
 SIZE=$(stat -c %s "$BIN")
 MIB=$(awk -v s="$SIZE" 'BEGIN {printf "%.1f", s/1048576}')
@@ -59,21 +74,53 @@ SMIB=$(awk -v s="$SSIZE" 'BEGIN {printf "%.1f", s/1048576}')
 echo "binary stripped (-s -w, as in the Dockerfile): $SSIZE bytes ($SMIB MiB)"
 
 RESULTS="$WORK/results.md"
-printf '| target | endpoint | conns | req/s | p50 | p99 | non-2xx |\n| --- | --- | --- | --- | --- | --- | --- |\n' >"$RESULTS"
+printf '| target | endpoint | conns | req/s | p50 | p99 | failed | CPU µs/req | × hello | goal |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n' >"$RESULTS"
 
-# wrk_run TARGET NAME URL [LUA]
-wrk_run() {
-	local target=$1 name=$2 url=$3 lua=${4:-}
+# cpu_ticks PID: user+system CPU of the process so far, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+declare -A HELLO_CPU=()
+
+# goal_text KIND C CPU GOAL: "≤ N µs met" for GOAL "x1.25" (times hello),
+# "+45" (hello plus µs) or "=250" (absolute µs); empty without a goal.
+goal_text() {
+	local kind=$1 c=$2 cpu=$3 goal=${4:-} hello=${HELLO_CPU[$1-$2]:-}
+	[ -n "$goal" ] && [ "$cpu" != "?" ] || return 0
+	awk -v g="$goal" -v h="${hello:-0}" -v cpu="$cpu" 'BEGIN {
+		op = substr(g, 1, 1); v = substr(g, 2) + 0
+		if (op == "x") lim = h * v; else if (op == "+") lim = h + v; else lim = v
+		printf "≤ %.0f µs: %s", lim, (cpu <= lim ? "met" : "NOT met")
+	}'
+}
+
+# load_run TARGET NAME PID KIND GOAL LOADGEN-ARGS...: one row per connection
+# count. KIND (GET or POST) picks the hello figure the CPU is divided by.
+load_run() {
+	local target=$1 name=$2 pid=$3 kind=$4 goal=$5
+	shift 5
+	local c out="$WORK/load.out"
 	for c in $CONNS; do
-		local out="$WORK/wrk.out" args=(-t"$THREADS" -c"$c" -d"$DURATION" --latency)
-		[ -n "$lua" ] && args+=(-s "$lua")
-		wrk "${args[@]}" "$url" >"$out" 2>&1 || { echo "wrk failed for $name:"; cat "$out"; continue; }
-		local rps p50 p99 bad
-		rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
-		p50=$(awk '$1=="50%" {print $2}' "$out")
-		p99=$(awk '$1=="99%" {print $2}' "$out")
-		bad=$(awk '/Non-2xx or 3xx responses:/ {print $5}' "$out")
-		printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$target" "$name" "$c" "$rps" "$p50" "$p99" "${bad:-0}" | tee -a "$RESULTS"
+		local t0 t1
+		t0=$(cpu_ticks "$pid")
+		"$WORK/loadgen" -c "$c" -duration "$DURATION" "$@" >"$out" 2>&1 || { echo "loadgen failed for $name:"; cat "$out"; continue; }
+		t1=$(cpu_ticks "$pid")
+		local line req rate p50 p99 failed cpu ratio hello
+		line=$(grep '^RESULT' "$out")
+		req=$(sed 's/.*requests=\([^ ]*\).*/\1/' <<<"$line")
+		rate=$(sed 's/.*rate=\([^ ]*\).*/\1/' <<<"$line")
+		p50=$(sed 's/.*p50=\([^ ]*\).*/\1/' <<<"$line")
+		p99=$(sed 's/.*p99=\([^ ]*\).*/\1/' <<<"$line")
+		failed=$(awk '{for (i = 1; i <= NF; i++) {split($i, kv, "="); if (kv[1] == "non2xx" || kv[1] == "errors") n += kv[2]}} END {print n + 0}' <<<"$line")
+		cpu="?"
+		[ "$req" -gt 0 ] && cpu=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$req" 'BEGIN {printf "%.1f", d * 1e6 / hz / n}')
+		if [ "$target" = hello ]; then
+			HELLO_CPU[$kind-$c]=$cpu
+		fi
+		hello=${HELLO_CPU[$kind-$c]:-}
+		ratio=""
+		[ -n "$hello" ] && [ "$cpu" != "?" ] && ratio=$(awk -v a="$cpu" -v b="$hello" 'BEGIN {if (b > 0) printf "%.2f×", a / b}')
+		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$target" "$name" "$c" "$rate" "$p50" "$p99" "$failed" "$cpu" "$ratio" \
+			"$(goal_text "$kind" "$c" "$cpu" "$goal")" | tee -a "$RESULTS"
 	done
 }
 
@@ -92,48 +139,36 @@ wait_ready() {
 	return 1
 }
 
-# gateway_run TARGET BASE DIR KEY TOKEN_URL: an API registered with the CLI,
-# then GET /forward-auth with an API key (the gateway's question, JWT cached)
-# and POST token exchange of the key for a 5-minute JWT for that API.
+# gateway_run TARGET BASE DIR PID KEY TOKEN_URL: an API registered with the
+# CLI, then GET /forward-auth with an API key (the gateway's question, JWT
+# cached) and POST token exchange of the key for a 5-minute JWT for that API.
 gateway_run() {
-	local target=$1 base=$2 dir=$3 key=$4 token=$5 api="https://api.load.test"
+	local target=$1 base=$2 dir=$3 pid=$4 key=$5 token=$6 api="https://api.load.test"
 	(cd "$dir" && "$BIN" resources create --identifier "$api" --name load --scope "users:read" >/dev/null 2>"$dir/cli.err") ||
-		{ echo "(resources create failed; skipping gateway runs)"; return; }
-	local lua="$WORK/forward.lua"
-	cat >"$lua" <<LUA
-wrk.method = "GET"
-wrk.headers["Authorization"] = "Bearer $key"
-LUA
+		{ echo "(resources create failed; skipping gateway runs)"; return 0; }
 	echo "forward-auth answers: $(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $key" "$base/forward-auth?resource=$api")"
-	wrk_run "$target" "GET /forward-auth (API key, JWT cached)" "$base/forward-auth?resource=$api" "$lua"
-	local client id secret basic
+	load_run "$target" "GET /forward-auth (API key, JWT cached)" "$pid" GET "" \
+		-url "$base/forward-auth?resource=$api" -H "Authorization: Bearer $key"
+	local client id secret
 	client=$(cd "$dir" && "$BIN" clients create --name gateway --grant-type token_exchange 2>"$dir/cli.err") ||
-		{ echo "(clients create --grant-type token_exchange failed; skipping token exchange)"; return; }
-	id=$(grep -o '"client_id": *"[^"]*"' <<<"$client" | sed 's/.*"\([^"]*\)"$/\1/')
-	secret=$(grep -o '"client_secret": *"[^"]*"' <<<"$client" | sed 's/.*"\([^"]*\)"$/\1/')
-	basic=$(printf '%s:%s' "$id" "$secret" | base64 -w0)
-	lua="$WORK/exchange.lua"
-	cat >"$lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.headers["Authorization"] = "Basic $basic"
-wrk.body = "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange&subject_token=$key&subject_token_type=urn%3Agatehouse%3Aparams%3Aoauth%3Atoken-type%3Aapi-key&resource=$api"
-LUA
-	wrk_run "$target" "POST token exchange (API key → JWT)" "$token" "$lua"
+		{ echo "(clients create --grant-type token_exchange failed; skipping token exchange)"; return 0; }
+	id=$(json_field client_id <<<"$client")
+	secret=$(json_field client_secret <<<"$client")
+	load_run "$target" "POST token exchange (API key → JWT)" "$pid" POST "" -url "$token" -method POST \
+		-H "Authorization: Basic $(printf '%s:%s' "$id" "$secret" | base64 -w0)" -H 'Content-Type: application/x-www-form-urlencoded' \
+		-body "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange&subject_token=$key&subject_token_type=urn%3Agatehouse%3Aparams%3Aoauth%3Atoken-type%3Aapi-key&resource=$api"
 }
 
-echo "== hello-world Go server (machine ceiling)"
-"$WORK/hello" -addr "127.0.0.1:$HELLO_PORT" &
-PIDS+=($!)
-wait_ready "http://127.0.0.1:$HELLO_PORT/" "${PIDS[-1]}" "$(now_ms)" >/dev/null || die "hello server did not start"
-wrk_run hello "GET /" "http://127.0.0.1:$HELLO_PORT/"
+# json_field NAME < JSON: the string value of NAME.
+json_field() { grep -o "\"$1\": *\"[^\"]*\"" | head -1 | sed 's/.*"\([^"]*\)"$/\1/'; }
 
-# authzen_run TARGET BASE DIR KEY: 1,000 roles and 10,000 rules (Casbin CSV
-# import), a user with three of the roles, then POST /access/v1/evaluation
-# twice: the same question every time (the decision cache answers) and a
-# resource id that changes with every request (the cache misses).
+# authzen_run TARGET BASE DIR PID KEY: 1,000 roles and 10,000 rules (Casbin
+# CSV import), a user with three of the roles, then POST
+# /access/v1/evaluation twice: the same question every time (the decision
+# cache answers) and a resource id that changes with every request (the
+# cache misses).
 authzen_run() {
-	local target=$1 base=$2 dir=$3 key=$4 i j bad=0 code
+	local target=$1 base=$2 dir=$3 pid=$4 key=$5 i j bad=0 code
 	echo "creating 1,000 roles and importing 10,000 rules"
 	for i in $(seq 1 1000); do
 		code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
@@ -142,7 +177,6 @@ authzen_run() {
 	done
 	[ "$bad" = 0 ] || { echo "(creating roles failed $bad times; skipping AuthZEN)"; return 0; }
 	local csv="$WORK/policies.csv"
-	: >"$csv"
 	for i in $(seq 1 1000); do
 		for j in $(seq 1 10); do printf 'p, role:r%d, doc%d:*, read, allow, \n' "$i" "$j"; done
 	done >"$csv"
@@ -163,70 +197,64 @@ authzen_run() {
 	answer=$(curl -s -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d "$body" "$base/access/v1/evaluation" || true)
 	echo "evaluation answers: $answer"
 	grep -q '"decision": *true' <<<"$answer" || echo "(warning: the decision is not true; the rows below measure a denial)"
-	local lua="$WORK/authzen.lua"
-	cat >"$lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $key"
-wrk.body = '$body'
-LUA
-	wrk_run "$target" "POST /access/v1/evaluation, cached (same question)" "$base/access/v1/evaluation" "$lua"
-	lua="$WORK/authzen-varied.lua"
-	cat >"$lua" <<LUA
--- every request asks about another resource id (thread number + counter),
--- so the decision cache never answers
-local threads = 0
-function setup(thread)
-	threads = threads + 1
-	thread:set("tid", threads)
-end
-local counter = 0
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $key"
-function request()
-	counter = counter + 1
-	return wrk.format(nil, nil, nil,
-		'{"subject":{"type":"user","id":"$uid"},"action":{"name":"read"},"resource":{"type":"doc3","id":"x' .. tostring(tid) .. '-' .. counter .. '"}}')
-end
-LUA
-	wrk_run "$target" "POST /access/v1/evaluation, varied resource ids" "$base/access/v1/evaluation" "$lua"
+	local args=(-url "$base/access/v1/evaluation" -method POST -H "Authorization: Bearer $key" -H 'Content-Type: application/json')
+	load_run "$target" "POST /access/v1/evaluation, cached (same question)" "$pid" POST +15 "${args[@]}" -body "$body"
+	load_run "$target" "POST /access/v1/evaluation, varied resource ids (10,000 rules, 1,000 roles)" "$pid" POST +15 "${args[@]}" \
+		-body "{\"subject\":{\"type\":\"user\",\"id\":\"$uid\"},\"action\":{\"name\":\"read\"},\"resource\":{\"type\":\"doc3\",\"id\":\"x{n}\"}}"
 }
 
-# codeflow_row TARGET NAME CONNS ARGS... : one codeflow run, one table row.
+# codeflow_row TARGET NAME CONNS PID ARGS... : one codeflow run, one table row.
 codeflow_row() {
-	local target=$1 name=$2 c=$3
-	shift 3
-	local out="$WORK/codeflow.out"
+	local target=$1 name=$2 c=$3 pid=$4
+	shift 4
+	local out="$WORK/codeflow.out" t0 t1
+	t0=$(cpu_ticks "$pid")
 	if ! "$WORK/codeflow" -c "$c" -duration "$DURATION" "$@" >"$out" 2>&1; then
 		echo "codeflow failed for $name:"; cat "$out"; return 0
 	fi
+	t1=$(cpu_ticks "$pid")
 	grep -v '^RESULT' "$out"
-	local line rate p50 p99 errs thr note
+	local line flows rate p50 p99 errs thr note cpu="?"
 	line=$(grep '^RESULT' "$out")
+	flows=$(sed 's/.*flows=\([^ ]*\).*/\1/' <<<"$line")
 	rate=$(sed 's/.* rate=\([^ ]*\).*/\1/' <<<"$line")
 	p50=$(sed 's/.* p50=\([^ ]*\).*/\1/' <<<"$line")
 	p99=$(sed 's/.* p99=\([^ ]*\).*/\1/' <<<"$line")
 	errs=$(sed 's/.* errors=\([^ ]*\).*/\1/' <<<"$line")
 	thr=$(sed 's/.* throttled=\([^ ]*\).*/\1/' <<<"$line")
-	note="$errs errors"
-	[ "$thr" != 0 ] && note="$note, $thr throttled by the per-IP limit (429)"
-	printf '| %s | %s | %s | %s flows/s | %s | %s | %s |\n' "$target" "$name" "$c" "$rate" "$p50" "$p99" "$note" | tee -a "$RESULTS"
+	note="$errs"
+	[ "$thr" != 0 ] && note="$note, $thr throttled (429)"
+	[ "${flows:-0}" -gt 0 ] && cpu=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$flows" 'BEGIN {printf "%.0f per flow", d * 1e6 / hz / n}')
+	printf '| %s | %s | %s | %s flows/s | %s | %s | %s | %s | | |\n' "$target" "$name" "$c" "$rate" "$p50" "$p99" "$note" "$cpu" | tee -a "$RESULTS"
 }
 
-# codeflow_run TARGET BASE DIR: the full authorization-code flow with a
-# first-party client: re-using one session (no password step), then a fresh
-# sign-in per flow from 127.0.0.1 (sign-in protection allows 60 attempts a
-# minute per source address, so this is capped by design), then a fresh
-# sign-in per flow spread over 64 loopback source addresses.
+# rss PID: resident set size in MiB, and the live heap after the last
+# garbage collection (the server runs with GODEBUG=gctrace=1; its trace
+# lines "gc N @…: … X->Y->Z MB" are in the server log, Z is the live heap).
+rss() {
+	awk '/^VmRSS:/ {printf "%.1f MiB", $2 / 1024}' "/proc/$1/status"
+	local live
+	live=$(grep -o '[0-9]*->[0-9]*->[0-9]* MB' "${SERVER_LOG:-/dev/null}" 2>/dev/null | tail -1 | sed 's/.*->\([0-9]*\) MB/\1/' || true)
+	[ -n "$live" ] && printf ' (live heap %s MB at the last GC)' "$live"
+	return 0
+}
+
+fact() { printf '| %s | %s | | %s | | | | | | %s |\n' "$1" "$2" "$3" "${4:-}" | tee -a "$RESULTS"; }
+
+# codeflow_run TARGET BASE DIR PID: the full authorization-code flow with a
+# first-party client re-using one session (no password step), then password
+# sign-ins: a fresh sign-in per flow spread over 64 loopback source
+# addresses (sign-in protection allows 60 attempts a minute per address),
+# argon2id-bound. That burst is followed by RSS readings (right after, and
+# SETTLE seconds later) and, when SOAK is set, a steady sign-in soak.
 codeflow_run() {
-	local target=$1 base=$2 dir=$3 client id secret pw
+	local target=$1 base=$2 dir=$3 pid=$4 client id secret pw
 	if ! client=$(cd "$dir" && "$BIN" clients create --name flow --first-party --redirect-uri http://127.0.0.1:9/cb 2>"$dir/cli.err"); then
 		echo "(clients create failed: $(cat "$dir/cli.err"); skipping the code flow)"
 		return 0
 	fi
-	id=$(grep -o '"client_id": *"[^"]*"' <<<"$client" | sed 's/.*"\([^"]*\)"$/\1/')
-	secret=$(grep -o '"client_secret": *"[^"]*"' <<<"$client" | sed 's/.*"\([^"]*\)"$/\1/')
+	id=$(json_field client_id <<<"$client")
+	secret=$(json_field client_secret <<<"$client")
 	pw="flow-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 	if ! (cd "$dir" && printf '%s\n' "$pw" | "$BIN" users create --email flow@example.com --name Flow --password-stdin >/dev/null 2>"$dir/cli.err"); then
 		echo "(users create failed: $(cat "$dir/cli.err"); skipping the code flow)"
@@ -236,14 +264,34 @@ codeflow_run() {
 		-user flow@example.com -password "$pw")
 	local c
 	for c in $CONNS; do
-		codeflow_row "$target" "code flow with an existing session" "$c" "${args[@]}" -session
+		codeflow_row "$target" "code flow with an existing session" "$c" "$pid" "${args[@]}" -session
 	done
+	fact "$target" "RSS after the endpoint load" "$(rss "$pid")"
 	for c in $CONNS; do
-		codeflow_row "$target" "code flow (authorize, sign in, exchange)" "$c" "${args[@]}"
+		codeflow_row "$target" "password sign-ins (code flow, fresh sign-in, 64 source addresses)" "$c" "$pid" "${args[@]}" -sources 64
 	done
-	for c in $CONNS; do
-		codeflow_row "$target" "code flow (authorize, sign in, exchange), 64 source addresses" "$c" "${args[@]}" -sources 64
-	done
+	fact "$target" "RSS right after the sign-in burst" "$(rss "$pid")"
+	sleep "$SETTLE"
+	local settled
+	settled=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
+	fact "$target" "RSS ${SETTLE} s after the sign-in burst" "$(rss "$pid")" \
+		"$(awk -v k="$settled" 'BEGIN {printf "≤ 64 MiB: %s", (k <= 65536 ? "met" : "NOT met")}')"
+	if [ "$SOAK" != 0 ]; then
+		local secs samples=() cf
+		secs=$(awk -v s="$SOAK" 'BEGIN {n = s + 0; if (s ~ /m$/) n *= 60; if (s ~ /h$/) n *= 3600; print int(n)}')
+		echo "soak: password sign-ins at 4 connections for $SOAK, RSS every $((secs / 10)) s"
+		"$WORK/codeflow" -c 4 -duration "${secs}s" -sources 64 "${args[@]}" >"$WORK/soak.out" 2>&1 &
+		cf=$!
+		for _ in $(seq 1 10); do
+			sleep $((secs / 10))
+			samples+=("$(awk '/^VmRSS:/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status")")
+		done
+		wait "$cf" || true
+		grep '^RESULT' "$WORK/soak.out" || true
+		fact "$target" "RSS during a $SOAK sign-in soak (MiB, ten samples)" "${samples[*]}"
+		sleep "$SETTLE"
+		fact "$target" "RSS ${SETTLE} s after the soak" "$(rss "$pid")"
+	fi
 }
 
 # bench_gatehouse LABEL DATABASE_URL
@@ -258,8 +306,8 @@ bench_gatehouse() {
 	export GATEHOUSE_LOG_FORMAT=json
 	echo "== gatehouse on $label"
 	local start pid ready first
-	# The first start generates signing keys and hashes the bootstrap
-	# admin's password; it is reported apart from an ordinary restart.
+	# The first start (empty database) migrates, generates signing keys and
+	# hashes the bootstrap admin's password; reported apart from a restart.
 	start=$(now_ms)
 	(cd "$dir" && exec "$BIN" serve >"$dir/first.log" 2>&1) &
 	pid=$!
@@ -269,94 +317,80 @@ bench_gatehouse() {
 	(cd "$dir" && "$WORK/seedusers" -n "$USERS" -database-url "$dburl") || die "seeding users failed"
 
 	start=$(now_ms)
-	(cd "$dir" && exec "$BIN" serve >"$dir/server.log" 2>&1) &
+	SERVER_LOG="$dir/server.log"
+	(cd "$dir" && GODEBUG=gctrace=1 exec "$BIN" serve >"$SERVER_LOG" 2>&1) &
 	pid=$!
 	PIDS+=($pid)
 	ready=$(wait_ready "$base/readyz" "$pid" "$start") || { tail -20 "$dir/server.log"; die "gatehouse ($label) did not become ready"; }
 	sleep 2
-	local rss anon
-	rss=$(awk '/^VmRSS:/ {print $2, $3}' "/proc/$pid/status")
-	anon=$(awk '/^RssAnon:/ {print $2, $3}' "/proc/$pid/status")
-	echo "first start to ready: ${first} ms; restart to ready: ${ready} ms; idle RSS: $rss (anonymous $anon)" | tee -a "$WORK/facts"
-	printf '| %s | first start to ready | | %s ms | | | |\n| %s | restart to ready (%s users) | | %s ms | | | |\n| %s | idle RSS (anonymous) | | %s (%s) | | | |\n' "$label" "$first" "$label" "$USERS" "$ready" "$label" "$rss" "$anon" >>"$RESULTS"
+	fact "$label" "first start to ready (empty database)" "$first ms" "$(awk -v m="$first" 'BEGIN {printf "≤ 150 ms: %s", (m <= 150 ? "met" : "NOT met")}')"
+	fact "$label" "restart to ready ($USERS users)" "$ready ms"
+	fact "$label" "idle RSS" "$(rss "$pid")"
 
-	wrk_run "$label" "GET /healthz" "$base/healthz"
+	load_run "$label" "GET /healthz" "$pid" GET "" -url "$base/healthz"
 
-	local disc jwks token introspect
+	local disc jwks etag
 	disc=$(curl -sf "$base/.well-known/openid-configuration" || true)
-	if [ -n "$disc" ]; then
-		wrk_run "$label" "GET /.well-known/openid-configuration" "$base/.well-known/openid-configuration"
-		jwks=$(grep -o '"jwks_uri":"[^"]*"' <<<"$disc" | cut -d'"' -f4)
-		[ -n "$jwks" ] && wrk_run "$label" "GET jwks ($(sed "s#$base##" <<<"$jwks"))" "$jwks"
-	else
-		echo "(no OIDC discovery: the oidc module is not wired; skipping OIDC endpoints)"
-	fi
+	[ -n "$disc" ] || die "no OIDC discovery at $base"
+	load_run "$label" "GET /.well-known/openid-configuration" "$pid" GET x1.25 -url "$base/.well-known/openid-configuration"
+	jwks=$(grep -o '"jwks_uri":"[^"]*"' <<<"$disc" | cut -d'"' -f4)
+	load_run "$label" "GET jwks ($(sed "s#$base##" <<<"$jwks"))" "$pid" GET x1.25 -url "$jwks"
+	etag=$(curl -s -D - -o /dev/null "$jwks" | awk -F': ' 'tolower($1) == "etag" {print $2}' | tr -d '\r')
+	load_run "$label" "GET jwks, If-None-Match (304)" "$pid" GET x1.25 -url "$jwks" -H "If-None-Match: $etag"
 
 	local key
-	if key=$(cd "$dir" && "$BIN" apikeys create --user admin@example.com --name load 2>"$dir/cli.err"); then
-		for i in $(seq 1 60); do
-			curl -s -o /dev/null -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
-				-d "{\"email\":\"load$i@example.com\",\"name\":\"Load $i\"}" "$base/api/v1/users"
-		done
-		local lua="$WORK/api.lua"
-		printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$key" >"$lua"
-		wrk_run "$label" "GET /api/v1/users?page_size=50" "$base/api/v1/users?page_size=50" "$lua"
-	else
-		echo "(apikeys create failed: $(cat "$dir/cli.err"); skipping the API run)"
-		key=""
-	fi
+	key=$(cd "$dir" && "$BIN" apikeys create --user admin@example.com --name load 2>"$dir/cli.err") ||
+		die "apikeys create failed: $(cat "$dir/cli.err")"
+	load_run "$label" "GET /api/v1/users?page_size=50 ($USERS+ users)" "$pid" GET =250 \
+		-url "$base/api/v1/users?page_size=50" -H "Authorization: Bearer $key"
 
-	token=$(grep -o '"token_endpoint":"[^"]*"' <<<"$disc" | cut -d'"' -f4 || true)
-	introspect=$(grep -o '"introspection_endpoint":"[^"]*"' <<<"$disc" | cut -d'"' -f4 || true)
-	local client
-	if [ -n "$token" ] && client=$(cd "$dir" && "$BIN" clients create --name load --grant-type client_credentials 2>"$dir/cli.err"); then
-		local id secret basic
-		id=$(grep -o '"client_id": *"[^"]*"' <<<"$client" | sed 's/.*"\([^"]*\)"$/\1/')
-		secret=$(grep -o '"client_secret": *"[^"]*"' <<<"$client" | sed 's/.*"\([^"]*\)"$/\1/')
+	local token introspect
+	token=$(grep -o '"token_endpoint":"[^"]*"' <<<"$disc" | cut -d'"' -f4)
+	introspect=$(grep -o '"introspection_endpoint":"[^"]*"' <<<"$disc" | cut -d'"' -f4)
+	local alg client id secret basic
+	for alg in ES256 RS256 EdDSA; do
+		client=$(cd "$dir" && "$BIN" clients create --name "load $alg" --grant-type client_credentials --access-token-alg "$alg" 2>"$dir/cli.err") ||
+			die "clients create failed: $(cat "$dir/cli.err")"
+		id=$(json_field client_id <<<"$client")
+		secret=$(json_field client_secret <<<"$client")
 		basic=$(printf '%s:%s' "$id" "$secret" | base64 -w0)
-		local lua="$WORK/token.lua"
-		cat >"$lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.headers["Authorization"] = "Basic $basic"
-wrk.body = "grant_type=client_credentials"
-LUA
-		wrk_run "$label" "POST token (client_credentials)" "$token" "$lua"
+		local form=(-method POST -H "Authorization: Basic $basic" -H 'Content-Type: application/x-www-form-urlencoded')
+		local goal=""
+		[ "$alg" = ES256 ] && goal=+45
+		load_run "$label" "POST token (client_credentials, $alg)" "$pid" POST "$goal" -url "$token" "${form[@]}" -body grant_type=client_credentials
 		local at
-		at=$(curl -s -u "$id:$secret" -d grant_type=client_credentials "$token" | grep -o '"access_token":"[^"]*"' | cut -d'"' -f4 || true)
-		if [ -n "$introspect" ] && [ -n "$at" ]; then
-			lua="$WORK/introspect.lua"
-			cat >"$lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.headers["Authorization"] = "Basic $basic"
-wrk.body = "token=$at"
-LUA
-			wrk_run "$label" "POST introspection" "$introspect" "$lua"
+		at=$(curl -s -u "$id:$secret" -d grant_type=client_credentials "$token" | grep -o '"access_token":"[^"]*"' | cut -d'"' -f4)
+		goal=""
+		[ "$alg" = ES256 ] && goal=+15
+		load_run "$label" "POST introspection ($alg, one token repeated)" "$pid" POST "$goal" -url "$introspect" "${form[@]}" -body "token=$at"
+		if [ "$alg" = ES256 ]; then
+			echo "issuing $TOKENS distinct ES256 tokens"
+			"$WORK/issuetokens" -token-url "$token" -client-id "$id" -client-secret "$secret" -n "$TOKENS" -out "$WORK/tokens.txt" ||
+				die "issuing tokens failed"
+			load_run "$label" "POST introspection ($TOKENS different tokens)" "$pid" POST +100 -url "$introspect" "${form[@]}" \
+				-body-file "$WORK/tokens.txt" -body-format 'token=%s'
 		fi
-	else
-		echo "(no token endpoint or clients create failed; skipping token/introspection)"
-	fi
+	done
 
-	if [ -n "${key:-}" ]; then
-		authzen_run "$label" "$base" "$dir" "$key"
-	else
-		echo "(no admin API key; skipping AuthZEN)"
-	fi
-	if [ -n "${key:-}" ] && [ -n "$token" ]; then
-		gateway_run "$label" "$base" "$dir" "$key" "$token"
-	fi
-	if [ -n "$disc" ]; then
-		codeflow_run "$label" "$base" "$dir"
-	else
-		echo "(no OIDC discovery; skipping the code flow)"
-	fi
+	authzen_run "$label" "$base" "$dir" "$pid" "$key"
+	gateway_run "$label" "$base" "$dir" "$pid" "$key" "$token"
+	codeflow_run "$label" "$base" "$dir" "$pid"
 
 	kill -TERM "$pid"
 	wait "$pid" || echo "gatehouse ($label) exited with $? after SIGTERM"
 	unset GATEHOUSE_ADDR GATEHOUSE_ISSUER GATEHOUSE_DATABASE_URL GATEHOUSE_MASTER_KEY \
 		GATEHOUSE_BOOTSTRAP_ADMIN_EMAIL GATEHOUSE_BOOTSTRAP_ADMIN_PASSWORD GATEHOUSE_LOG_FORMAT
 }
+
+echo "== hello-world Go server (machine ceiling)"
+"$WORK/hello" -addr "127.0.0.1:$HELLO_PORT" &
+HELLO_PID=$!
+PIDS+=($HELLO_PID)
+wait_ready "http://127.0.0.1:$HELLO_PORT/" "$HELLO_PID" "$(now_ms)" >/dev/null || die "hello server did not start"
+load_run hello "GET /" "$HELLO_PID" GET "" -url "http://127.0.0.1:$HELLO_PORT/"
+load_run hello "POST / (form body)" "$HELLO_PID" POST "" -url "http://127.0.0.1:$HELLO_PORT/" -method POST \
+	-H 'Content-Type: application/x-www-form-urlencoded' -body grant_type=client_credentials
+fact hello "RSS after the load" "$(rss "$HELLO_PID")"
 
 bench_gatehouse sqlite "sqlite:$WORK/sqlite/data/gatehouse.db"
 
@@ -370,5 +404,5 @@ else
 fi
 
 echo
-echo "== summary (binary $MIB MiB, stripped $SMIB MiB; wrk -t$THREADS, $DURATION per run)"
+echo "== summary (binary $MIB MiB, stripped $SMIB MiB; loadgen, $DURATION per run; $(nproc) cores; CPU µs/req = server utime+stime ÷ requests)"
 cat "$RESULTS"

@@ -23,6 +23,7 @@ type clientsCreateCmd struct {
 	Scope                 []string `help:"Allowed scope (repeatable)."`
 	PostLogoutRedirectURI []string `name:"post-logout-redirect-uri" sep:"none" help:"Post-logout redirect URI (repeat the flag for several; a comma is part of the URI)."`
 	NoRequirePKCE         bool     `name:"no-require-pkce" help:"Let this confidential (legacy) client use the code flow without PKCE; public clients always require it."`
+	AccessTokenAlg        string   `name:"access-token-alg" enum:"ES256,RS256,EdDSA" default:"ES256" help:"Algorithm of the client's access tokens: ES256, RS256 or EdDSA."`
 	PermissionsClaim      bool     `name:"permissions-claim" help:"Put the user's permissions in ID tokens, access tokens and userinfo (a \"permissions\" claim)."`
 }
 
@@ -45,7 +46,7 @@ func (c *clientsCreateCmd) Run(e *env) error {
 	cl, secret, err := a.oidc.Clients().Create(ctx, clients.NewClient{
 		Name: c.Name, Public: c.Public, FirstParty: c.FirstParty,
 		RedirectURIs: c.RedirectURI, PostLogoutRedirectURIs: c.PostLogoutRedirectURI,
-		GrantTypes: c.GrantType, Scopes: c.Scope, PermissionsClaim: c.PermissionsClaim,
+		GrantTypes: c.GrantType, Scopes: c.Scope, PermissionsClaim: c.PermissionsClaim, AccessTokenAlg: c.AccessTokenAlg,
 		RequirePKCE: new(!c.NoRequirePKCE),
 	})
 	if err != nil {
@@ -63,6 +64,7 @@ func clientsCLIError(err error) error {
 	flag := map[string]string{
 		"name": "--name", "redirect_uris": "--redirect-uri", "post_logout_redirect_uris": "--post-logout-redirect-uri",
 		"grant_types": "--grant-type", "scopes": "--scope", "require_pkce": "--no-require-pkce",
+		"access_token_alg": "--access-token-alg",
 	}[ve.Field]
 	if flag == "" {
 		flag = ve.Field

@@ -55,6 +55,15 @@ func TestClientsCreate(t *testing.T) {
 		t.Fatalf("--permissions-claim: %v %v", perms, err)
 	}
 
+	eddsa, _, err := cli("clients", "create", "--name", "Ed", "--grant-type", "client_credentials", "--access-token-alg", "EdDSA")
+	if err != nil || eddsa["client_id"] == "" {
+		t.Fatalf("--access-token-alg EdDSA: %v %v", eddsa, err)
+	}
+	_, _, err = cli("clients", "create", "--name", "Bad", "--grant-type", "client_credentials", "--access-token-alg", "HS256")
+	if err == nil || !strings.Contains(err.Error(), "--access-token-alg") {
+		t.Errorf("bad access token alg: %v", err)
+	}
+
 	_, _, err = cli("clients", "create", "--name", "NoRedirect")
 	if err == nil || !strings.Contains(err.Error(), "--redirect-uri") || strings.Contains(err.Error(), "\n") {
 		t.Errorf("missing redirect URI: %v", err)
@@ -84,6 +93,12 @@ func TestClientsCreate(t *testing.T) {
 		var got bool
 		if err := db.Gorm.Table("oidc_clients").Where("id = ?", id).Pluck("permissions_claim", &got).Error; err != nil || got != want {
 			t.Errorf("client %s permissions_claim = %v (%v), want %v", id, got, err, want)
+		}
+	}
+	for id, want := range map[string]string{conf["client_id"]: "ES256", eddsa["client_id"]: "EdDSA"} {
+		var got string
+		if err := db.Gorm.Table("oidc_clients").Where("id = ?", id).Pluck("access_token_alg", &got).Error; err != nil || got != want {
+			t.Errorf("client %s access_token_alg = %q (%v), want %s", id, got, err, want)
 		}
 	}
 	var hash string

@@ -100,6 +100,10 @@ func TestClientsAPI(t *testing.T) {
 			{Name: "patch", Method: "PATCH", Path: "/clients/" + id, Token: "admin", Body: `{"name":"Web 2","id_token_signed_response_alg":"ES256"}`, WantStatus: 200, WantContains: []string{`"name":"Web 2"`}, WantAbsent: noSecret},
 			{Name: "patch invalid", Method: "PATCH", Path: "/clients/" + id, Token: "admin", Body: `{"redirect_uris":["https://*.x/cb"]}`, WantStatus: 422, WantContains: []string{"body.redirect_uris"}, WantAbsent: noSecret},
 			{Name: "reader cannot patch", Method: "PATCH", Path: "/clients/" + id, Token: "reader", Body: `{"name":"z"}`, WantStatus: 403, WantAbsent: noSecret},
+			{Name: "access token alg ES256 by default", Method: "GET", Path: "/clients/" + id, Token: "reader", WantStatus: 200, WantContains: []string{`"access_token_alg":"ES256"`}, WantAbsent: noSecret},
+			{Name: "patch access token alg", Method: "PATCH", Path: "/clients/" + id, Token: "admin", Body: `{"access_token_alg":"EdDSA"}`, WantStatus: 200, WantContains: []string{`"access_token_alg":"EdDSA"`}, WantAbsent: noSecret},
+			{Name: "create refuses an unknown access token alg", Method: "POST", Path: "/clients", Token: "admin", Body: `{"name":"x","grant_types":["client_credentials"],"access_token_alg":"HS256"}`, WantStatus: 422, WantContains: []string{"access_token_alg"}, WantAbsent: noSecret},
+			{Name: "patch refuses an unknown access token alg", Method: "PATCH", Path: "/clients/" + id, Token: "admin", Body: `{"access_token_alg":"none"}`, WantStatus: 422, WantContains: []string{"access_token_alg"}, WantAbsent: noSecret},
 		}...)
 
 		t.Run("list pages", func(t *testing.T) {
@@ -212,7 +216,7 @@ func TestClientsAPI(t *testing.T) {
 			}
 			st, body := e.do(t, "POST", "/api/v1/signing-keys/rotate", "admin", "")
 			keys, _ := body["keys"].([]any)
-			if st != 200 || len(keys) != 4 {
+			if st != 200 || len(keys) != 6 {
 				t.Errorf("rotate keys: %d %v", st, body)
 			}
 		})

@@ -25,7 +25,14 @@ const (
 const (
 	AlgRS256 = "RS256"
 	AlgES256 = "ES256"
+	// AlgEdDSA is Ed25519 (RFC 8037): access tokens only; ID tokens keep
+	// RS256/ES256, which every relying party library verifies.
+	AlgEdDSA = "EdDSA"
 )
+
+// AccessTokenAlgs are the algorithms a client's access tokens may be
+// signed with (Client.AccessTokenAlg), the default first.
+var AccessTokenAlgs = []string{AlgES256, AlgRS256, AlgEdDSA}
 
 // Default lifetimes used when a client leaves its own at zero.
 const (
@@ -59,6 +66,9 @@ type Client struct {
 	RefreshTokenTTL     time.Duration // absolute lifetime of a refresh token family
 	RefreshTokenIdleTTL time.Duration // a refresh token unused this long expires
 	IDTokenAlg          string        // RS256 (default) or ES256
+	// AccessTokenAlg signs the client's access tokens: ES256 (default,
+	// cheapest to sign), RS256 or EdDSA (AccessTokenAlgs).
+	AccessTokenAlg string
 	// PermissionsClaim puts the user's permissions (Options.Permissions) in
 	// the ID token, the access token and userinfo as a "permissions" claim,
 	// for apps that check them offline. Never on client-credentials tokens.
@@ -85,6 +95,7 @@ type NewClient struct {
 	RefreshTokenTTL        time.Duration
 	RefreshTokenIdleTTL    time.Duration
 	IDTokenAlg             string
+	AccessTokenAlg         string // default ES256
 	PermissionsClaim       bool
 	// RequirePKCE: nil means true (the default); false only for a
 	// confidential client.
@@ -104,6 +115,7 @@ type ClientUpdate struct {
 	RefreshTokenTTL        *time.Duration
 	RefreshTokenIdleTTL    *time.Duration
 	IDTokenAlg             *string
+	AccessTokenAlg         *string
 	PermissionsClaim       *bool
 	RequirePKCE            *bool
 }

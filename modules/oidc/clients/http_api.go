@@ -28,6 +28,7 @@ type ClientBody struct {
 	RefreshTokenTTL          int64     `json:"refresh_token_ttl" doc:"Absolute lifetime in seconds; 0 = default (30 days)."`
 	RefreshTokenIdleTTL      int64     `json:"refresh_token_idle_ttl" doc:"Idle lifetime in seconds; 0 = default (7 days)."`
 	IDTokenSignedResponseAlg string    `json:"id_token_signed_response_alg" enum:"RS256,ES256"`
+	AccessTokenAlg           string    `json:"access_token_alg" enum:"ES256,RS256,EdDSA" doc:"Signs the client's JWT access tokens (RFC 9068); the keys are in the JWKS."`
 	TokenEndpointAuthMethod  string    `json:"token_endpoint_auth_method"`
 	PermissionsClaim         bool      `json:"permissions_claim" doc:"Tokens and userinfo carry a permissions claim: the user's allowed \"<resource>#<action>\" pairs at issuance."`
 	RequirePKCE              bool      `json:"require_pkce" doc:"Authorization requests must carry a code_challenge (S256); always true for public clients."`
@@ -46,7 +47,7 @@ func toClientBody(c Client) ClientBody {
 		GrantTypes: nonNil(c.GrantTypes), Scopes: nonNil(c.Scopes),
 		AccessTokenTTL: int64(c.AccessTokenTTL / time.Second), IDTokenTTL: int64(c.IDTokenTTL / time.Second),
 		RefreshTokenTTL: int64(c.RefreshTokenTTL / time.Second), RefreshTokenIdleTTL: int64(c.RefreshTokenIdleTTL / time.Second),
-		IDTokenSignedResponseAlg: c.IDTokenAlg, TokenEndpointAuthMethod: method, PermissionsClaim: c.PermissionsClaim,
+		IDTokenSignedResponseAlg: c.IDTokenAlg, AccessTokenAlg: c.AccessTokenAlg, TokenEndpointAuthMethod: method, PermissionsClaim: c.PermissionsClaim,
 		RequirePKCE: c.RequirePKCE, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 }
@@ -65,6 +66,7 @@ type createClientInput struct {
 		RefreshTokenTTL          int64    `json:"refresh_token_ttl,omitempty" minimum:"0" maximum:"31536000"`
 		RefreshTokenIdleTTL      int64    `json:"refresh_token_idle_ttl,omitempty" minimum:"0" maximum:"31536000"`
 		IDTokenSignedResponseAlg string   `json:"id_token_signed_response_alg,omitempty" enum:"RS256,ES256"`
+		AccessTokenAlg           string   `json:"access_token_alg,omitempty" enum:"ES256,RS256,EdDSA" doc:"Signs the client's access tokens; default ES256."`
 		PermissionsClaim         bool     `json:"permissions_claim,omitempty" doc:"Put the user's permissions in tokens and userinfo."`
 		RequirePKCE              *bool    `json:"require_pkce,omitempty" doc:"Default true; false lets a confidential (legacy) client use the code flow without PKCE."`
 	}
@@ -91,6 +93,7 @@ type patchClientInput struct {
 		RefreshTokenTTL          *int64    `json:"refresh_token_ttl,omitempty" minimum:"0" maximum:"31536000"`
 		RefreshTokenIdleTTL      *int64    `json:"refresh_token_idle_ttl,omitempty" minimum:"0" maximum:"31536000"`
 		IDTokenSignedResponseAlg *string   `json:"id_token_signed_response_alg,omitempty" enum:"RS256,ES256"`
+		AccessTokenAlg           *string   `json:"access_token_alg,omitempty" enum:"ES256,RS256,EdDSA"`
 		PermissionsClaim         *bool     `json:"permissions_claim,omitempty"`
 		RequirePKCE              *bool     `json:"require_pkce,omitempty"`
 	}
@@ -181,7 +184,7 @@ func (a clientsAPI) create(ctx context.Context, in *createClientInput) (*createC
 		GrantTypes: b.GrantTypes, Scopes: b.Scopes,
 		AccessTokenTTL: secs(b.AccessTokenTTL), IDTokenTTL: secs(b.IDTokenTTL),
 		RefreshTokenTTL: secs(b.RefreshTokenTTL), RefreshTokenIdleTTL: secs(b.RefreshTokenIdleTTL),
-		IDTokenAlg: b.IDTokenSignedResponseAlg, PermissionsClaim: b.PermissionsClaim, RequirePKCE: b.RequirePKCE,
+		IDTokenAlg: b.IDTokenSignedResponseAlg, AccessTokenAlg: b.AccessTokenAlg, PermissionsClaim: b.PermissionsClaim, RequirePKCE: b.RequirePKCE,
 	})
 	if err != nil {
 		return nil, apiError(err)
@@ -221,7 +224,7 @@ func (a clientsAPI) patch(ctx context.Context, in *patchClientInput) (*clientOut
 	b := in.Body
 	u := ClientUpdate{Name: b.Name, FirstParty: b.FirstParty, RedirectURIs: b.RedirectURIs,
 		PostLogoutRedirectURIs: b.PostLogoutRedirectURIs, GrantTypes: b.GrantTypes, Scopes: b.Scopes,
-		IDTokenAlg: b.IDTokenSignedResponseAlg, PermissionsClaim: b.PermissionsClaim, RequirePKCE: b.RequirePKCE}
+		IDTokenAlg: b.IDTokenSignedResponseAlg, AccessTokenAlg: b.AccessTokenAlg, PermissionsClaim: b.PermissionsClaim, RequirePKCE: b.RequirePKCE}
 	dur := func(n *int64) *time.Duration {
 		if n == nil {
 			return nil

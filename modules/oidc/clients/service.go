@@ -75,7 +75,7 @@ func (s *Service) Create(ctx context.Context, in NewClient) (Client, string, err
 		GrantTypes: in.GrantTypes, Scopes: in.Scopes,
 		AccessTokenTTL: in.AccessTokenTTL, IDTokenTTL: in.IDTokenTTL,
 		RefreshTokenTTL: in.RefreshTokenTTL, RefreshTokenIdleTTL: in.RefreshTokenIdleTTL,
-		IDTokenAlg: in.IDTokenAlg, PermissionsClaim: in.PermissionsClaim,
+		IDTokenAlg: in.IDTokenAlg, AccessTokenAlg: in.AccessTokenAlg, PermissionsClaim: in.PermissionsClaim,
 		RequirePKCE: in.RequirePKCE == nil || *in.RequirePKCE,
 	}
 	if err := c.normalize(); err != nil {
@@ -176,6 +176,9 @@ func (s *Service) Update(ctx context.Context, id string, u ClientUpdate) (Client
 		}
 		if u.IDTokenAlg != nil {
 			c.IDTokenAlg = *u.IDTokenAlg
+		}
+		if u.AccessTokenAlg != nil {
+			c.AccessTokenAlg = *u.AccessTokenAlg
 		}
 		if u.PermissionsClaim != nil {
 			c.PermissionsClaim = *u.PermissionsClaim

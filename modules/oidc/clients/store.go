@@ -26,6 +26,7 @@ type clientRow struct {
 	RefreshTokenTTL        int64    `gorm:"column:refresh_token_ttl"`
 	RefreshTokenIdleTTL    int64    `gorm:"column:refresh_token_idle_ttl"`
 	IDTokenAlg             string   `gorm:"column:id_token_alg"`
+	AccessTokenAlg         string   `gorm:"column:access_token_alg;not null"`
 	PermissionsClaim       bool     `gorm:"column:permissions_claim;not null"`
 	RequirePKCE            bool     `gorm:"column:require_pkce;not null"`
 	CreatedAt              time.Time
@@ -51,7 +52,7 @@ func toClientRow(c Client) clientRow {
 		GrantTypes: nonNil(c.GrantTypes), Scopes: nonNil(c.Scopes),
 		AccessTokenTTL: int64(c.AccessTokenTTL / time.Second), IDTokenTTL: int64(c.IDTokenTTL / time.Second),
 		RefreshTokenTTL: int64(c.RefreshTokenTTL / time.Second), RefreshTokenIdleTTL: int64(c.RefreshTokenIdleTTL / time.Second),
-		IDTokenAlg: c.IDTokenAlg, PermissionsClaim: c.PermissionsClaim, RequirePKCE: c.RequirePKCE,
+		IDTokenAlg: c.IDTokenAlg, AccessTokenAlg: c.AccessTokenAlg, PermissionsClaim: c.PermissionsClaim, RequirePKCE: c.RequirePKCE,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 }
@@ -63,7 +64,7 @@ func (r clientRow) toClient() Client {
 		GrantTypes: nonNil(r.GrantTypes), Scopes: nonNil(r.Scopes),
 		AccessTokenTTL: time.Duration(r.AccessTokenTTL) * time.Second, IDTokenTTL: time.Duration(r.IDTokenTTL) * time.Second,
 		RefreshTokenTTL: time.Duration(r.RefreshTokenTTL) * time.Second, RefreshTokenIdleTTL: time.Duration(r.RefreshTokenIdleTTL) * time.Second,
-		IDTokenAlg: r.IDTokenAlg, PermissionsClaim: r.PermissionsClaim, RequirePKCE: r.RequirePKCE,
+		IDTokenAlg: r.IDTokenAlg, AccessTokenAlg: r.AccessTokenAlg, PermissionsClaim: r.PermissionsClaim, RequirePKCE: r.RequirePKCE,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 }

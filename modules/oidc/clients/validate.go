@@ -69,6 +69,12 @@ func (c *Client) normalize() error {
 	if c.IDTokenAlg != AlgRS256 && c.IDTokenAlg != AlgES256 {
 		return invalidClient("id_token_signed_response_alg", "must be RS256 or ES256")
 	}
+	if c.AccessTokenAlg == "" {
+		c.AccessTokenAlg = AlgES256
+	}
+	if !slices.Contains(AccessTokenAlgs, c.AccessTokenAlg) {
+		return invalidClient("access_token_alg", "must be ES256, RS256 or EdDSA")
+	}
 	for _, f := range []struct {
 		name string
 		d    time.Duration

@@ -38,6 +38,7 @@ func TestClientNormalize(t *testing.T) {
 		{"confidential client may opt out of PKCE", Client{Name: "a", RedirectURIs: []string{"https://a.test/cb"}}, ""},
 		{"public client_credentials", Client{Name: "a", Public: true, RequirePKCE: true, GrantTypes: []string{GrantClientCredentials}}, "grant_types"},
 		{"alg", Client{Name: "a", GrantTypes: []string{GrantClientCredentials}, IDTokenAlg: "HS256"}, "id_token_signed_response_alg"},
+		{"access token alg", Client{Name: "a", GrantTypes: []string{GrantClientCredentials}, AccessTokenAlg: "HS256"}, "access_token_alg"},
 		{"ttl bound", Client{Name: "a", GrantTypes: []string{GrantClientCredentials}, AccessTokenTTL: 48 * time.Hour}, "access_token_ttl"},
 		{"scope syntax", Client{Name: "a", GrantTypes: []string{GrantClientCredentials}, Scopes: []string{"a b"}}, "scopes"},
 	}
@@ -55,7 +56,7 @@ func TestClientNormalize(t *testing.T) {
 		})
 	}
 	c := Client{Name: "a", RedirectURIs: []string{"https://a.test/cb", "https://a.test/cb"}}
-	if err := c.normalize(); err != nil || len(c.GrantTypes) != 2 || len(c.RedirectURIs) != 1 || c.IDTokenAlg != AlgRS256 {
+	if err := c.normalize(); err != nil || len(c.GrantTypes) != 2 || len(c.RedirectURIs) != 1 || c.IDTokenAlg != AlgRS256 || c.AccessTokenAlg != AlgES256 {
 		t.Errorf("defaults: %+v %v", c, err)
 	}
 }

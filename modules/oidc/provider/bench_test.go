@@ -42,8 +42,9 @@ func (m *cpuMeter) stop(b *testing.B) {
 func benchProvider(b *testing.B, alg string) (*Provider, http.Handler, string, string) {
 	b.Helper()
 	db := testutil.NewSQLite(b)
-	p := newTestProvider(b, db, "http://bench.test", oidctest.NewUsers(), oidctest.MasterKey(b), func(o *Options) { o.AccessTokenAlg = alg })
-	c, secret := mustCreateClient(b, p, clients.NewClient{Name: "svc", GrantTypes: []string{clients.GrantClientCredentials}, Scopes: []string{"users:read"}})
+	p := newTestProvider(b, db, "http://bench.test", oidctest.NewUsers(), oidctest.MasterKey(b))
+	c, secret := mustCreateClient(b, p, clients.NewClient{Name: "svc", GrantTypes: []string{clients.GrantClientCredentials},
+		Scopes: []string{"users:read"}, AccessTokenAlg: alg})
 	return p, p.Handler(), c.ID, secret
 }
 
@@ -86,6 +87,9 @@ func BenchmarkClientCredentialsES256(b *testing.B) { benchClientCredentials(b, c
 
 // BenchmarkClientCredentialsRS256 is the same with an RS256 key.
 func BenchmarkClientCredentialsRS256(b *testing.B) { benchClientCredentials(b, clients.AlgRS256) }
+
+// BenchmarkClientCredentialsEdDSA: the same with an Ed25519 access token.
+func BenchmarkClientCredentialsEdDSA(b *testing.B) { benchClientCredentials(b, clients.AlgEdDSA) }
 
 // introspectionBench is a provider with one client and a valid ES256
 // access token of it.

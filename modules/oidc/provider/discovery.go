@@ -41,28 +41,24 @@ func (p *Provider) renderDiscovery() error {
 	if err != nil {
 		return err
 	}
-	p.discovery = b
+	// It names the JWKS by URL only, so it does not change when keys
+	// rotate: an hour's max-age.
+	p.discovery = newDocument(b, "application/json", "public, max-age=3600")
 	return nil
 }
 
-func (p *Provider) serveDiscovery(w http.ResponseWriter, _ *http.Request) {
+// serveDiscovery answers the discovery document.
+func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 	if p.discovery == nil {
 		http.Error(w, "provider not initialised", http.StatusServiceUnavailable)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "public, max-age=3600")
-	h.Set("Access-Control-Allow-Origin", "*")
-	_, _ = w.Write(p.discovery)
+	p.discovery.serve(w, r)
 }
 
-// serveKeys answers the JWKS from the key manager's cached bytes; the short
-// max-age lets clients see a rotation quickly.
-func (p *Provider) serveKeys(w http.ResponseWriter, _ *http.Request) {
-	h := w.Header()
-	h.Set("Content-Type", "application/jwk-set+json")
-	h.Set("Cache-Control", "public, max-age=300")
-	h.Set("Access-Control-Allow-Origin", "*")
-	_, _ = w.Write(p.keys.jwks())
+// serveKeys answers the JWKS the key manager rebuilt at its last load (a
+// rotation here or on another replica, the background RS256 key landing,
+// or the periodic refresh; keys_store.go).
+func (p *Provider) serveKeys(w http.ResponseWriter, r *http.Request) {
+	p.keys.jwks().serve(w, r)
 }

@@ -24,7 +24,7 @@ func (s *server) ClientCredentialsExchange(ctx context.Context, r *op.ClientRequ
 	aud, scopes := forResource(target, tr.GetScopes())
 	exp := s.p.now().Add(rec.AccessTTL())
 	token, _, err := s.p.mintAccessToken(s.p.issuer, accessToken{
-		Subject: rec.ID, ClientID: rec.ID, Audience: aud, Scopes: scopes, Expires: exp,
+		Subject: rec.ID, ClientID: rec.ID, Audience: aud, Scopes: scopes, Expires: exp, Alg: rec.AccessTokenAlg,
 	})
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)

@@ -236,8 +236,12 @@ func (p *Provider) mintForAPI(ctx context.Context, userID, clientID string, api 
 	if api != nil {
 		aud = []string{api.Identifier}
 	}
+	var alg string
+	if c, err := p.client(ctx, clientID); err == nil {
+		alg = c.AccessTokenAlg // the exchanging client's choice (cached look-up)
+	}
 	token, jti, err = p.mintAccessToken(p.issuer, accessToken{Subject: userID, ClientID: clientID, Audience: aud,
-		Scopes: scopes, Roles: nonNil(roles), Expires: exp})
+		Scopes: scopes, Roles: nonNil(roles), Expires: exp, Alg: alg})
 	if err != nil {
 		return "", "", oidc.ErrServerError().WithParent(err)
 	}

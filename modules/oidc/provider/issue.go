@@ -71,6 +71,7 @@ func (p *Provider) issueTokens(ctx context.Context, c clients.Client, g grant) (
 	access, _, err := p.mintAccessToken(p.issuer, accessToken{
 		Subject: g.subject, ClientID: g.clientID, Audience: aud, Scopes: atScopes, GrantID: g.grantID, SessionID: g.sessionID,
 		AuthTime: g.authTime, AMR: g.amr, ACR: g.acr, Roles: roles, Permissions: perms, Expires: p.now().Add(ttl),
+		Alg: c.AccessTokenAlg,
 	})
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)

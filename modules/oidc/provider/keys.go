@@ -16,8 +16,9 @@ import (
 
 // keyAlgs are the algorithms the provider always holds a key for. RS256 is
 // mandatory for ID tokens (OpenID Connect Core 1.0 §15.1); ES256 is the
-// faster default for access tokens.
-var keyAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.ES256}
+// faster default for access tokens; EdDSA (Ed25519, RFC 8037) is a
+// client's choice for its access tokens.
+var keyAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA}
 
 // signingKey is one decrypted key pair with its ready signers.
 type signingKey struct {
@@ -66,7 +67,7 @@ type keyManager struct {
 	mu       sync.RWMutex
 	byID     map[string]*signingKey
 	active   map[jose.SignatureAlgorithm]*signingKey
-	jwksJSON []byte
+	jwksDoc  *document
 	loadedAt time.Time
 
 	reloadMu sync.Mutex
@@ -128,9 +129,17 @@ func (m *keyManager) published() []*signingKey {
 	return out
 }
 
-func (m *keyManager) jwks() []byte {
+// jwksDocument is the JWKS as served. The short max-age lets verifiers see
+// a new key quickly; they revalidate with If-None-Match and get 304 while
+// it holds.
+func jwksDocument(b []byte) *document {
+	return newDocument(b, "application/jwk-set+json", "public, max-age=300")
+}
+
+// jwks is the published key set's document, rebuilt by every load.
+func (m *keyManager) jwks() *document {
 	m.waitPending()
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return m.jwksJSON
+	return m.jwksDoc
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
@@ -143,6 +144,8 @@ func (m *keyManager) insertNew(ctx context.Context, alg jose.SignatureAlgorithm)
 		priv, err = rsa.GenerateKey(rand.Reader, 2048)
 	case jose.ES256:
 		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case jose.EdDSA:
+		_, priv, err = ed25519.GenerateKey(rand.Reader)
 	default:
 		return fmt.Errorf("oidc: unsupported key algorithm %s", alg)
 	}

@@ -73,7 +73,7 @@ func (m *keyManager) load(ctx context.Context) error {
 		return err
 	}
 	m.mu.Lock()
-	m.byID, m.active, m.jwksJSON, m.loadedAt = byID, active, jwksJSON, m.now()
+	m.byID, m.active, m.jwksDoc, m.loadedAt = byID, active, jwksDocument(jwksJSON), m.now()
 	m.mu.Unlock()
 	return nil
 }

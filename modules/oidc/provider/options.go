@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,8 +19,9 @@ type Options struct {
 	// MasterKey (32 bytes) encrypts signing keys at rest; required and the
 	// same on every replica.
 	MasterKey []byte
-	// AccessTokenAlg signs access tokens: "ES256" (default, fastest to sign)
-	// or "RS256".
+	// AccessTokenAlg signs the access tokens of no registered client (the
+	// forward-auth gateway's): "ES256" (default, fastest to sign), "RS256"
+	// or "EdDSA". A client's own tokens use clients.Client.AccessTokenAlg.
 	AccessTokenAlg string
 	// KeyRotationPeriod: an active signing key older than this is replaced
 	// (default 30 days).
@@ -60,8 +62,8 @@ func (o *Options) defaults() error {
 		return fmt.Errorf("oidc: Options.Issuer %q: must be an absolute URL", o.Issuer)
 	}
 	o.AccessTokenAlg = cmp.Or(o.AccessTokenAlg, clients.AlgES256)
-	if o.AccessTokenAlg != clients.AlgES256 && o.AccessTokenAlg != clients.AlgRS256 {
-		return fmt.Errorf("oidc: Options.AccessTokenAlg %q: must be ES256 or RS256", o.AccessTokenAlg)
+	if !slices.Contains(clients.AccessTokenAlgs, o.AccessTokenAlg) {
+		return fmt.Errorf("oidc: Options.AccessTokenAlg %q: must be ES256, RS256 or EdDSA", o.AccessTokenAlg)
 	}
 	o.KeyRotationPeriod = cmp.Or(o.KeyRotationPeriod, 30*24*time.Hour)
 	o.KeyRetention = cmp.Or(o.KeyRetention, clients.MaxTokenTTL+time.Hour)

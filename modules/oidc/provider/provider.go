@@ -7,6 +7,7 @@ package provider
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -41,13 +42,13 @@ type Provider struct {
 	clients     ClientLookup
 	keys        *keyManager
 	revoked     *denylist
-	verified    *cache.TTL[string, *oidc.AccessTokenClaims] // signature checks, until exp
-	gateway     *cache.TTL[string, *gatewayAnswer]          // /forward-auth answers (forward_auth.go)
+	verified    *cache.TTL[[sha256.Size]byte, *oidc.AccessTokenClaims] // signature checks, until exp
+	gateway     *cache.TTL[string, *gatewayAnswer]                     // /forward-auth answers (forward_auth.go)
 	storage     *storage
 	op          *op.Provider
 	handler     http.Handler // see opHandler
 	handlerOnce sync.Once
-	discovery   []byte
+	discovery   *document
 }
 
 // NewProvider builds the provider. It does not touch the database: call
@@ -73,7 +74,7 @@ func NewProvider(db database.DB, users UserDirectory, cl ClientLookup, auditLog 
 		accessAlg: jose.SignatureAlgorithm(opts.AccessTokenAlg),
 		clients:   cl,
 		revoked:   &denylist{db: db.Gorm, now: opts.Now},
-		verified:  cache.New[string, *oidc.AccessTokenClaims](0, verifiedCacheMax, opts.Now),
+		verified:  cache.New[[sha256.Size]byte, *oidc.AccessTokenClaims](0, verifiedCacheMax, opts.Now),
 		gateway:   cache.New[string, *gatewayAnswer](0, gatewayCacheMax, opts.Now),
 	}
 	p.keys = &keyManager{db: db.Gorm, sealer: seal, now: opts.Now, rotation: opts.KeyRotationPeriod,

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -46,9 +45,11 @@ func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
 	return s.p.keys.activeKey(jose.RS256)
 }
 
-// SignatureAlgorithms (op.AuthStorage): id_token_signing_alg_values_supported.
+// SignatureAlgorithms (op.AuthStorage): id_token_signing_alg_values_supported,
+// the algorithms a client may choose for its ID tokens (EdDSA signs only
+// access tokens, which discovery has no field for).
 func (s *storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
-	return slices.Clone(keyAlgs), nil
+	return []jose.SignatureAlgorithm{jose.RS256, jose.ES256}, nil
 }
 
 // KeySet (op.AuthStorage): every published key, retired ones included until

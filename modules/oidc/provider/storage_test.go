@@ -35,11 +35,11 @@ func TestSigningKeys(t *testing.T) {
 		}
 		var rows []signingKeyRow
 		db.Gorm.Find(&rows)
-		if len(rows) != 2 {
+		if len(rows) != 3 {
 			t.Fatalf("keys on first start: %d", len(rows))
 		}
 		for _, r := range rows {
-			if len(r.PrivateKey) < 100 || r.PrivateKey[:4] == "MIIE" || r.PrivateKey[:4] == "MIGH" {
+			if len(r.PrivateKey) < 100 || r.PrivateKey[:4] == "MIIE" || r.PrivateKey[:4] == "MIGH" || r.PrivateKey[:4] == "MC4C" {
 				t.Errorf("key %s not sealed", r.ID)
 			}
 		}
@@ -78,8 +78,8 @@ func TestSigningKeys(t *testing.T) {
 			}
 		}
 		pub := p.keys.published()
-		if len(pub) != 4 {
-			t.Errorf("published after rotation: %d, want 4 (retired keys stay)", len(pub))
+		if len(pub) != 6 {
+			t.Errorf("published after rotation: %d, want 6 (retired keys stay)", len(pub))
 		}
 		if _, err := p.verifyAccessToken(ctx, token); err != nil {
 			t.Errorf("token signed by a retired key no longer verifies: %v", err)
@@ -91,8 +91,8 @@ func TestSigningKeys(t *testing.T) {
 		if _, err := p.keys.rotate(ctx, false); err != nil {
 			t.Fatal(err)
 		}
-		if n := len(p.keys.published()); n != 2 {
-			t.Errorf("published after retention: %d, want 2", n)
+		if n := len(p.keys.published()); n != 3 {
+			t.Errorf("published after retention: %d, want 3", n)
 		}
 		clock.Advance(p.opts.KeyRotationPeriod)
 		if rotated, err := p.keys.rotate(ctx, false); err != nil || !rotated {
@@ -266,14 +266,14 @@ func TestRSAKeyGeneratedInBackground(t *testing.T) {
 		t.Fatal("first start generated the RSA key on the start path")
 	}
 	var set jose.JSONWebKeySet
-	if err := json.Unmarshal(p.keys.jwks(), &set); err != nil {
+	if err := json.Unmarshal(p.keys.jwks().body, &set); err != nil {
 		t.Fatal(err)
 	}
 	algs := map[string]bool{}
 	for _, k := range set.Keys {
 		algs[k.Algorithm] = true
 	}
-	if len(set.Keys) != 2 || !algs["RS256"] || !algs["ES256"] {
+	if len(set.Keys) != 3 || !algs["RS256"] || !algs["ES256"] || !algs["EdDSA"] {
 		t.Fatalf("JWKS after start: %v", algs)
 	}
 	k, err := p.keys.activeKey(jose.RS256)
