@@ -32,7 +32,7 @@ type editClientView struct {
 	ID                   string
 	Public               bool
 	Grants               []grantOption
-	Algs                 []algOption
+	Algs, AccessAlgs     []algOption
 	Config               clientConfig
 	CanRotate, CanDelete bool
 }
@@ -88,6 +88,9 @@ func (m *Module) editClientForm(c echo.Context, status int, cl clients.Client, f
 	}
 	for _, a := range idTokenAlgs {
 		v.Algs = append(v.Algs, algOption{Value: a, Selected: a == f.IDTokenAlg})
+	}
+	for _, a := range clients.AccessTokenAlgs {
+		v.AccessAlgs = append(v.AccessAlgs, algOption{Value: a, Selected: a == f.AccessTokenAlg})
 	}
 	if !cl.Public {
 		if v.CanRotate, err = m.can(c, clientRes(cl.ID), "rotate"); err != nil {

@@ -16,7 +16,7 @@ import (
 type clientForm struct {
 	Name, RedirectURIs, PostLogoutURIs, Scopes string
 	FirstParty, RequirePKCE, PermissionsClaim  bool
-	IDTokenAlg                                 string
+	IDTokenAlg, AccessTokenAlg                 string
 	AccessTTL, IDTTL, RefreshTTL, RefreshIdle  string
 	GrantTypes                                 []string
 }
@@ -26,7 +26,7 @@ func clientFormOf(cl clients.Client) clientForm {
 	return clientForm{Name: cl.Name, RedirectURIs: strings.Join(cl.RedirectURIs, "\n"),
 		PostLogoutURIs: strings.Join(cl.PostLogoutRedirectURIs, "\n"), Scopes: strings.Join(cl.Scopes, " "),
 		FirstParty: cl.FirstParty, RequirePKCE: cl.RequirePKCE, PermissionsClaim: cl.PermissionsClaim,
-		IDTokenAlg: cl.IDTokenAlg, AccessTTL: formatLifetime(cl.AccessTokenTTL), IDTTL: formatLifetime(cl.IDTokenTTL),
+		IDTokenAlg: cl.IDTokenAlg, AccessTokenAlg: cl.AccessTokenAlg, AccessTTL: formatLifetime(cl.AccessTokenTTL), IDTTL: formatLifetime(cl.IDTokenTTL),
 		RefreshTTL: formatLifetime(cl.RefreshTokenTTL), RefreshIdle: formatLifetime(cl.RefreshTokenIdleTTL),
 		GrantTypes: cl.GrantTypes}
 }
@@ -37,7 +37,8 @@ func readClientForm(form url.Values) clientForm {
 		PostLogoutURIs: form.Get("post_logout_redirect_uris"), Scopes: strings.TrimSpace(form.Get("scopes")),
 		FirstParty: form.Get("first_party") == "on", RequirePKCE: form.Get("require_pkce") == "on",
 		PermissionsClaim: form.Get("permissions_claim") == "on", IDTokenAlg: form.Get("id_token_alg"),
-		AccessTTL: strings.TrimSpace(form.Get("access_token_ttl")), IDTTL: strings.TrimSpace(form.Get("id_token_ttl")),
+		AccessTokenAlg: form.Get("access_token_alg"),
+		AccessTTL:      strings.TrimSpace(form.Get("access_token_ttl")), IDTTL: strings.TrimSpace(form.Get("id_token_ttl")),
 		RefreshTTL: strings.TrimSpace(form.Get("refresh_token_ttl")), RefreshIdle: strings.TrimSpace(form.Get("refresh_token_idle_ttl")),
 		GrantTypes: form["grant_types"]}
 	if len(f.GrantTypes) == 0 { // the form's help: none means the default pair
@@ -52,7 +53,7 @@ func (f clientForm) update() (clients.ClientUpdate, error) {
 	uris, logout, scopes, grants := lines(f.RedirectURIs), lines(f.PostLogoutURIs), strings.Fields(f.Scopes), f.GrantTypes
 	u := clients.ClientUpdate{Name: &f.Name, RedirectURIs: &uris, PostLogoutRedirectURIs: &logout, Scopes: &scopes,
 		GrantTypes: &grants, FirstParty: &f.FirstParty, RequirePKCE: &f.RequirePKCE, PermissionsClaim: &f.PermissionsClaim,
-		IDTokenAlg: &f.IDTokenAlg}
+		IDTokenAlg: &f.IDTokenAlg, AccessTokenAlg: &f.AccessTokenAlg}
 	for _, l := range []struct {
 		field, text string
 		dst         **time.Duration
@@ -115,6 +116,7 @@ var clientFieldLabels = map[string]string{
 	"scopes":                       "Scopes",
 	"require_pkce":                 "Require PKCE",
 	"id_token_signed_response_alg": "ID token algorithm",
+	"access_token_alg":             "Access token algorithm",
 	"access_token_ttl":             "Access token lifetime",
 	"id_token_ttl":                 "ID token lifetime",
 	"refresh_token_ttl":            "Refresh token lifetime",

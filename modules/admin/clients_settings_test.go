@@ -20,7 +20,7 @@ func settingsForm(over map[string]string) url.Values {
 	f := url.Values{"name": {"Wiki"}, "redirect_uris": {"https://wiki.example.com/cb"},
 		"post_logout_redirect_uris": {"https://wiki.example.com/bye"}, "grant_types": {"authorization_code", "refresh_token"},
 		"access_token_ttl": {"15m"}, "id_token_ttl": {"2h"}, "refresh_token_ttl": {"60d"}, "refresh_token_idle_ttl": {"3d"},
-		"id_token_alg": {"ES256"}, "permissions_claim": {"on"}}
+		"id_token_alg": {"ES256"}, "access_token_alg": {"EdDSA"}, "permissions_claim": {"on"}}
 	for k, v := range over {
 		f.Set(k, v)
 	}
@@ -56,22 +56,24 @@ func TestClientSettings(t *testing.T) {
 		}
 		if !slices.Equal(cl.PostLogoutRedirectURIs, []string{"https://wiki.example.com/bye"}) || cl.AccessTokenTTL != 15*time.Minute ||
 			cl.IDTokenTTL != 2*time.Hour || cl.RefreshTokenTTL != 60*24*time.Hour || cl.RefreshTokenIdleTTL != 72*time.Hour ||
-			cl.IDTokenAlg != clients.AlgES256 || !cl.PermissionsClaim || cl.RequirePKCE || cl.Public {
+			cl.IDTokenAlg != clients.AlgES256 || cl.AccessTokenAlg != clients.AlgEdDSA || !cl.PermissionsClaim || cl.RequirePKCE || cl.Public {
 			t.Errorf("after the edit: %+v", cl)
 		}
-		c.get(edit).want(t, http.StatusOK, `value="15m"`, `value="2h"`, `value="60d"`, `value="3d"`, `<option value="ES256" selected>`)
+		c.get(edit).want(t, http.StatusOK, `value="15m"`, `value="2h"`, `value="60d"`, `value="3d"`, `<option value="ES256" selected>`, `<option value="EdDSA" selected>`)
 
 		for _, bad := range []struct{ field, value, msg string }{
 			{"access_token_ttl", "ten minutes", "Access token lifetime: &#34;ten minutes&#34; is not a duration"},
 			{"refresh_token_idle_ttl", "-5m", "Refresh token idle lifetime"},
 			{"access_token_ttl", "48h", "Access token lifetime: must be between"},
 			{"id_token_alg", "HS256", "ID token algorithm"},
+			{"access_token_alg", "HS256", "Access token algorithm: must be ES256, RS256 or EdDSA"},
 			{"post_logout_redirect_uris", "javascript:alert(1)", "Post-logout redirect URIs"},
 		} {
 			r := c.post(edit, settingsForm(map[string]string{bad.field: bad.value, "name": "Changed"}))
 			r.want(t, http.StatusUnprocessableEntity, bad.msg, `value="Changed"`)
 			if after, _ := c.clients.Get(ctx, id); after.Name != "Wiki" || after.AccessTokenTTL != 15*time.Minute ||
-				!slices.Equal(after.PostLogoutRedirectURIs, cl.PostLogoutRedirectURIs) || after.IDTokenAlg != clients.AlgES256 {
+				!slices.Equal(after.PostLogoutRedirectURIs, cl.PostLogoutRedirectURIs) || after.IDTokenAlg != clients.AlgES256 ||
+				after.AccessTokenAlg != clients.AlgEdDSA {
 				t.Errorf("%s=%q changed the client: %+v", bad.field, bad.value, after)
 			}
 		}
