@@ -24,8 +24,8 @@
 #             RSS sampled ten times (default 0 = off; SOAK=10m for the full
 #             soak)
 #
-# The load generator is scripts/loadgen (Go, keep-alive connections); the
-# code flow is scripts/codeflow. Every request goes to 127.0.0.1 or
+# The load generator is wrk (Debian's package, installed when missing; its
+# request script is scripts/load.lua); the code flow is scripts/codeflow. Every request goes to 127.0.0.1 or
 # localhost; every run is bounded by DURATION.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +34,7 @@ export PATH="/usr/local/go/bin:$PATH"
 DURATION="${DURATION:-10s}"
 USERS="${USERS:-100000}"
 CONNS="${CONNS:-16 64}"
+THREADS="${THREADS:-2}"
 TOKENS="${TOKENS:-60000}"
 SETTLE="${SETTLE:-60}"
 SOAK="${SOAK:-0}"
@@ -44,6 +45,11 @@ CLK_TCK=$(getconf CLK_TCK)
 
 die() { echo "load: $*" >&2; exit 1; }
 command -v curl >/dev/null || die "curl is required"
+if ! command -v wrk >/dev/null; then
+	echo "load: installing wrk (apt-get)"
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } >/dev/null ||
+		die "wrk is missing and could not be installed"
+fi
 
 WORK="$(mktemp -d)"
 PIDS=()
@@ -62,7 +68,6 @@ make -s build
 go build -o "$WORK/hello" ./scripts/hello
 go build -o "$WORK/seedusers" ./scripts/seedusers
 go build -o "$WORK/codeflow" ./scripts/codeflow
-go build -o "$WORK/loadgen" ./scripts/loadgen
 go build -o "$WORK/issuetokens" ./scripts/issuetokens
 BIN="$PWD/bin/gatehouse"
 SIZE=$(stat -c %s "$BIN")
@@ -93,7 +98,31 @@ goal_text() {
 	}'
 }
 
-# load_run TARGET NAME PID KIND GOAL LOADGEN-ARGS...: one row per connection
+# wrk_gen CONNS OUT ARGS...: one wrk run of DURATION writing its report to
+# OUT. ARGS: -url URL, -method M, -H 'Name: value' (repeatable), -body B
+# ({n} becomes a per-request number), -body-file F with -body-format
+# 'x=%s' (one line of F per request) — carried to scripts/load.lua.
+wrk_gen() {
+	local c=$1 out=$2
+	shift 2
+	local url="" hdrs=() method=GET body="" bfile="" bformat="%s"
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-url) url=$2 ;;
+		-method) method=$2 ;;
+		-H) hdrs+=(-H "$2") ;;
+		-body) body=$2 ;;
+		-body-file) bfile=$2 ;;
+		-body-format) bformat=$2 ;;
+		*) echo "wrk_gen: unknown argument $1" >&2; return 1 ;;
+		esac
+		shift 2
+	done
+	LOAD_METHOD=$method LOAD_BODY=$body LOAD_BODY_FILE=$bfile LOAD_BODY_FORMAT=$bformat \
+		wrk -t"$THREADS" -c"$c" -d"$DURATION" --latency -s scripts/load.lua "${hdrs[@]}" "$url" >"$out" 2>&1
+}
+
+# load_run TARGET NAME PID KIND GOAL WRK-GEN-ARGS...: one row per connection
 # count. KIND (GET or POST) picks the hello figure the CPU is divided by.
 load_run() {
 	local target=$1 name=$2 pid=$3 kind=$4 goal=$5
@@ -102,15 +131,14 @@ load_run() {
 	for c in $CONNS; do
 		local t0 t1
 		t0=$(cpu_ticks "$pid")
-		"$WORK/loadgen" -c "$c" -duration "$DURATION" "$@" >"$out" 2>&1 || { echo "loadgen failed for $name:"; cat "$out"; continue; }
+		wrk_gen "$c" "$out" "$@" || { echo "wrk failed for $name:"; cat "$out"; continue; }
 		t1=$(cpu_ticks "$pid")
-		local line req rate p50 p99 failed cpu ratio hello
-		line=$(grep '^RESULT' "$out")
-		req=$(sed 's/.*requests=\([^ ]*\).*/\1/' <<<"$line")
-		rate=$(sed 's/.*rate=\([^ ]*\).*/\1/' <<<"$line")
-		p50=$(sed 's/.*p50=\([^ ]*\).*/\1/' <<<"$line")
-		p99=$(sed 's/.*p99=\([^ ]*\).*/\1/' <<<"$line")
-		failed=$(awk '{for (i = 1; i <= NF; i++) {split($i, kv, "="); if (kv[1] == "non2xx" || kv[1] == "errors") n += kv[2]}} END {print n + 0}' <<<"$line")
+		local req rate p50 p99 failed cpu ratio hello
+		req=$(awk '/ requests in / {print $1}' "$out")
+		rate=$(awk '/^Requests\/sec:/ {printf "%.1f", $2}' "$out")
+		p50=$(awk '$1 == "50%" {print $2}' "$out")
+		p99=$(awk '$1 == "99%" {print $2}' "$out")
+		failed=$(awk '/Non-2xx or 3xx responses:/ {n += $5} /Socket errors:/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}' "$out")
 		cpu="?"
 		[ "$req" -gt 0 ] && cpu=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$req" 'BEGIN {printf "%.1f", d * 1e6 / hz / n}')
 		if [ "$target" = hello ]; then
@@ -404,5 +432,5 @@ else
 fi
 
 echo
-echo "== summary (binary $MIB MiB, stripped $SMIB MiB; loadgen, $DURATION per run; $(nproc) cores; CPU µs/req = server utime+stime ÷ requests)"
+echo "== summary (binary $MIB MiB, stripped $SMIB MiB; wrk -t$THREADS, $DURATION per run; $(nproc) cores; CPU µs/req = server utime+stime ÷ requests)"
 cat "$RESULTS"
