@@ -36,6 +36,23 @@ type keyRow struct {
 	Revoked, Expired, CanRevoke                                       bool
 }
 
+// newKeyRow is what every console list shows of key k at now (the API keys
+// page adds who created it; CanRevoke is the caller's to decide).
+func newKeyRow(k apikeys.Key, now time.Time) keyRow {
+	row := keyRow{ID: k.ID, PublicID: k.PublicID, Name: k.Name, Scopes: strings.Join(k.Scopes, " "),
+		Expires: "never", LastUsed: "never", Revoked: k.Revoked(), Expired: k.Expired(now)}
+	if row.Scopes == "" {
+		row.Scopes = "all of the owner's rights"
+	}
+	if k.ExpiresAt != nil {
+		row.Expires = k.ExpiresAt.UTC().Format(timeFormat)
+	}
+	if k.LastUsedAt != nil {
+		row.LastUsed = k.LastUsedAt.UTC().Format(timeFormat)
+	}
+	return row
+}
+
 func (m *Module) mountAPIKeys(g *echo.Group, sensitive echo.MiddlewareFunc) {
 	if m.d.APIKeys == nil {
 		return
@@ -82,18 +99,8 @@ func (m *Module) renderKeys(c echo.Context, status int, v apiKeysView) error {
 	}
 	now, creators := time.Now(), map[string]string{}
 	for _, k := range list.Items {
-		row := keyRow{ID: k.ID, PublicID: k.PublicID, Name: k.Name, Scopes: strings.Join(k.Scopes, " "),
-			Created: k.CreatedAt.UTC().Format(timeFormat), CreatedBy: m.actorLabel(c, creators, k.CreatedBy),
-			Expires: "never", LastUsed: "never", Revoked: k.Revoked(), Expired: k.Expired(now)}
-		if row.Scopes == "" {
-			row.Scopes = "all of the owner's rights"
-		}
-		if k.ExpiresAt != nil {
-			row.Expires = k.ExpiresAt.UTC().Format(timeFormat)
-		}
-		if k.LastUsedAt != nil {
-			row.LastUsed = k.LastUsedAt.UTC().Format(timeFormat)
-		}
+		row := newKeyRow(k, now)
+		row.Created, row.CreatedBy = k.CreatedAt.UTC().Format(timeFormat), m.actorLabel(c, creators, k.CreatedBy)
 		if !row.Revoked {
 			if row.CanRevoke, err = m.can(c, principal.Resource{Type: "api-keys", ID: k.ID, OwnerID: k.UserID}, "delete"); err != nil {
 				return m.pageError(c, err)

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -26,7 +25,7 @@ type userActivity struct {
 	ShowSessions, ShowPasskeys, ShowKeys, ShowEvents bool
 	Sessions                                         []userSessionRow
 	Passkeys                                         []userPasskeyRow
-	Keys                                             []userKeyRow
+	Keys                                             []keyRow
 	Events                                           []auditRow
 	// CanManage: users:update on the user and no escalation, so "End
 	// session" and "Remove" are offered (the posts check it again).
@@ -42,12 +41,6 @@ type userSessionRow struct {
 // userPasskeyRow is one passkey.
 type userPasskeyRow struct {
 	ID, Name, Created, LastUsed string
-}
-
-// userKeyRow is one API key that is not revoked (never its secret).
-type userKeyRow struct {
-	ID, Name, Scopes, Expires, LastUsed string
-	Expired, CanRevoke                  bool
 }
 
 // activity gathers the four sections of u's page. canUpdate is users:update
@@ -134,16 +127,7 @@ func (m *Module) keysOf(c echo.Context, id string, a *userActivity) error {
 	}
 	now := time.Now()
 	for _, k := range list.Items {
-		row := userKeyRow{ID: k.ID, Name: k.Name, Scopes: strings.Join(k.Scopes, " "), Expires: "never", LastUsed: "never", Expired: k.Expired(now)}
-		if row.Scopes == "" {
-			row.Scopes = "all of the owner's rights"
-		}
-		if k.ExpiresAt != nil {
-			row.Expires = k.ExpiresAt.UTC().Format(timeFormat)
-		}
-		if k.LastUsedAt != nil {
-			row.LastUsed = k.LastUsedAt.UTC().Format(timeFormat)
-		}
+		row := newKeyRow(k, now)
 		if row.CanRevoke, err = m.can(c, principal.Resource{Type: "api-keys", ID: k.ID, OwnerID: k.UserID}, "delete"); err != nil {
 			return err
 		}

@@ -110,26 +110,21 @@ func (m *identityModule) guardTarget(ctx context.Context, id string) error {
 // guardRole enforces no escalation through a role grant: giving role needs
 // every right it grants, its parents' included.
 func (m *identityModule) guardRole(ctx context.Context, role string) error {
-	p, ok := principal.From(ctx)
-	if !ok {
-		return huma.Error401Unauthorized("authentication required")
-	}
-	if m.opts.Grants == nil {
-		return m.internal(ctx, errNoGrants)
-	}
-	covered, err := m.opts.Grants.CoversRole(ctx, p, role)
-	if err != nil {
-		return m.internal(ctx, err)
-	}
-	if !covered {
-		return huma.Error403Forbidden("you may not grant role " + role + ": it carries rights you do not hold")
-	}
-	return nil
+	return m.guardRoleChange(ctx, role, Grants.CoversRole,
+		"you may not grant role "+role+": it carries rights you do not hold")
 }
 
 // guardRoleRemoval enforces no escalation when a role is taken away: the
 // role's deny rules withheld rights from the user, which they get back.
 func (m *identityModule) guardRoleRemoval(ctx context.Context, role string) error {
+	return m.guardRoleChange(ctx, role, Grants.CoversRoleRemoval,
+		"you may not take role "+role+" away: its deny rules withhold rights you do not hold")
+}
+
+// guardRoleChange answers 403 with refusal unless covers says the caller
+// holds what giving or taking role changes.
+func (m *identityModule) guardRoleChange(ctx context.Context, role string,
+	covers func(Grants, context.Context, principal.Principal, string) (bool, error), refusal string) error {
 	p, ok := principal.From(ctx)
 	if !ok {
 		return huma.Error401Unauthorized("authentication required")
@@ -137,12 +132,12 @@ func (m *identityModule) guardRoleRemoval(ctx context.Context, role string) erro
 	if m.opts.Grants == nil {
 		return m.internal(ctx, errNoGrants)
 	}
-	covered, err := m.opts.Grants.CoversRoleRemoval(ctx, p, role)
+	covered, err := covers(m.opts.Grants, ctx, p, role)
 	if err != nil {
 		return m.internal(ctx, err)
 	}
 	if !covered {
-		return huma.Error403Forbidden("you may not take role " + role + " away: its deny rules withhold rights you do not hold")
+		return huma.Error403Forbidden(refusal)
 	}
 	return nil
 }

@@ -46,7 +46,6 @@ func inviteLinkRefused(c echo.Context) error {
 // counts against the source address's sign-in limit, like /login.
 func (p *Pages) postInvitePasskeyBegin(c echo.Context) error {
 	ctx := c.Request().Context()
-	reg := p.passkeys
 	if limited, err := p.passkeyThrottled(c, sourceKey(c), "invite-passkey"); limited || err != nil {
 		return err
 	}
@@ -54,7 +53,7 @@ func (p *Pages) postInvitePasskeyBegin(c echo.Context) error {
 	if err != nil {
 		return inviteLinkRefused(c)
 	}
-	cer, err := reg.BeginRegistration(ctx, link.UserID)
+	cer, err := p.passkeys.BeginRegistration(ctx, link.UserID)
 	switch {
 	case errors.Is(err, passkeys.ErrUserDisabled):
 		return httpserver.WriteProblem(c, http.StatusForbidden, msgDisabled)
@@ -74,7 +73,6 @@ func (p *Pages) postInvitePasskeyBegin(c echo.Context) error {
 // passkey is not kept.
 func (p *Pages) postInvitePasskeyFinish(c echo.Context) error {
 	ctx := c.Request().Context()
-	reg := p.passkeys
 	token := c.FormValue("token")
 	link, err := p.recovery.CheckEmailLink(ctx, token, identity.LinkInvite)
 	if err != nil {
@@ -84,7 +82,7 @@ func (p *Pages) postInvitePasskeyFinish(c echo.Context) error {
 		_, err := p.recovery.AcceptInviteWithPasskey(ctx, token)
 		return err
 	}
-	_, err = reg.FinishRegistrationThen(ctx, link.UserID, c.FormValue("handle"), "", []byte(c.FormValue("credential")), useLink)
+	_, err = p.passkeys.FinishRegistrationThen(ctx, link.UserID, c.FormValue("handle"), "", []byte(c.FormValue("credential")), useLink)
 	switch {
 	case errors.Is(err, identity.ErrEmailLink):
 		return inviteLinkRefused(c)
