@@ -116,17 +116,22 @@ func openPostgres(url string, cfg *gorm.Config) (DB, error) {
 
 type txKey struct{}
 
+// txState is the transaction a context carries, with what must run once it
+// has committed.
+type txState struct {
+	tx          *gorm.DB
+	afterCommit []func()
+}
+
 // Transact runs fn in a transaction. The transaction travels in the context
 // given to fn; stores obtain it with Conn, so every write inside fn (including
 // audit events) commits or rolls back together. Nested calls join the outer
 // transaction.
 func Transact(ctx context.Context, db *gorm.DB, fn func(ctx context.Context) error) error {
-	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+	if _, ok := ctx.Value(txKey{}).(*txState); ok {
 		return fn(ctx)
 	}
-	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(context.WithValue(ctx, txKey{}, tx))
-	})
+	return transact(ctx, db, fn)
 }
 
 // TransactAlone runs fn in a transaction of its own even when ctx carries
@@ -134,22 +139,46 @@ func Transact(ctx context.Context, db *gorm.DB, fn func(ctx context.Context) err
 // whatever becomes of the caller's transaction, such as counting a failed
 // sign-in.
 func TransactAlone(ctx context.Context, db *gorm.DB, fn func(ctx context.Context) error) error {
-	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(context.WithValue(ctx, txKey{}, tx))
+	return transact(ctx, db, fn)
+}
+
+func transact(ctx context.Context, db *gorm.DB, fn func(ctx context.Context) error) error {
+	st := &txState{}
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		st.tx = tx
+		return fn(context.WithValue(ctx, txKey{}, st))
 	})
+	if err == nil {
+		for _, f := range st.afterCommit {
+			f()
+		}
+	}
+	return err
+}
+
+// AfterCommit runs fn once the transaction ctx carries has committed (never
+// if it rolls back), or at once when ctx carries none (a statement outside
+// a transaction commits by itself). For in-memory state that must not change
+// before the database does, such as forgetting cached answers.
+func AfterCommit(ctx context.Context, fn func()) {
+	if st, ok := ctx.Value(txKey{}).(*txState); ok {
+		st.afterCommit = append(st.afterCommit, fn)
+		return
+	}
+	fn()
 }
 
 // Conn returns the transaction carried by ctx, or db bound to ctx.
 func Conn(ctx context.Context, db *gorm.DB) *gorm.DB {
-	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
-		return tx
+	if st, ok := ctx.Value(txKey{}).(*txState); ok {
+		return st.tx
 	}
 	return db.WithContext(ctx)
 }
 
 // InTx reports whether ctx carries a transaction.
 func InTx(ctx context.Context) bool {
-	_, ok := ctx.Value(txKey{}).(*gorm.DB)
+	_, ok := ctx.Value(txKey{}).(*txState)
 	return ok
 }
 

@@ -169,6 +169,48 @@ func TestTransact(t *testing.T) {
 			}
 		})
 
+		t.Run("after commit runs once the outer transaction committed", func(t *testing.T) {
+			var ran []string
+			err := database.Transact(ctx, g, func(ctx context.Context) error {
+				if err := insert(ctx, g, "a1"); err != nil {
+					return err
+				}
+				return database.Transact(ctx, g, func(ctx context.Context) error {
+					database.AfterCommit(ctx, func() {
+						// The write is visible outside the transaction by now.
+						var n int64
+						_ = g.Model(&item{}).Where("id = ?", "a1").Count(&n).Error
+						ran = append(ran, fmt.Sprintf("inner sees %d", n))
+					})
+					if len(ran) != 0 {
+						t.Error("AfterCommit ran before the commit")
+					}
+					return nil
+				})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ran) != 1 || ran[0] != "inner sees 1" {
+				t.Errorf("after commit: %v, want one run that sees the row", ran)
+			}
+		})
+
+		t.Run("after commit never runs on rollback; at once outside a transaction", func(t *testing.T) {
+			ran := 0
+			err := database.Transact(ctx, g, func(ctx context.Context) error {
+				database.AfterCommit(ctx, func() { ran++ })
+				return errBoom
+			})
+			if !errors.Is(err, errBoom) || ran != 0 {
+				t.Errorf("err %v, ran %d times after a rollback", err, ran)
+			}
+			database.AfterCommit(ctx, func() { ran++ })
+			if ran != 1 {
+				t.Errorf("outside a transaction it ran %d times, want at once", ran)
+			}
+		})
+
 		if database.InTx(ctx) {
 			t.Error("InTx is true outside a transaction")
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/gatehouse/gatehouse/internal/httpserver"
 	"github.com/gatehouse/gatehouse/internal/principal"
@@ -27,25 +28,35 @@ var tokenAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA}
 func (p *Provider) verifyAccessToken(ctx context.Context, token string) (*oidc.AccessTokenClaims, error) {
 	// Keyed by the token's SHA-256: 32 bytes instead of the ~600-byte token.
 	key := sha256.Sum256([]byte(token))
-	claims, ok := p.verified.Get(key)
+	vt, ok := p.verified.Get(key)
 	if !ok {
-		var err error
-		if claims, err = p.verifySignedToken(ctx, token); err != nil {
+		claims, err := p.verifySignedToken(ctx, token)
+		if err != nil {
 			return nil, err
 		}
+		vt = &verifiedToken{claims: claims}
 		// Kept until the token expires: exp is checked below either way.
-		p.verified.PutUntil(key, claims, claims.Expiration.AsTime())
+		p.verified.PutUntil(key, vt, claims.Expiration.AsTime())
 	}
+	claims := vt.claims
 	if !p.now().Before(claims.Expiration.AsTime()) {
 		return nil, fmt.Errorf("%w: expired", ErrInvalidToken)
 	}
-	gid, _ := claims.Claims[claimGrantID].(string)
-	revoked, err := p.revoked.revoked(ctx, claims.JWTID, gid, claims.Subject, claims.IssuedAt.AsTime())
-	if err != nil {
-		return nil, err
-	}
-	if revoked {
-		return nil, fmt.Errorf("%w: revoked", ErrInvalidToken)
+	// The stamp is read before the look-up: a revocation committed after
+	// it changes the stamp, so the answer below is never reused past it.
+	stamp, watched := p.watch.stamp(ctx)
+	if !watched || vt.notRevokedAt.Load() != stamp+1 {
+		gid, _ := claims.Claims[claimGrantID].(string)
+		revoked, err := p.revoked.revoked(ctx, claims.JWTID, gid, claims.Subject, claims.IssuedAt.AsTime())
+		if err != nil {
+			return nil, err
+		}
+		if revoked {
+			return nil, fmt.Errorf("%w: revoked", ErrInvalidToken)
+		}
+		if watched {
+			vt.notRevokedAt.Store(stamp + 1)
+		}
 	}
 	// A deleted client's tokens stop working (cached look-up).
 	if _, err := p.client(ctx, claims.ClientID); err != nil {
@@ -111,12 +122,21 @@ func keepPrivateClaims(c *oidc.AccessTokenClaims) {
 	c.Claims = kept
 }
 
-// verifiedCache remembers tokens whose signature was verified, so a resource
-// server introspecting (or an API client presenting) the same token again
-// costs a map look-up instead of an ECDSA/RSA verification. Expiry and
-// revocation are still checked on every use. The cache is bounded: when full
-// it starts over.
-// verifiedCacheMax bounds the tokens whose signature check is remembered.
+// verifiedToken is what the verified cache (Provider.verified) remembers of
+// a token whose signature was checked, so a resource server introspecting
+// (or an API client presenting) the same token again costs a map look-up
+// instead of an ECDSA/RSA verification. Expiry is checked on every use;
+// revocation too, unless the revocation watch's stamp is the one this
+// token was last found not revoked at.
+type verifiedToken struct {
+	claims *oidc.AccessTokenClaims
+	// notRevokedAt is the watch stamp + 1 of the last look-up that found
+	// no revocation (0: none yet).
+	notRevokedAt atomic.Uint64
+}
+
+// verifiedCacheMax bounds the tokens whose signature check is remembered;
+// when full the cache starts over.
 const verifiedCacheMax = 20000
 
 // AuthenticateBearer turns one of our JWT access tokens into a principal for

@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/database"
 	"github.com/gatehouse/gatehouse/internal/principal"
@@ -56,7 +57,29 @@ func newTestProvider(t testing.TB, db database.DB, issuer string, users UserDire
 	if err := p.Init(context.Background()); err != nil {
 		t.Fatalf("Init: %v", err)
 	}
+	startWatch(t, p)
 	return p
+}
+
+// startWatch runs the provider's revocation watch, as Run does in the
+// server, until the test ends, and waits until it answers.
+func startWatch(t testing.TB, p *Provider) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); p.watch.run(ctx) }()
+	stop = func() { cancel(); <-done }
+	t.Cleanup(stop)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, ok := p.watch.stamp(context.Background()); ok {
+			return stop
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the revocation watch did not start")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // registry is the provider's client registry (a clients.Service in tests).

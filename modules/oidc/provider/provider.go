@@ -15,7 +15,6 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
-	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/gatehouse/gatehouse/internal/cache"
@@ -42,8 +41,9 @@ type Provider struct {
 	clients     ClientLookup
 	keys        *keyManager
 	revoked     *denylist
-	verified    *cache.TTL[[sha256.Size]byte, *oidc.AccessTokenClaims] // signature checks, until exp
-	gateway     *cache.TTL[string, *gatewayAnswer]                     // /forward-auth answers (forward_auth.go)
+	watch       *revocationWatch
+	verified    *cache.TTL[[sha256.Size]byte, *verifiedToken] // signature checks, until exp
+	gateway     *cache.TTL[string, *gatewayAnswer]            // /forward-auth answers (forward_auth.go)
 	storage     *storage
 	op          *op.Provider
 	handler     http.Handler // see opHandler
@@ -73,10 +73,11 @@ func NewProvider(db database.DB, users UserDirectory, cl ClientLookup, auditLog 
 		db:           db, opts: opts, issuer: opts.Issuer, users: users, audit: auditLog, authz: authz,
 		accessAlg: jose.SignatureAlgorithm(opts.AccessTokenAlg),
 		clients:   cl,
-		revoked:   &denylist{db: db.Gorm, now: opts.Now},
-		verified:  cache.New[[sha256.Size]byte, *oidc.AccessTokenClaims](0, verifiedCacheMax, opts.Now),
+		watch:     &revocationWatch{db: db, logger: opts.Logger},
+		verified:  cache.New[[sha256.Size]byte, *verifiedToken](0, verifiedCacheMax, opts.Now),
 		gateway:   cache.New[string, *gatewayAnswer](0, gatewayCacheMax, opts.Now),
 	}
+	p.revoked = &denylist{db: db.Gorm, now: opts.Now, watch: p.watch}
 	p.keys = &keyManager{db: db.Gorm, sealer: seal, now: opts.Now, rotation: opts.KeyRotationPeriod,
 		retention: opts.KeyRetention, logger: opts.Logger}
 	p.storage = &storage{p: p}
@@ -118,9 +119,12 @@ func (p *Provider) Init(ctx context.Context) error {
 	return p.renderDiscovery()
 }
 
-// Run refreshes keys, rotates them on schedule and removes
-// expired rows, until ctx ends.
+// Run watches for revocations (revocation_watch.go), refreshes keys,
+// rotates them on schedule and removes expired rows, until ctx ends.
 func (p *Provider) Run(ctx context.Context) error {
+	watching := make(chan struct{})
+	go func() { defer close(watching); p.watch.run(ctx) }()
+	defer func() { <-watching }()
 	keys := time.NewTicker(p.opts.KeyRefresh)
 	defer keys.Stop()
 	cleanup := time.NewTicker(10 * time.Minute)
