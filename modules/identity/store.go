@@ -261,21 +261,20 @@ func (s *store) listUsers(ctx context.Context, f UserFilter) (UserPage, error) {
 	users := make([]listedUser, 0, f.PageSize+1)
 	for rows.Next() {
 		var (
-			u         User
-			username  sql.NullString
-			lastSign  sql.NullTime
-			roleNames sql.NullString
-			key       string
+			u                            User
+			username                     sql.NullString
+			created, updated, lastSignIn database.NullTime
+			roleNames                    sql.NullString
+			key                          string
 		)
 		if err := rows.Scan(&u.ID, &u.Email, &username, &u.Name, &u.Status, &u.EmailVerified, &u.Machine,
-			&u.HasPassword, &u.CreatedAt, &u.UpdatedAt, &lastSign, &roleNames, &key); err != nil {
+			&u.HasPassword, &created, &updated, &lastSignIn, &roleNames, &key); err != nil {
 			return UserPage{}, fmt.Errorf("identity: list users: %w", err)
 		}
 		u.Username = username.String
-		u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
-		if lastSign.Valid {
-			t := lastSign.Time.UTC()
-			u.LastSignInAt = &t
+		u.CreatedAt, u.UpdatedAt = created.Time, updated.Time
+		if lastSignIn.Valid {
+			u.LastSignInAt = &lastSignIn.Time
 		}
 		u.Roles = []string{}
 		if roleNames.String != "" {
@@ -298,8 +297,9 @@ func (s *store) listUsersSelect() string {
 	if s.dialect == database.Postgres {
 		roles = "(SELECT string_agg(ur.role_name, ',' ORDER BY ur.role_name) FROM identity_user_roles AS ur WHERE ur.user_id = u.id)"
 	}
+	d := s.dialect
 	return "SELECT u.id, u.email, u.username, u.name, u.status, u.email_verified, u.machine, u.password_hash <> '', " +
-		"u.created_at, u.updated_at, u.last_sign_in_at, " + roles
+		d.TimeText("u.created_at") + ", " + d.TimeText("u.updated_at") + ", " + d.TimeText("u.last_sign_in_at") + ", " + roles
 }
 
 // query runs a read on the transaction in ctx or the pool, with database/sql
