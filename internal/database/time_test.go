@@ -2,6 +2,8 @@ package database_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,3 +52,34 @@ func TestNullTime(t *testing.T) {
 		t.Error("Scan(yesterday) succeeded")
 	}
 }
+
+// FuzzNullTime: whatever the text, NullTime reads the same instant as
+// time.Parse in the driver's layouts, or refuses it as they do.
+func FuzzNullTime(f *testing.F) {
+	for _, s := range []string{"2026-12-01 14:39:44.518996+00:00", "2026-12-01 14:39:44-05:30", "2026-04-31 00:00:00+00:00",
+		"2026-12-01 14:39:44.1234567891+00:00", "2026-12-01 14:39:44.+00:00", "2026-12-01T14:39:44Z", "0000-01-01 00:00:00+23:59"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var n database.NullTime
+		err := n.Scan(s)
+		var want time.Time
+		var wantErr error = errNoLayout
+		for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", "2006-01-02T15:04:05.999999999-07:00",
+			"2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05", "2006-01-02T15:04:05",
+			"2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02"} {
+			if tm, e := time.ParseInLocation(layout, strings.TrimSuffix(s, "Z"), time.UTC); e == nil {
+				want, wantErr = tm, nil
+				break
+			}
+		}
+		if (err == nil) != (wantErr == nil) {
+			t.Fatalf("Scan(%q) error %v, time.Parse error %v", s, err, wantErr)
+		}
+		if err == nil && !n.Time.Equal(want) {
+			t.Fatalf("Scan(%q) = %v, time.Parse = %v", s, n.Time, want)
+		}
+	})
+}
+
+var errNoLayout = errors.New("no layout")
