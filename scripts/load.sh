@@ -23,6 +23,11 @@
 #   SOAK      sign-in soak after that: steady sign-ins for this long with
 #             RSS sampled ten times (default 0 = off; SOAK=10m for the full
 #             soak)
+#   PROFILE   a directory: run a binary built with -tags pprof and save a
+#             CPU profile of each endpoint's first run and heap profiles at
+#             each RSS reading there, for `go tool pprof` (default off;
+#             profiling costs a little CPU, so the figures of a profiled run
+#             are not the ones to report)
 #
 # The load generator is wrk (Debian's package, installed when missing; its
 # request script is scripts/load.lua); the code flow is scripts/codeflow. Every request goes to 127.0.0.1 or
@@ -38,6 +43,8 @@ THREADS="${THREADS:-2}"
 TOKENS="${TOKENS:-60000}"
 SETTLE="${SETTLE:-60}"
 SOAK="${SOAK:-0}"
+PROFILE="${PROFILE:-}"
+PPROF_ADDR="127.0.0.1:${PPROF_PORT:-18095}"
 PORT="${PORT:-18080}"
 HELLO_PORT="${HELLO_PORT:-18090}"
 PG_URL="${GATEHOUSE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
@@ -74,6 +81,14 @@ SIZE=$(stat -c %s "$BIN")
 MIB=$(awk -v s="$SIZE" 'BEGIN {printf "%.1f", s/1048576}')
 echo "binary: bin/gatehouse, $SIZE bytes ($MIB MiB)"
 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$WORK/gatehouse-stripped" ./cmd/gatehouse
+SERVE_BIN="$BIN"
+if [ -n "$PROFILE" ]; then
+	mkdir -p "$PROFILE"
+	PROFILE="$(cd "$PROFILE" && pwd)"
+	go build -tags pprof -o "$WORK/gatehouse-pprof" ./cmd/gatehouse
+	SERVE_BIN="$WORK/gatehouse-pprof"
+	echo "profiles go to $PROFILE (server built with -tags pprof)"
+fi
 SSIZE=$(stat -c %s "$WORK/gatehouse-stripped")
 SMIB=$(awk -v s="$SSIZE" 'BEGIN {printf "%.1f", s/1048576}')
 echo "binary stripped (-s -w, as in the Dockerfile): $SSIZE bytes ($SMIB MiB)"
@@ -127,12 +142,18 @@ wrk_gen() {
 load_run() {
 	local target=$1 name=$2 pid=$3 kind=$4 goal=$5
 	shift 5
-	local c out="$WORK/load.out"
+	local c out="$WORK/load.out" profiled=""
 	for c in $CONNS; do
-		local t0 t1
+		local t0 t1 prof=""
+		if [ -n "$PROFILE" ] && [ "$target" != hello ] && [ -z "$profiled" ]; then
+			profiled=1
+			cpu_profile "$PROFILE/$target-$(slug "$name").cpu.prof" &
+			prof=$!
+		fi
 		t0=$(cpu_ticks "$pid")
 		wrk_gen "$c" "$out" "$@" || { echo "wrk failed for $name:"; cat "$out"; continue; }
 		t1=$(cpu_ticks "$pid")
+		[ -z "$prof" ] || wait "$prof" || true
 		local req rate p50 p99 failed cpu ratio hello
 		req=$(awk '/ requests in / {print $1}' "$out")
 		rate=$(awk '/^Requests\/sec:/ {printf "%.1f", $2}' "$out")
@@ -150,6 +171,22 @@ load_run() {
 		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$target" "$name" "$c" "$rate" "$p50" "$p99" "$failed" "$cpu" "$ratio" \
 			"$(goal_text "$kind" "$c" "$cpu" "$goal")" | tee -a "$RESULTS"
 	done
+}
+
+# slug TEXT: a file-name-safe form of an endpoint's name.
+slug() { tr -c 'A-Za-z0-9\n' '-' <<<"$1" | tr -s '-' | sed 's/^-//; s/-$//' | cut -c1-80; }
+
+# cpu_profile FILE: a CPU profile of the server over DURATION less a second.
+cpu_profile() {
+	local secs
+	secs=$(awk -v s="$DURATION" 'BEGIN {n = s + 0; if (s ~ /m$/) n *= 60; print (n > 2 ? int(n) - 1 : 1)}')
+	curl -s -o "$1" "http://$PPROF_ADDR/debug/pprof/profile?seconds=$secs" || echo "(CPU profile failed: $1)"
+}
+
+# heap_profile NAME: the server's heap (after a GC) as NAME.heap.prof.
+heap_profile() {
+	[ -n "$PROFILE" ] || return 0
+	curl -s -o "$PROFILE/$1.heap.prof" "http://$PPROF_ADDR/debug/pprof/heap?gc=1" || echo "(heap profile failed: $1)"
 }
 
 # wait_ready URL PID → prints milliseconds from now until 200
@@ -295,15 +332,18 @@ codeflow_run() {
 		codeflow_row "$target" "code flow with an existing session" "$c" "$pid" "${args[@]}" -session
 	done
 	fact "$target" "RSS after the endpoint load" "$(rss "$pid")"
+	heap_profile "$target-after-endpoints"
 	for c in $CONNS; do
 		codeflow_row "$target" "password sign-ins (code flow, fresh sign-in, 64 source addresses)" "$c" "$pid" "${args[@]}" -sources 64
 	done
 	fact "$target" "RSS right after the sign-in burst" "$(rss "$pid")"
+	heap_profile "$target-after-burst"
 	sleep "$SETTLE"
 	local settled
 	settled=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
 	fact "$target" "RSS ${SETTLE} s after the sign-in burst" "$(rss "$pid")" \
 		"$(awk -v k="$settled" 'BEGIN {printf "≤ 64 MiB: %s", (k <= 65536 ? "met" : "NOT met")}')"
+	heap_profile "$target-settled"
 	if [ "$SOAK" != 0 ]; then
 		local secs samples=() cf
 		secs=$(awk -v s="$SOAK" 'BEGIN {n = s + 0; if (s ~ /m$/) n *= 60; if (s ~ /h$/) n *= 3600; print int(n)}')
@@ -346,7 +386,7 @@ bench_gatehouse() {
 
 	start=$(now_ms)
 	SERVER_LOG="$dir/server.log"
-	(cd "$dir" && GODEBUG=gctrace=1 exec "$BIN" serve >"$SERVER_LOG" 2>&1) &
+	(cd "$dir" && GATEHOUSE_PPROF_ADDR=$PPROF_ADDR GODEBUG=gctrace=1 exec "$SERVE_BIN" serve >"$SERVER_LOG" 2>&1) &
 	pid=$!
 	PIDS+=($pid)
 	ready=$(wait_ready "$base/readyz" "$pid" "$start") || { tail -20 "$dir/server.log"; die "gatehouse ($label) did not become ready"; }

@@ -1,8 +1,9 @@
 //go:build pprof
 
 // A binary built with -tags pprof (`go build -tags pprof ./cmd/gatehouse`)
-// serves net/http/pprof on GATEHOUSE_PPROF_ADDR (default 127.0.0.1:6060),
-// for profiling a running server under load, for example
+// serves net/http/pprof on GATEHOUSE_PPROF_ADDR when it is set (say
+// 127.0.0.1:6060), for profiling a running server under load
+// (scripts/load.sh PROFILE=dir does), for example
 //
 //	go tool pprof -seconds 10 http://127.0.0.1:6060/debug/pprof/profile
 //
@@ -20,7 +21,7 @@ import (
 func init() {
 	addr := os.Getenv("GATEHOUSE_PPROF_ADDR")
 	if addr == "" {
-		addr = "127.0.0.1:6060"
+		return
 	}
 	go func() {
 		srv := &http.Server{Addr: addr, ReadHeaderTimeout: 10 * time.Second}
