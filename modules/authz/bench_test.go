@@ -79,6 +79,24 @@ func BenchmarkEnforce(b *testing.B) {
 		}
 		reportCPU(b, cpu)
 	})
+	// uncached-ten-types: scripts/load.sh's AuthZEN run — three roles of
+	// ten rules each, one per resource type.
+	eTen := testEngine(b, loadScriptRules(), nil)
+	b.Run("uncached-ten-types", func(b *testing.B) {
+		eTen.noCache = true
+		req := request{Sub: subject{Type: "user", ID: "bench", Roles: []string{"r1", "r2", "r3"}}, ResType: "doc3", ResID: "x", Action: "read"}
+		if d, err := eTen.decide(req, now); err != nil || !d.Allowed || d.RuleID != "l0001-03" {
+			b.Fatalf("decision %+v %v, want allowed by l0001-03", d, err)
+		}
+		b.ReportAllocs()
+		cpu := processCPU()
+		for i := 0; i < b.N; i++ {
+			if _, err := eTen.decide(req, now); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportCPU(b, cpu)
+	})
 	b.Run("uncached-parallel", func(b *testing.B) {
 		e.noCache = true
 		defer func() { e.noCache = false }()
@@ -97,33 +115,55 @@ func BenchmarkEnforce(b *testing.B) {
 }
 
 // BenchmarkLoad measures a reload of 10,000 rules over 1,000 roles and
-// reports the heap the loaded engine retains (MiB-heap).
+// reports the heap the loaded engine retains (MiB-heap): each role's ten
+// rules on one resource type (benchRules), or on ten types as scripts/load.sh
+// imports them (loadScriptRules).
 func BenchmarkLoad(b *testing.B) {
-	rows := &snapshotRows{policies: append(append([]policyRow{}, builtIns...), benchRules()...)}
-	for _, p := range benchParents {
-		rows.parents = append(rows.parents, parentRow{Role: p[0], Parent: p[1]})
+	for _, c := range []struct {
+		name  string
+		rules []policyRow
+	}{{"one-type-per-role", benchRules()}, {"ten-types-per-role", loadScriptRules()}} {
+		b.Run(c.name, func(b *testing.B) {
+			rows := &snapshotRows{policies: append(append([]policyRow{}, builtIns...), c.rules...)}
+			for _, p := range benchParents {
+				rows.parents = append(rows.parents, parentRow{Role: p[0], Parent: p[1]})
+			}
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			e, err := newEngine(store{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := e.load(1, rows); err != nil {
+				b.Fatal(err)
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			heap := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / (1 << 20)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := e.load(int64(i), rows); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(heap, "MiB-heap")
+			runtime.KeepAlive(e)
+		})
 	}
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	e, err := newEngine(store{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := e.load(1, rows); err != nil {
-		b.Fatal(err)
-	}
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	heap := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / (1 << 20)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := e.load(int64(i), rows); err != nil {
-			b.Fatal(err)
+}
+
+// loadScriptRules are the rules scripts/load.sh imports: role rN may read
+// doc1:* … doc10:*.
+func loadScriptRules() []policyRow {
+	rows := make([]policyRow, 0, 10000)
+	for i := 1; i <= 1000; i++ {
+		for j := 1; j <= 10; j++ {
+			rows = append(rows, policyRow{ID: fmt.Sprintf("l%04d-%02d", i, j), Subject: fmt.Sprintf("role:r%d", i),
+				Resource: fmt.Sprintf("doc%d:*", j), Action: "read", Effect: "allow"})
 		}
 	}
-	b.ReportMetric(heap, "MiB-heap")
-	runtime.KeepAlive(rows)
+	return rows
 }
 
 // BenchmarkEvaluationHTTP measures POST /access/v1/evaluation with 64
