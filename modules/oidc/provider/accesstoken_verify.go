@@ -44,7 +44,7 @@ func (p *Provider) verifyAccessToken(ctx context.Context, token string) (*oidc.A
 	}
 	// The stamp is read before the look-up: a revocation committed after
 	// it changes the stamp, so the answer below is never reused past it.
-	stamp, watched := p.watch.stamp(ctx)
+	stamp, watched := p.watch.stamp()
 	if !watched || vt.notRevokedAt.Load() != stamp+1 {
 		gid, _ := claims.Claims[claimGrantID].(string)
 		revoked, err := p.revoked.revoked(ctx, claims.JWTID, gid, claims.Subject, claims.IssuedAt.AsTime())

@@ -72,7 +72,7 @@ func startWatch(t testing.TB, p *Provider) (stop func()) {
 	t.Cleanup(stop)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if _, ok := p.watch.stamp(context.Background()); ok {
+		if _, ok := p.watch.stamp(); ok {
 			return stop
 		}
 		if time.Now().After(deadline) {

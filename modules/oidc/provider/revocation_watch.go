@@ -64,7 +64,7 @@ type revocationWatch struct {
 
 // stamp returns a value that differs from any earlier one if a revocation
 // may have been committed since, and false when the watch cannot tell.
-func (w *revocationWatch) stamp(ctx context.Context) (uint64, bool) {
+func (w *revocationWatch) stamp() (uint64, bool) {
 	if w.db.Dialect == database.Postgres {
 		if !w.listening.Load() {
 			return 0, false
@@ -75,8 +75,11 @@ func (w *revocationWatch) stamp(ctx context.Context) (uint64, bool) {
 	if stmt == nil {
 		return 0, false
 	}
+	// Not the request's context: the SQLite driver watches a cancellable
+	// context with a goroutine per query, which cost more than the read.
+	// Reading data_version takes no lock and cannot hang.
 	var v int64
-	if err := stmt.QueryRowContext(ctx).Scan(&v); err != nil {
+	if err := stmt.QueryRowContext(context.Background()).Scan(&v); err != nil {
 		return 0, false
 	}
 	return uint64(v), true
