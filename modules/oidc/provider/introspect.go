@@ -75,23 +75,37 @@ func (p *Provider) mayIntrospect(ctx context.Context, callerID string, claims *o
 	return false, nil
 }
 
-func accessIntrospection(claims *oidc.AccessTokenClaims) *oidc.IntrospectionResponse {
-	resp := &oidc.IntrospectionResponse{
-		Active: true, Scope: claims.Scopes, ClientID: claims.ClientID, TokenType: oidc.BearerToken,
-		Expiration: claims.Expiration, IssuedAt: claims.IssuedAt, AuthTime: claims.AuthTime,
-		NotBefore: claims.NotBefore, Subject: claims.Subject, Audience: claims.Audience,
-		AuthenticationMethodsReferences: claims.AuthenticationMethodsReferences,
-		Issuer:                          claims.Issuer, JWTID: claims.JWTID,
+// introspectionJSON is RFC 7662's answer for an active access token. It is
+// encoded by encoding/json as it is: the library's IntrospectionResponse
+// marshals itself, and with private claims decodes and re-encodes itself
+// through a map to merge them — a tenth of an introspection's CPU. The
+// members and their omission are the library's.
+type introspectionJSON struct {
+	Active      bool     `json:"active"`
+	Scope       string   `json:"scope,omitempty"`
+	ClientID    string   `json:"client_id,omitempty"`
+	TokenType   string   `json:"token_type,omitempty"`
+	Expiration  int64    `json:"exp,omitempty"`
+	IssuedAt    int64    `json:"iat,omitempty"`
+	AuthTime    int64    `json:"auth_time,omitempty"`
+	NotBefore   int64    `json:"nbf,omitempty"`
+	Subject     string   `json:"sub,omitempty"`
+	Audience    []string `json:"aud,omitempty"`
+	AMR         []string `json:"amr,omitempty"`
+	Issuer      string   `json:"iss,omitempty"`
+	JWTID       string   `json:"jti,omitempty"`
+	Roles       any      `json:"roles,omitempty"`
+	Permissions any      `json:"permissions,omitempty"`
+}
+
+func accessIntrospection(claims *oidc.AccessTokenClaims) *introspectionJSON {
+	return &introspectionJSON{
+		Active: true, Scope: strings.Join(claims.Scopes, " "), ClientID: claims.ClientID, TokenType: oidc.BearerToken,
+		Expiration: int64(claims.Expiration), IssuedAt: int64(claims.IssuedAt), AuthTime: int64(claims.AuthTime),
+		NotBefore: int64(claims.NotBefore), Subject: claims.Subject, Audience: claims.Audience,
+		AMR: claims.AuthenticationMethodsReferences, Issuer: claims.Issuer, JWTID: claims.JWTID,
+		Roles: claims.Claims[claimRoles], Permissions: claims.Claims[claimPermissions],
 	}
-	for _, k := range []string{claimRoles, claimPermissions} {
-		if v, ok := claims.Claims[k]; ok {
-			if resp.Claims == nil {
-				resp.Claims = map[string]any{}
-			}
-			resp.Claims[k] = v
-		}
-	}
-	return resp
 }
 
 // introspectRefreshToken reports a live refresh token to the client it was
