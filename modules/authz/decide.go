@@ -98,9 +98,7 @@ func (e *engine) load(version int64, rows *snapshotRows) error {
 	if err != nil {
 		return fmt.Errorf("authz: model: %w", err)
 	}
-	if s.index, err = buildIndex(m, s.rules, matcherFunctions(compileConditions(s.rules, roleLink(s.roles)))); err != nil {
-		return err
-	}
+	s.index = buildIndex(m, s.rules, matcherFunctions(compileConditions(s.rules, roleLink(s.roles))))
 	e.snap.Store(s)
 	return nil
 }
