@@ -106,7 +106,7 @@ func (serveCmd) Run(e *env) error {
 
 // memoryHeadroom is what the soft memory limit allows beyond twice the
 // memory of the password hashes that may run at once: the heap at rest,
-// the bounded caches (decisions ~8 MiB, verified tokens ~12 MiB,
+// the bounded caches (decisions ~4 MiB, verified tokens ~12 MiB,
 // forward-auth answers ~10 MiB, API keys ~10 MiB, roles a few MiB), a large
 // rule set's enforcers, requests. The limit must stay well above the live
 // heap: measured, a limit of hashes + 64 MiB left a server whose caches
