@@ -63,40 +63,30 @@ func BenchmarkEnforce(b *testing.B) {
 		big = append(big, policyRow{ID: fmt.Sprintf("g%05d", i), Subject: "role:big",
 			Resource: fmt.Sprintf("type%d:%d", i%500, i), Action: []string{"read", "update", "*"}[i%3], Effect: "allow"})
 	}
-	eBig := testEngine(b, big, nil)
-	b.Run("uncached-big-role", func(b *testing.B) {
-		eBig.noCache = true
-		req := request{Sub: subject{Type: "user", ID: "bench", Roles: []string{"big"}}, ResType: "type3", ResID: "3", Action: "read"}
-		if d, err := eBig.decide(req, now); err != nil || !d.Allowed || d.RuleID != "g00003" {
-			b.Fatalf("decision %+v %v, want allowed by g00003", d, err)
-		}
-		b.ReportAllocs()
-		cpu := processCPU()
-		for i := 0; i < b.N; i++ {
-			if _, err := eBig.decide(req, now); err != nil {
-				b.Fatal(err)
+	// uncachedRun decides req on e (cache off) b.N times, after checking
+	// that wantRule allows it.
+	uncachedRun := func(name string, e *engine, req request, wantRule string) {
+		b.Run(name, func(b *testing.B) {
+			e.noCache = true
+			if d, err := e.decide(req, now); err != nil || !d.Allowed || d.RuleID != wantRule {
+				b.Fatalf("decision %+v %v, want allowed by %s", d, err, wantRule)
 			}
-		}
-		reportCPU(b, cpu)
-	})
+			b.ReportAllocs()
+			cpu := processCPU()
+			for i := 0; i < b.N; i++ {
+				if _, err := e.decide(req, now); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportCPU(b, cpu)
+		})
+	}
+	uncachedRun("uncached-big-role", testEngine(b, big, nil),
+		request{Sub: subject{Type: "user", ID: "bench", Roles: []string{"big"}}, ResType: "type3", ResID: "3", Action: "read"}, "g00003")
 	// uncached-ten-types: scripts/load.sh's AuthZEN run — three roles of
 	// ten rules each, one per resource type.
-	eTen := testEngine(b, loadScriptRules(), nil)
-	b.Run("uncached-ten-types", func(b *testing.B) {
-		eTen.noCache = true
-		req := request{Sub: subject{Type: "user", ID: "bench", Roles: []string{"r1", "r2", "r3"}}, ResType: "doc3", ResID: "x", Action: "read"}
-		if d, err := eTen.decide(req, now); err != nil || !d.Allowed || d.RuleID != "l0001-03" {
-			b.Fatalf("decision %+v %v, want allowed by l0001-03", d, err)
-		}
-		b.ReportAllocs()
-		cpu := processCPU()
-		for i := 0; i < b.N; i++ {
-			if _, err := eTen.decide(req, now); err != nil {
-				b.Fatal(err)
-			}
-		}
-		reportCPU(b, cpu)
-	})
+	uncachedRun("uncached-ten-types", testEngine(b, loadScriptRules(), nil),
+		request{Sub: subject{Type: "user", ID: "bench", Roles: []string{"r1", "r2", "r3"}}, ResType: "doc3", ResID: "x", Action: "read"}, "l0001-03")
 	b.Run("uncached-parallel", func(b *testing.B) {
 		e.noCache = true
 		defer func() { e.noCache = false }()
