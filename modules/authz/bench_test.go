@@ -37,7 +37,8 @@ func BenchmarkEnforce(b *testing.B) {
 	if d, err := e.decide(allowed, now); err != nil || !d.Allowed || d.RuleID != "r00003" {
 		b.Fatalf("decision %+v %v, want allowed by r00003", d, err)
 	}
-	run := func(name string, noCache bool, req request) {
+	// run decides req on e b.N times (the decision cache on or off).
+	run := func(name string, e *engine, noCache bool, req request) {
 		b.Run(name, func(b *testing.B) {
 			e.noCache = noCache
 			defer func() { e.noCache = false }()
@@ -52,10 +53,10 @@ func BenchmarkEnforce(b *testing.B) {
 		})
 	}
 	// uncached: the decision cache is off, every call evaluates rules.
-	run("uncached", true, allowed)
+	run("uncached", e, true, allowed)
 	// uncached-nomatch: no rule of the subject's roles matches.
-	run("uncached-nomatch", true, request{Sub: sub, ResType: "type7", ResID: "x", Action: "read"})
-	run("cached", false, allowed)
+	run("uncached-nomatch", e, true, request{Sub: sub, ResType: "type7", ResID: "x", Action: "read"})
+	run("cached", e, false, allowed)
 	// uncached-big-role: the subject's one role has 5,000 rules of its
 	// own on 500 resource types (one partition per type).
 	big := make([]policyRow, 0, 5000)
@@ -63,29 +64,19 @@ func BenchmarkEnforce(b *testing.B) {
 		big = append(big, policyRow{ID: fmt.Sprintf("g%05d", i), Subject: "role:big",
 			Resource: fmt.Sprintf("type%d:%d", i%500, i), Action: []string{"read", "update", "*"}[i%3], Effect: "allow"})
 	}
-	// uncachedRun decides req on e (cache off) b.N times, after checking
-	// that wantRule allows it.
-	uncachedRun := func(name string, e *engine, req request, wantRule string) {
-		b.Run(name, func(b *testing.B) {
-			e.noCache = true
-			if d, err := e.decide(req, now); err != nil || !d.Allowed || d.RuleID != wantRule {
-				b.Fatalf("decision %+v %v, want allowed by %s", d, err, wantRule)
-			}
-			b.ReportAllocs()
-			cpu := processCPU()
-			for i := 0; i < b.N; i++ {
-				if _, err := e.decide(req, now); err != nil {
-					b.Fatal(err)
-				}
-			}
-			reportCPU(b, cpu)
-		})
+	// uncachedAllowed checks that wantRule allows req on e, then runs it
+	// uncached.
+	uncachedAllowed := func(name string, e *engine, req request, wantRule string) {
+		if d, err := e.decide(req, now); err != nil || !d.Allowed || d.RuleID != wantRule {
+			b.Fatalf("%s: decision %+v %v, want allowed by %s", name, d, err, wantRule)
+		}
+		run(name, e, true, req)
 	}
-	uncachedRun("uncached-big-role", testEngine(b, big, nil),
+	uncachedAllowed("uncached-big-role", testEngine(b, big, nil),
 		request{Sub: subject{Type: "user", ID: "bench", Roles: []string{"big"}}, ResType: "type3", ResID: "3", Action: "read"}, "g00003")
 	// uncached-ten-types: scripts/load.sh's AuthZEN run — three roles of
 	// ten rules each, one per resource type.
-	uncachedRun("uncached-ten-types", testEngine(b, loadScriptRules(), nil),
+	uncachedAllowed("uncached-ten-types", testEngine(b, loadScriptRules(), nil),
 		request{Sub: subject{Type: "user", ID: "bench", Roles: []string{"r1", "r2", "r3"}}, ResType: "doc3", ResID: "x", Action: "read"}, "l0001-03")
 	b.Run("uncached-parallel", func(b *testing.B) {
 		e.noCache = true
