@@ -56,15 +56,29 @@ func (s *Service) claim(ctx context.Context, n int) ([]outboxRow, error) {
 // matches, and cannot overwrite the newer claim's outcome.
 func (s *Service) markSent(ctx context.Context, r outboxRow) error {
 	now := s.now()
+	// The bodies carry one-time links in clear; once the message is with
+	// the mail server they are not kept.
 	return s.db.Gorm.WithContext(ctx).Model(&outboxRow{}).
 		Where("id = ? AND attempts = ?", r.ID, r.Attempts).
-		Updates(map[string]any{"sent_at": now, "claimed_until": nil, "last_error": ""}).Error
+		Updates(map[string]any{"sent_at": now, "claimed_until": nil, "last_error": "", "text": "", "html": ""}).Error
 }
 
 // markFailed records an attempt's error and when to try again (next nil:
-// never, the message is given up on).
+// never, the message is given up on, and its bodies are dropped).
 func (s *Service) markFailed(ctx context.Context, r outboxRow, msg string, next *time.Time) error {
+	upd := map[string]any{"next_attempt_at": next, "claimed_until": nil, "last_error": msg}
+	if next == nil {
+		upd["text"], upd["html"] = "", ""
+	}
 	return s.db.Gorm.WithContext(ctx).Model(&outboxRow{}).
 		Where("id = ? AND attempts = ?", r.ID, r.Attempts).
-		Updates(map[string]any{"next_attempt_at": next, "claimed_until": nil, "last_error": msg}).Error
+		Updates(upd).Error
+}
+
+// purge deletes the finished messages (sent, or given up on) enqueued more
+// than Retention ago; messages still to send are never deleted.
+func (s *Service) purge(ctx context.Context) error {
+	return s.db.Gorm.WithContext(ctx).
+		Where("created_at < ? AND (sent_at IS NOT NULL OR next_attempt_at IS NULL)", s.now().Add(-s.opts.Retention)).
+		Delete(&outboxRow{}).Error
 }

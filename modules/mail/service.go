@@ -74,6 +74,11 @@ type Options struct {
 	SendTimeout time.Duration
 	// Batch is how many messages one claim takes (20).
 	Batch int
+	// Retention is how long a finished message (sent, or given up on) stays
+	// in the outbox — its recipient, subject and outcome; the bodies are
+	// dropped when it finishes (7 days). The worker deletes older ones
+	// once an hour.
+	Retention time.Duration
 }
 
 // Service enqueues and delivers messages.
@@ -99,6 +104,7 @@ func New(db database.DB, opts Options) (*Service, error) {
 	opts.Lease = cmp.Or(opts.Lease, 2*time.Minute)
 	opts.SendTimeout = cmp.Or(opts.SendTimeout, 30*time.Second)
 	opts.Batch = cmp.Or(opts.Batch, 20)
+	opts.Retention = cmp.Or(opts.Retention, 7*24*time.Hour)
 	log := cmp.Or(opts.Logger, slog.New(slog.DiscardHandler))
 	now := opts.Now
 	if now == nil {

@@ -9,13 +9,23 @@ import (
 	"time"
 )
 
+// purgeEvery is how often Run deletes the messages past Retention.
+const purgeEvery = time.Hour
+
 // Run delivers due messages until ctx ends (a background task for main's
 // errgroup). Every replica may run it: claims keep them off each other's
 // messages.
 func (s *Service) Run(ctx context.Context) error {
 	tick := time.NewTicker(s.opts.Poll)
 	defer tick.Stop()
+	var purged time.Time
 	for {
+		if s.now().Sub(purged) >= purgeEvery {
+			if err := s.purge(ctx); err != nil && ctx.Err() == nil {
+				s.log.WarnContext(ctx, "mail: delete finished messages", slog.String("error", err.Error()))
+			}
+			purged = s.now()
+		}
 		for {
 			n, err := s.DeliverDue(ctx)
 			if err != nil && ctx.Err() == nil {
