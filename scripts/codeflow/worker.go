@@ -19,8 +19,8 @@ import (
 	"time"
 )
 
-// worker runs flows, one at a time, with its own cookie jar (or the shared
-// one of -session).
+// worker runs flows one at a time, each with a fresh cookie jar or, with
+// -session, the shared jar that holds the session.
 type worker struct {
 	cfg    config
 	ep     endpoints
