@@ -20,13 +20,12 @@ package provider
 //     failure alone a revocation on another replica may go unseen here for
 //     up to ~4 s.
 //   - SQLite (the server, plus CLI commands writing from their own
-//     processes): PRAGMA data_version, read on a connection the watch
-//     keeps, changes when any other connection commits anything. It is
-//     read at most once per sqliteRecheck by one check (others do not
-//     wait), so a revocation written by another process is seen by the
-//     checks that start from 1 ms after its commit. Reading it on every
-//     check cost ~9 µs (a WAL read lock is two fcntl calls), an eighth of an
-//     introspection.
+//     processes): PRAGMA data_version, read by every check on a connection
+//     the watch keeps, changes when any other connection — the server's
+//     pool or another process — commits anything, so a check that starts
+//     after a revocation's commit anywhere sees it. The read (~9 µs, most
+//     of it the WAL read lock's fcntl calls) replaces the look-up (~35 µs);
+//     a server that writes often just looks up more often.
 //
 // A check reads the stamp before its look-up and remembers it with the
 // token only if the look-up found nothing (verifiedToken.notRevokedAt);
@@ -68,24 +67,15 @@ type revocationWatch struct {
 	version atomic.Pointer[dataVersion]
 }
 
-// sqliteRecheck is how often, at most, a check reads SQLite's
-// data_version.
-const sqliteRecheck = time.Millisecond
-
 // dataVersion reads PRAGMA data_version through the driver directly, on
 // the connection watchSQLite holds (database/sql's statement, row and scan
 // machinery cost as much again).
 type dataVersion struct {
-	mu     sync.Mutex
-	stmt   driver.StmtQueryContext // nil once stopped
-	dest   [1]driver.Value
-	last   int64
-	readAt atomic.Int64 // monotonic nanoseconds (sinceStart) of the last read
+	mu   sync.Mutex
+	stmt driver.StmtQueryContext // nil once stopped
+	dest [1]driver.Value
+	last int64
 }
-
-var start = time.Now()
-
-func sinceStart() int64 { return int64(time.Since(start)) }
 
 // changed reads data_version and reports whether it moved since the last
 // read. The caller holds mu.
@@ -107,7 +97,6 @@ func (v *dataVersion) changed() (bool, error) {
 	if !ok {
 		return false, fmt.Errorf("revocation watch: data_version is %T", v.dest[0])
 	}
-	v.readAt.Store(sinceStart())
 	moved := n != v.last
 	v.last = n
 	return moved, nil
@@ -126,15 +115,14 @@ func (w *revocationWatch) stamp() (uint64, bool) {
 	if dv == nil {
 		return 0, false
 	}
-	if sinceStart()-dv.readAt.Load() >= int64(sqliteRecheck) && dv.mu.TryLock() {
-		moved, err := dv.changed()
-		if moved {
-			w.gen.Add(1)
-		}
-		dv.mu.Unlock()
-		if err != nil {
-			return 0, false
-		}
+	dv.mu.Lock()
+	defer dv.mu.Unlock()
+	moved, err := dv.changed()
+	if err != nil {
+		return 0, false
+	}
+	if moved {
+		w.gen.Add(1)
 	}
 	return w.gen.Load(), true
 }

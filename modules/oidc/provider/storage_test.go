@@ -125,7 +125,10 @@ func TestRevocationAcrossReplicas(t *testing.T) {
 		if _, err := a.verifyAccessToken(ctx, tok); !errors.Is(err, ErrInvalidToken) {
 			t.Errorf("a accepts its revoked token")
 		}
-		// The other replica sees it at once, concurrent checks included.
+		// The other replica sees it at once on SQLite (the next check reads
+		// data_version), once a's notification arrives on PostgreSQL; then
+		// every check, concurrent ones included, refuses it.
+		seenAfterCommit(t, db, func() error { _, err := b.verifyAccessToken(ctx, tok); return err })
 		errs := make(chan error, 40)
 		for i := 0; i < cap(errs); i++ {
 			go func() { _, err := b.verifyAccessToken(ctx, tok); errs <- err }()
