@@ -200,30 +200,24 @@ func TestUserPageActionsAreSensitive(t *testing.T) {
 // BenchmarkUserPageActivity renders a user's page with 5 sessions, 3
 // passkeys, 5 API keys and their events.
 func BenchmarkUserPageActivity(b *testing.B) {
-	for _, dialect := range []string{"sqlite", "postgres"} {
-		b.Run(dialect, func(b *testing.B) {
-			db := testutil.NewSQLite(b)
-			if dialect == "postgres" {
-				db = testutil.NewPostgres(b)
+	testutil.ForEachDBBench(b, func(b *testing.B, db database.DB) {
+		a := newActivityConsole(b, db)
+		a.as = a.user("root@example.com", "Root", "admin")
+		bob := a.user("bob@example.com", "Bob")
+		ctx := principal.With(context.Background(), principal.Principal{Kind: principal.User, ID: bob, Via: principal.ViaSession})
+		for i := range 5 {
+			a.signIn(bob, "192.0.2.1", "Chrome")
+			if _, err := a.keys.Create(ctx, apikeys.NewKey{UserID: bob, Name: "key" + strconv.Itoa(i)}); err != nil {
+				b.Fatal(err)
 			}
-			a := newActivityConsole(b, db)
-			a.as = a.user("root@example.com", "Root", "admin")
-			bob := a.user("bob@example.com", "Bob")
-			ctx := principal.With(context.Background(), principal.Principal{Kind: principal.User, ID: bob, Via: principal.ViaSession})
-			for i := range 5 {
-				a.signIn(bob, "192.0.2.1", "Chrome")
-				if _, err := a.keys.Create(ctx, apikeys.NewKey{UserID: bob, Name: "key" + strconv.Itoa(i)}); err != nil {
-					b.Fatal(err)
-				}
+		}
+		for i := range 3 {
+			a.addPasskey(bob, "passkey"+strconv.Itoa(i))
+		}
+		for b.Loop() {
+			if r := a.get("/admin/users/" + bob); r.status != http.StatusOK {
+				b.Fatalf("status %d", r.status)
 			}
-			for i := range 3 {
-				a.addPasskey(bob, "passkey"+strconv.Itoa(i))
-			}
-			for b.Loop() {
-				if r := a.get("/admin/users/" + bob); r.status != http.StatusOK {
-					b.Fatalf("status %d", r.status)
-				}
-			}
-		})
-	}
+		}
+	})
 }

@@ -30,35 +30,27 @@ const benchUsers = 100_000
 // Reported per request: median-µs and p99-µs of the time in the server
 // (ServeHTTP, in process: no network), and resp-bytes.
 func BenchmarkUsersPage(b *testing.B) {
-	for _, dialect := range []string{"sqlite", "postgres"} {
-		b.Run(dialect, func(b *testing.B) {
-			var db database.DB
-			if dialect == "sqlite" {
-				db = testutil.NewSQLite(b)
-			} else {
-				db = testutil.NewPostgres(b)
-			}
-			c := newConsoleOn(b, db)
-			c.as = c.user("root@example.com", "Root", "admin")
-			seedBenchUsers(b, db, benchUsers)
-			for _, bc := range []struct {
-				name, path string
-				htmx       bool
-				want       string
-			}{
-				{"first-page", "/admin/users", false, "user000000@example.com"},
-				{"search", "/admin/users?q=user0421", false, "user042149@example.com"},
-				{"search-fragment", "/admin/users?q=user0421", true, "user042149@example.com"},
-				{"search-name-fragment", "/admin/users?q=User+09999", true, "user099999@example.com"},
-				{"sort-name-fragment", "/admin/users?sort=name", true, "user000048@example.com"},
-				{"sort-email-fragment", "/admin/users?sort=email", true, "user000048@example.com"},
-			} {
-				b.Run(bc.name, func(b *testing.B) {
-					benchGet(b, c, bc.path, bc.htmx, bc.want)
-				})
-			}
-		})
-	}
+	testutil.ForEachDBBench(b, func(b *testing.B, db database.DB) {
+		c := newConsoleOn(b, db)
+		c.as = c.user("root@example.com", "Root", "admin")
+		seedBenchUsers(b, db, benchUsers)
+		for _, bc := range []struct {
+			name, path string
+			htmx       bool
+			want       string
+		}{
+			{"first-page", "/admin/users", false, "user000000@example.com"},
+			{"search", "/admin/users?q=user0421", false, "user042149@example.com"},
+			{"search-fragment", "/admin/users?q=user0421", true, "user042149@example.com"},
+			{"search-name-fragment", "/admin/users?q=User+09999", true, "user099999@example.com"},
+			{"sort-name-fragment", "/admin/users?sort=name", true, "user000048@example.com"},
+			{"sort-email-fragment", "/admin/users?sort=email", true, "user000048@example.com"},
+		} {
+			b.Run(bc.name, func(b *testing.B) {
+				benchGet(b, c, bc.path, bc.htmx, bc.want)
+			})
+		}
+	})
 }
 
 // benchGet requests path until the benchmark ends and reports the median

@@ -54,51 +54,43 @@ func BenchmarkListAudit(b *testing.B) {
 		b.Skip("seeds 200,000 events")
 	}
 	day := func(d int) time.Time { return benchT0.Add(time.Duration(d) * 24 * time.Hour) }
-	for _, dialect := range []string{"sqlite", "postgres"} {
-		b.Run(dialect, func(b *testing.B) {
-			var db database.DB
-			if dialect == "sqlite" {
-				db = testutil.NewSQLite(b)
-			} else {
-				db = testutil.NewPostgres(b)
-			}
-			seedEvents(b, db, benchEvents)
-			svc := New(db)
-			ctx := context.Background()
-			for _, c := range []struct {
-				name string
-				f    Filter
-				want int
-			}{
-				{"first-page", Filter{}, 50},
-				{"target-id", Filter{TargetID: "t-12345"}, 10},
-				{"target-type-id", Filter{TargetType: "client", TargetID: "t-12345"}, 3},
-				{"actor-window", Filter{ActorID: "u-0042", Since: day(1), Until: day(2)}, 50},
-				{"action-window", Filter{Action: "login.failure", Since: day(1), Until: day(2)}, 50},
-				{"time-window-old", Filter{Since: day(0), Until: day(0).Add(time.Hour)}, 50},
-				{"nothing-matches", Filter{TargetID: "none", Since: day(1)}, 0},
-			} {
-				b.Run(c.name, func(b *testing.B) {
-					b.ReportAllocs()
-					for b.Loop() {
-						p, err := svc.List(ctx, c.f)
-						if err != nil {
-							b.Fatal(err)
-						}
-						if len(p.Items) != c.want {
-							b.Fatalf("%d items, want %d", len(p.Items), c.want)
-						}
-					}
-				})
-			}
-			b.Run("export-day-csv", func(b *testing.B) {
+	testutil.ForEachDBBench(b, func(b *testing.B, db database.DB) {
+		seedEvents(b, db, benchEvents)
+		svc := New(db)
+		ctx := context.Background()
+		for _, c := range []struct {
+			name string
+			f    Filter
+			want int
+		}{
+			{"first-page", Filter{}, 50},
+			{"target-id", Filter{TargetID: "t-12345"}, 10},
+			{"target-type-id", Filter{TargetType: "client", TargetID: "t-12345"}, 3},
+			{"actor-window", Filter{ActorID: "u-0042", Since: day(1), Until: day(2)}, 50},
+			{"action-window", Filter{Action: "login.failure", Since: day(1), Until: day(2)}, 50},
+			{"time-window-old", Filter{Since: day(0), Until: day(0).Add(time.Hour)}, 50},
+			{"nothing-matches", Filter{TargetID: "none", Since: day(1)}, 0},
+		} {
+			b.Run(c.name, func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
-					if err := Export(ctx, svc, io.Discard, CSV, Filter{Since: day(1), Until: day(2).Add(-time.Microsecond)}); err != nil {
+					p, err := svc.List(ctx, c.f)
+					if err != nil {
 						b.Fatal(err)
+					}
+					if len(p.Items) != c.want {
+						b.Fatalf("%d items, want %d", len(p.Items), c.want)
 					}
 				}
 			})
+		}
+		b.Run("export-day-csv", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := Export(ctx, svc, io.Discard, CSV, Filter{Since: day(1), Until: day(2).Add(-time.Microsecond)}); err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
-	}
+	})
 }

@@ -43,13 +43,13 @@ func BenchmarkEnforce(b *testing.B) {
 			e.noCache = noCache
 			defer func() { e.noCache = false }()
 			b.ReportAllocs()
-			cpu := processCPU()
+			cpu := testutil.StartCPU()
 			for i := 0; i < b.N; i++ {
 				if _, err := e.decide(req, now); err != nil {
 					b.Fatal(err)
 				}
 			}
-			reportCPU(b, cpu)
+			cpu.Report(b)
 		})
 	}
 	// uncached: the decision cache is off, every call evaluates rules.
@@ -82,7 +82,7 @@ func BenchmarkEnforce(b *testing.B) {
 		e.noCache = true
 		defer func() { e.noCache = false }()
 		b.ReportAllocs()
-		cpu := processCPU()
+		cpu := testutil.StartCPU()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				if _, err := e.decide(allowed, now); err != nil {
@@ -91,7 +91,7 @@ func BenchmarkEnforce(b *testing.B) {
 				}
 			}
 		})
-		reportCPU(b, cpu)
+		cpu.Report(b)
 	})
 }
 
@@ -197,7 +197,7 @@ func BenchmarkEvaluationHTTP(b *testing.B) {
 			b.ReportAllocs()
 			b.SetParallelism((64 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 			var fails atomic.Int64
-			cpu := processCPU()
+			cpu := testutil.StartCPU()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					req := httptest.NewRequest("POST", "/access/v1/evaluation", strings.NewReader(body))
@@ -213,14 +213,7 @@ func BenchmarkEvaluationHTTP(b *testing.B) {
 					}
 				}
 			})
-			reportCPU(b, cpu)
+			cpu.Report(b)
 		})
-	}
-}
-
-// reportCPU reports the process CPU time per operation since start.
-func reportCPU(b *testing.B, start time.Duration) {
-	if start > 0 {
-		b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
 	}
 }

@@ -3,7 +3,6 @@ package identity
 import (
 	"context"
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 
@@ -15,12 +14,6 @@ import (
 )
 
 const benchUsers = 100_000
-
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // seedUsers inserts n users in batches (10% of them auditors) and returns
 // the id in the middle, for a deep cursor.
@@ -69,45 +62,36 @@ func BenchmarkListUsers(b *testing.B) {
 	if testing.Short() {
 		b.Skip("seeds 100,000 users")
 	}
-	for _, dialect := range []string{"sqlite", "postgres"} {
-		b.Run(dialect, func(b *testing.B) {
-			var db database.DB
-			if dialect == "sqlite" {
-				db = testutil.NewSQLite(b)
-			} else {
-				db = testutil.NewPostgres(b)
-			}
-			middle := seedUsers(b, db, benchUsers)
-			svc := New(db, Deps{Audit: nil}, Options{})
-			ctx := context.Background()
-			for _, c := range []struct {
-				name string
-				f    UserFilter
-				want int
-			}{
-				{"first-page", UserFilter{PageSize: 50}, 50},
-				{"deep-page", UserFilter{PageSize: 50, PageToken: page.Encode(middle)}, 50},
-				{"search-prefix", UserFilter{PageSize: 50, Query: "user0421"}, 50},
-				{"search-name", UserFilter{PageSize: 50, Query: "User 09999"}, 10},
-				{"role-filter", UserFilter{PageSize: 50, Role: RoleAuditor}, 50},
-				{"status-filter", UserFilter{PageSize: 50, Status: StatusActive}, 50},
-			} {
-				b.Run(c.name, func(b *testing.B) {
-					b.ReportAllocs()
-					cpu := processCPU()
-					for b.Loop() {
-						page, err := svc.ListUsers(ctx, c.f)
-						if err != nil {
-							b.Fatal(err)
-						}
-						if len(page.Items) != c.want {
-							b.Fatalf("%d items, want %d", len(page.Items), c.want)
-						}
+	testutil.ForEachDBBench(b, func(b *testing.B, db database.DB) {
+		middle := seedUsers(b, db, benchUsers)
+		svc := New(db, Deps{Audit: nil}, Options{})
+		ctx := context.Background()
+		for _, c := range []struct {
+			name string
+			f    UserFilter
+			want int
+		}{
+			{"first-page", UserFilter{PageSize: 50}, 50},
+			{"deep-page", UserFilter{PageSize: 50, PageToken: page.Encode(middle)}, 50},
+			{"search-prefix", UserFilter{PageSize: 50, Query: "user0421"}, 50},
+			{"search-name", UserFilter{PageSize: 50, Query: "User 09999"}, 10},
+			{"role-filter", UserFilter{PageSize: 50, Role: RoleAuditor}, 50},
+			{"status-filter", UserFilter{PageSize: 50, Status: StatusActive}, 50},
+		} {
+			b.Run(c.name, func(b *testing.B) {
+				b.ReportAllocs()
+				cpu := testutil.StartCPU()
+				for b.Loop() {
+					page, err := svc.ListUsers(ctx, c.f)
+					if err != nil {
+						b.Fatal(err)
 					}
-					// This process's CPU only: on PostgreSQL the server's is not in it.
-					b.ReportMetric(float64((processCPU()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
-				})
-			}
-		})
-	}
+					if len(page.Items) != c.want {
+						b.Fatalf("%d items, want %d", len(page.Items), c.want)
+					}
+				}
+				cpu.Report(b)
+			})
+		}
+	})
 }

@@ -24,13 +24,11 @@ func (s *Service) AcceptInviteWithPasskey(ctx context.Context, token string) (Us
 		if row.Machine {
 			return ErrEmailLink
 		}
-		db := s.st.conn(ctx)
-		if err := db.Model(&emailTokenRow{}).Where("user_id = ? AND kind IN ? AND used_at IS NULL",
-			row.ID, []string{LinkInvite, LinkReset}).Update("used_at", s.now()).Error; err != nil {
+		if err := s.endOpenLinks(ctx, row.ID); err != nil {
 			return err
 		}
 		if strings.EqualFold(tok.NewEmail, row.Email) {
-			if err := db.Model(&userRow{}).Where("id = ?", row.ID).
+			if err := s.st.conn(ctx).Model(&userRow{}).Where("id = ?", row.ID).
 				Updates(map[string]any{"email_verified": true, "updated_at": s.now()}).Error; err != nil {
 				return err
 			}
@@ -41,11 +39,7 @@ func (s *Service) AcceptInviteWithPasskey(ctx context.Context, token string) (Us
 		if err := s.changed(ctx, row.ID); err != nil {
 			return err
 		}
-		row, err = s.st.userBy(ctx, "id", row.ID)
-		if err != nil {
-			return err
-		}
-		out, err = s.st.withRoles(ctx, row)
+		out, err = s.UserByID(ctx, row.ID)
 		return err
 	})
 	return out, err

@@ -44,9 +44,7 @@ func (s *Service) SetPasswordWithLink(ctx context.Context, token, password strin
 		if strings.EqualFold(tok.NewEmail, row.Email) {
 			set["email_verified"] = true
 		}
-		// Every other open invitation or reset link ends with this one.
-		if err := s.st.conn(ctx).Model(&emailTokenRow{}).Where("user_id = ? AND kind IN ? AND used_at IS NULL",
-			row.ID, []string{LinkInvite, LinkReset}).Update("used_at", s.now()).Error; err != nil {
+		if err := s.endOpenLinks(ctx, row.ID); err != nil {
 			return err
 		}
 		action := "user.password.reset"
@@ -56,14 +54,17 @@ func (s *Service) SetPasswordWithLink(ctx context.Context, token, password strin
 		if err := s.storePassword(ctx, row, set, action); err != nil {
 			return err
 		}
-		row, err = s.st.userBy(ctx, "id", row.ID)
-		if err != nil {
-			return err
-		}
-		out, err = s.st.withRoles(ctx, row)
+		out, err = s.UserByID(ctx, row.ID)
 		return err
 	})
 	return out, err
+}
+
+// endOpenLinks ends every open invitation and reset link of the user: one
+// used link ends the others, whichever way it was used.
+func (s *Service) endOpenLinks(ctx context.Context, userID string) error {
+	return s.st.conn(ctx).Model(&emailTokenRow{}).Where("user_id = ? AND kind IN ? AND used_at IS NULL",
+		userID, []string{LinkInvite, LinkReset}).Update("used_at", s.now()).Error
 }
 
 // storePassword writes a new password hash (and the other columns in set)
@@ -170,11 +171,7 @@ func (s *Service) VerifyEmailWithLink(ctx context.Context, token string) (User, 
 		if err := s.record(ctx, "user.email.verify", "user", row.ID, map[string]string{"fields": fields}); err != nil {
 			return err
 		}
-		row, err = s.st.userBy(ctx, "id", row.ID)
-		if err != nil {
-			return err
-		}
-		out, err = s.st.withRoles(ctx, row)
+		out, err = s.UserByID(ctx, row.ID)
 		return err
 	})
 	return out, err

@@ -140,11 +140,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, upd UserUpdate) (Us
 				return err
 			}
 		}
-		row, err = s.st.userBy(ctx, "id", id)
-		if err != nil {
-			return err
-		}
-		out, err = s.st.withRoles(ctx, row)
+		out, err = s.UserByID(ctx, id)
 		return err
 	})
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -18,24 +17,17 @@ import (
 	"github.com/gatehouse/gatehouse/modules/oidc/internal/oidctest"
 )
 
-// cpuMeter reports process CPU time per operation ("cpu-ns/op"): on a
-// shared, loaded machine wall time per op says little, while CPU time per op
-// gives the throughput the two cores can sustain (2e9 / cpu-ns/op per second).
-type cpuMeter struct{ start time.Duration }
+// cpuMeter reports process CPU time per operation ("cpu-ns/op") and the
+// throughput two cores could sustain at that cost ("ops/s@2cores").
+type cpuMeter struct{ testutil.CPUMeter }
 
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func startCPU(b *testing.B) *cpuMeter { b.ResetTimer(); return &cpuMeter{start: cpuTime()} }
+func startCPU(b *testing.B) *cpuMeter { b.ResetTimer(); return &cpuMeter{testutil.StartCPU()} }
 
 func (m *cpuMeter) stop(b *testing.B) {
 	b.StopTimer()
-	cpu := cpuTime() - m.start
-	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
-	b.ReportMetric(2e9/(float64(cpu.Nanoseconds())/float64(b.N)), "ops/s@2cores")
+	perOp := m.PerOp(b)
+	b.ReportMetric(perOp, "cpu-ns/op")
+	b.ReportMetric(2e9/perOp, "ops/s@2cores")
 }
 
 // benchProvider is a provider on SQLite with one machine client.

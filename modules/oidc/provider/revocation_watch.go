@@ -5,10 +5,10 @@ package provider
 // up: it answers a stamp that changes whenever a revocation may have been
 // committed, on this replica or any other.
 //
-//   - This replica: every revocation changes the stamp once its transaction
-//     has committed (database.AfterCommit), so a check that starts after a
-//     revocation here returns is never answered from before it.
-//   - PostgreSQL (replicas): every revocation also sends NOTIFY
+//   - PostgreSQL (replicas): on this replica every revocation changes the
+//     stamp once its transaction has committed (database.AfterCommit), so
+//     a check that starts after a revocation here returns is never answered
+//     from before it. Every revocation also sends NOTIFY
 //     gatehouse_revocations in its transaction (delivered on commit); each
 //     replica LISTENs on a connection of its own and changes its stamp on
 //     every notification. A revocation on another replica is seen once its
@@ -127,14 +127,17 @@ func (w *revocationWatch) stamp() (uint64, bool) {
 	return w.gen.Load(), true
 }
 
-// revoking is called by every revocation in its transaction: it changes
-// this replica's stamp once committed and, on PostgreSQL, notifies the
-// other replicas at commit.
+// revoking is called by every revocation in its transaction. On
+// PostgreSQL it notifies the other replicas at commit and changes this
+// replica's stamp once committed (its own notification arrives later).
+// SQLite needs nothing: the commit changes data_version, which the next
+// check reads.
 func (w *revocationWatch) revoking(ctx context.Context) error {
-	if w.db.Dialect == database.Postgres {
-		if err := database.Conn(ctx, w.db.Gorm).Exec("SELECT pg_notify(?, '')", revocationChannel).Error; err != nil {
-			return fmt.Errorf("oidc: notify revocation: %w", err)
-		}
+	if w.db.Dialect != database.Postgres {
+		return nil
+	}
+	if err := database.Conn(ctx, w.db.Gorm).Exec("SELECT pg_notify(?, '')", revocationChannel).Error; err != nil {
+		return fmt.Errorf("oidc: notify revocation: %w", err)
 	}
 	database.AfterCommit(ctx, func() { w.gen.Add(1) })
 	return nil
